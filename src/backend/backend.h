@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The namespace backend interface. A backend turns block I/O (or, for passthrough, raw
+ * NVMe commands) into SQEs on the calling worker's ring (passed as `ring`; get SQEs with ring_get_sqe) and completes through a callback.
+ * open/close run at start and stop (may block); submit runs on a worker and never blocks.
+ */
+#ifndef NVRING_BACKEND_BACKEND_H
+#define NVRING_BACKEND_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../target/ring_op.h"
+
+struct backend;
+
+enum be_op {
+	BE_READ,
+	BE_WRITE,
+	BE_FLUSH,
+	BE_WRITE_ZEROES,
+	BE_DISCARD, /* deallocate: reads of the range return zeroes afterwards */
+};
+
+enum be_io_flags {
+	BE_FUA = 1 << 0, /* write through to stable storage before completing */
+};
+
+/*
+ * One backend operation, embedded in the request that issued it. The backend uses
+ * `rop` as the user_data of its SQEs and calls `done` exactly once with a result:
+ * >= 0 success, negative errno on failure. `done` may be called before submit returns
+ * (the RAM backend completes inline).
+ */
+struct be_io {
+	struct ring_op rop;
+	enum be_op op;
+	unsigned flags;
+	uint64_t offset; /* bytes */
+	uint64_t len;    /* bytes */
+	void *buf;       /* contiguous data buffer of len bytes (READ/WRITE) */
+	int buf_index;   /* registered buffer index on the worker's ring, or -1 */
+	int pending;     /* SQEs in flight (a backend may split an op) */
+	int result;
+	void (*done)(struct be_io *io, int res);
+};
+
+struct ns_geom {
+	uint64_t size;       /* bytes */
+	unsigned lba_shift;  /* 9 or 12 */
+	bool volatile_cache; /* flush needed for durability (VWC) */
+	bool discard;        /* deallocate supported */
+	bool write_zeroes;   /* efficient write zeroes */
+};
+
+struct backend_ops {
+	const char *name;
+	int (*submit)(struct backend *be, struct io_uring *ring, struct be_io *io);
+	/* Synchronous flush at shutdown. */
+	int (*flush_sync)(struct backend *be);
+	void (*close)(struct backend *be);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	struct ns_geom geom;
+	void *priv;
+};
+
+/* Options parsed from a namespace spec (`mem:1G`, `file:/path,size=…,bs=4096`). */
+struct be_spec {
+	const char *kind;   /* "mem", "file", ... */
+	const char *path;   /* file/device path, NULL for mem */
+	uint64_t size;      /* bytes, 0 = from the file/device */
+	unsigned lba_size;  /* 512 or 4096, 0 = default (512 for mem, device's for blockdevs) */
+	bool buffered;      /* force buffered I/O (no O_DIRECT) */
+	bool readonly;
+};
+
+int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
+int be_file_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
+
+static inline int be_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
+{
+	return be->ops->submit(be, ring, io);
+}
+
+/* Map a backend errno to an NVMe status ((SCT << 8) | SC, with DNR where retrying cannot help). */
+uint16_t be_errno_to_status(int err, enum be_op op);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A worker thread owns one io_uring and everything placed on it: listeners, queue pairs
+ * (connections) and the backend I/O of their commands. Nothing in a worker blocks.
+ */
+#ifndef NVRING_TARGET_WORKER_H
+#define NVRING_TARGET_WORKER_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring_op.h"
+
+struct target;
+struct worker;
+
+/* A message posted from another thread; runs on the receiving worker. */
+struct worker_msg {
+	struct worker_msg *next;
+	void (*fn)(struct worker *w, struct worker_msg *msg);
+};
+
+struct worker {
+	int id;
+	struct io_uring ring;
+	bool big_sqe; /* ring created with SQE128|CQE32 (passthrough namespaces) */
+	struct target *tgt;
+	pthread_t thread;
+
+	/* cross-thread inbox: mutex-protected list + eventfd read posted on the ring */
+	pthread_mutex_t inbox_lock;
+	struct worker_msg *inbox;
+	int inbox_efd;
+	uint64_t inbox_val;
+	struct ring_op inbox_op;
+
+	/* periodic tick for keep-alive and shutdown progress */
+	struct __kernel_timespec tick_ts;
+	struct ring_op tick_op;
+	uint64_t now_ms; /* CLOCK_MONOTONIC ms, refreshed every loop iteration */
+
+	struct conn *conns; /* connections living on this worker */
+	unsigned nr_conns;
+	unsigned nr_pending_sqes;
+	bool stopping;
+};
+
+/* Get an SQE on the worker's ring; submits queued SQEs to make room if needed. Never NULL. */
+struct io_uring_sqe *worker_get_sqe(struct worker *w);
+/* Post a message to a worker from any thread. */
+void worker_post(struct worker *w, struct worker_msg *msg);
+uint64_t worker_now_ms(void);
+
+int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe);
+int worker_start(struct worker *w);
+void worker_join(struct worker *w);
+void worker_fini(struct worker *w);
+
+#endif
