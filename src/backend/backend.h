@@ -31,8 +31,12 @@ enum be_io_flags {
 /*
  * One backend operation, embedded in the request that issued it. The backend uses
  * `rop` as the user_data of its SQEs and calls `done` exactly once with a result:
- * >= 0 success, negative errno on failure. `done` may be called before submit returns
- * (the RAM backend completes inline).
+ * >= 0 success (the built-in backends pass 0), negative errno on failure. `done` may be
+ * called before submit returns (the RAM backend completes inline, and every backend
+ * reports invalid arguments inline: -EINVAL for offset/len not multiples of the LBA
+ * size, -ERANGE beyond the namespace, -EROFS for writes to a read-only namespace).
+ * The caller fills op..done; the fields after `done` belong to the backend while the
+ * operation is in flight.
  */
 struct be_io {
 	struct ring_op rop;
@@ -45,6 +49,12 @@ struct be_io {
 	int pending;     /* SQEs in flight (a backend may split an op) */
 	int result;
 	void (*done)(struct be_io *io, int res);
+
+	/* backend private while in flight */
+	struct backend *be;
+	struct io_uring *ring; /* the submitting worker's ring: completions continue on it */
+	uint64_t xfer;         /* bytes completed so far (short I/O is resubmitted) */
+	unsigned step;         /* backend-specific sub-state */
 };
 
 struct ns_geom {
@@ -53,6 +63,7 @@ struct ns_geom {
 	bool volatile_cache; /* flush needed for durability (VWC) */
 	bool discard;        /* deallocate supported */
 	bool write_zeroes;   /* efficient write zeroes */
+	bool readonly;       /* writes fail with -EROFS (namespace write protected) */
 };
 
 struct backend_ops {
@@ -79,15 +90,56 @@ struct be_spec {
 	bool readonly;
 };
 
+/*
+ * Open a backend into caller-owned `be` (may block; run at start). 0 or negative errno with a
+ * one-line reason in `err`.
+ * mem: anonymous MAP_NORESERVE memory of spec->size bytes (0 = 1 GiB), touched lazily.
+ * file: regular file (created/extended to spec->size if given) or block device; O_DIRECT
+ * when the filesystem takes it unless spec->buffered. Discard and write zeroes always
+ * leave the range reading back as zeroes (safe to advertise DLFEAT read-zeroes).
+ */
 int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
 int be_file_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
 
+/*
+ * RAM namespace only: the address of byte `offset` of the namespace, so reads can be sent
+ * straight from it (zero-copy). NULL for other backends or offsets beyond the size.
+ */
+void *be_mem_ptr(struct backend *be, uint64_t offset);
+
+/* File backend: true when its data goes through O_DIRECT (false for buffered and others). */
+bool be_file_is_direct(const struct backend *be);
+
+/* Close a backend opened by be_*_open (safe on a zeroed struct backend). */
+static inline void be_close(struct backend *be)
+{
+	if (be->ops && be->ops->close)
+		be->ops->close(be);
+	be->ops = NULL;
+	be->priv = NULL;
+}
+
+static inline int be_flush_sync(struct backend *be)
+{
+	return be->ops->flush_sync(be);
+}
+
+/*
+ * Start `io` on the calling worker's ring. Returns 0: every outcome, including rejected
+ * arguments, arrives through io->done exactly once (possibly before this returns).
+ */
 static inline int be_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
 {
 	return be->ops->submit(be, ring, io);
 }
 
-/* Map a backend errno to an NVMe status ((SCT << 8) | SC, with DNR where retrying cannot help). */
+/*
+ * Map a backend errno to an NVMe status ((SCT << 8) | SC, with DNR where retrying cannot
+ * help): -EIO → Unrecovered Read Error (READ) / Write Fault (WRITE) / Internal Error;
+ * -ENOSPC → Capacity Exceeded; -EOPNOTSUPP → Invalid Field (READ/WRITE) or Invalid Opcode;
+ * -EROFS/-EPERM/-EACCES → Namespace Write Protected; -EINVAL → Invalid Field;
+ * -ERANGE → LBA Out of Range; anything else → Internal Error. 0 and positive → 0.
+ */
 uint16_t be_errno_to_status(int err, enum be_op op);
 
 #endif
