@@ -2,7 +2,7 @@
 # boot.sh [options] GUEST_SCRIPT [-- QEMU_ARGS...]
 #
 # Boot Debian's kernel under QEMU from the cached base initramfs (mkimage.sh)
-# plus a per-run archive holding /init, the guest helpers (guest/lib.sh) and
+# plus a per-run archive holding /init, the guest helpers (guest/*.sh) and
 # GUEST_SCRIPT, and stream the guest's result channel (TAP) to stdout.
 #
 # Options:
@@ -65,7 +65,7 @@ trap 'exit 130' INT TERM
 # Per-run archive: its files override the base image's.
 mkdir -p "$run/root/run"
 cp "$here/guest/init" "$run/root/init"
-cp "$here/guest/lib.sh" "$run/root/run/lib.sh"
+cp "$here"/guest/*.sh "$run/root/run/"   # lib.sh + helpers scripts may source
 cp "$script" "$run/root/run/test.sh"
 chmod 755 "$run/root/init"
 : >"$run/root/run/env.sh"
