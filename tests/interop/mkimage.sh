@@ -17,6 +17,9 @@ set -euo pipefail
 out=${1:?usage: mkimage.sh OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# Two suites starting at once must not build over each other.
+exec 9>"$out/.lock"
+flock -w 300 9 || { echo "mkimage: $out is locked" >&2; exit 1; }
 
 # Modules the guest may need; their dependencies are resolved by modprobe.
 # 9p/virtio are for optional file sharing; e1000 is QEMU's default NIC.
