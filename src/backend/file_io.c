@@ -2,6 +2,21 @@
 /*
  * The file/block-device backend's data path: every operation is one or more SQEs on the
  * submitting worker's ring, continued from its CQE (short transfers, fallbacks, FUA sync).
+ *
+ * What each operation guarantees:
+ * - READ/WRITE: IORING_OP_READ/WRITE (_FIXED with a registered buffer); a short transfer
+ *   continues with the rest; a read reaching EOF (the file shrank under us) fills zeroes.
+ *   A buffer/offset that misses the O_DIRECT alignment goes through a second, buffered fd
+ *   of the same file (the kernel keeps direct and buffered I/O coherent: direct reads
+ *   write back dirty pages first, direct writes invalidate them).
+ * - FUA: RWF_DSYNC on the write; zeroing by fallocate is followed by a datasync.
+ * - FLUSH: IORING_OP_FSYNC with IORING_FSYNC_DATASYNC.
+ * - WRITE_ZEROES: fallocate ZERO_RANGE (block devices: the kernel's zeroout, which uses the
+ *   device's Write Zeroes or writes zero pages), else PUNCH_HOLE (tmpfs), else writes from
+ *   a shared 1 MiB zero buffer.
+ * - DISCARD: fallocate PUNCH_HOLE (block devices: zeroout that may unmap, never BLKDISCARD,
+ *   which is not on the ring in 6.1 and does not promise zeroes), else the WRITE_ZEROES
+ *   path. Either way the range reads back as zeroes: DLFEAT read-zeroes is safe.
  */
 #include <errno.h>
 #include <fcntl.h>

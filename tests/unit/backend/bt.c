@@ -8,6 +8,7 @@
 #include "bt.h"
 
 static int tap_n, tap_failed;
+unsigned long bt_cqes;
 
 void tap_ok(bool cond, const char *fmt, ...)
 {
@@ -110,6 +111,7 @@ static int bt_loop(struct io_uring *ring, struct bt_io *b, int n)
 			struct ring_op *rop = io_uring_cqe_get_data(cqe);
 
 			io_uring_cqe_seen(ring, cqe);
+			bt_cqes++;
 			rop->complete(rop, &copy);
 		}
 	}

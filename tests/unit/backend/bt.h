@@ -14,6 +14,9 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the plan; exit status for main (non-zero if any test failed). */
 int tap_end(void);
 
+/* CQEs routed by the test loop so far: shows how many SQEs an operation took. */
+extern unsigned long bt_cqes;
+
 /* One operation as the target would issue it, with its completion recorded. */
 struct bt_io {
 	struct be_io io;

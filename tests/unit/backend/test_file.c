@@ -143,6 +143,7 @@ static void t_zeroes(const char *l, struct backend *be, uint64_t lba)
 	int zr = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	int ph = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 	struct file_ns *f = be->priv;
+	unsigned long cqes;
 
 	tap_ok(zero_and_check(be, BE_WRITE_ZEROES, 0, base, blen, base + 3 * lba, 64 * 1024 + 5 * lba,
 			      21, &falloc, &zr),
@@ -156,9 +157,13 @@ static void t_zeroes(const char *l, struct backend *be, uint64_t lba)
 	       "%s: write zeroes with FUA over a whole written region", l);
 
 	be_file_force_zero_writes(be);
+	cqes = bt_cqes;
 	tap_ok(zero_and_check(be, BE_WRITE_ZEROES, 0, base, 4 << 20, base + lba,
 			      (3 << 20) + 7 * lba, 24, &write, NULL),
 	       "%s: write zeroes by zero-buffer writes (several chunks) reads zeroes", l);
+	/* 1 write + 4 chunks (1 MiB each) + 1 read, at least; more if a transfer was short */
+	cqes = bt_cqes - cqes;
+	tap_ok(cqes >= 6, "%s: zero writes went out in 1 MiB chunks (%lu CQEs)", l, cqes);
 	tap_ok(zero_and_check(be, BE_DISCARD, BE_FUA, base, blen, base + 2 * lba, 4 * lba, 25,
 			      &write, NULL),
 	       "%s: discard by zero-buffer writes reads zeroes", l);
@@ -367,6 +372,51 @@ out:
 		umount_tmpfs(dir);
 }
 
+/* ramfs has no O_DIRECT and no fallocate: the buffered fallback and every zeroing fallback. */
+static void suite_ramfs(void)
+{
+	char dir[256], path[300], err[256];
+	struct backend be;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/ramfs-XXXXXX", vardir);
+	if (!mkdtemp(dir) || mount("ramfs", dir, "ramfs", 0, NULL)) {
+		tap_skip("cannot mount ramfs", "ramfs file: O_DIRECT refused -> buffered");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/ns", dir);
+	ret = open_file(&be, path, 32 << 20, 512, false, false, err, sizeof(err));
+	tap_ok(ret == 0 && !be_file_is_direct(&be),
+	       "ramfs file: O_DIRECT refused by the filesystem -> opens buffered (%s)", err);
+	if (!ret) {
+		struct file_ns *f = be.priv;
+		unsigned long cqes = bt_cqes, n;
+
+		ret = bt_do(&be, &ring, BE_WRITE_ZEROES, 0, 0, 8192, NULL);
+		n = bt_cqes - cqes;
+		tap_ok(ret == 0 && n == 3 && atomic_load(&f->zero_mode) == FILE_ZERO_WRITE,
+		       "ramfs file: write zeroes degrades ZERO_RANGE -> PUNCH -> zero writes (%lu CQEs)",
+		       n);
+		cqes = bt_cqes;
+		ret = bt_do(&be, &ring, BE_DISCARD, 0, 0, 8192, NULL);
+		n = bt_cqes - cqes;
+		tap_ok(ret == 0 && n == 2 && atomic_load(&f->discard_mode) == FILE_ZERO_RANGE,
+		       "ramfs file: discard degrades PUNCH -> write-zeroes path (%lu CQEs)", n);
+		cqes = bt_cqes;
+		ret = bt_do(&be, &ring, BE_DISCARD, 0, 0, 8192, NULL);
+		n = bt_cqes - cqes;
+		tap_ok(ret == 0 && n == 1, "ramfs file: the fallback is remembered (%lu CQE)", n);
+		be_close(&be);
+		ret = open_file(&be, path, 32 << 20, 512, false, false, err, sizeof(err));
+	}
+	if (!ret) {
+		battery("ramfs file", &be);
+		be_close(&be);
+	}
+	unlink(path);
+	umount_tmpfs(dir);
+}
+
 /* A loop device over a file in vardir, detached automatically on last close. */
 static int loop_attach(const char *backing, unsigned bs, char *dev, size_t devlen)
 {
@@ -458,6 +508,7 @@ static void suite_short_read(bool buffered)
 {
 	char path[256], l[64], err[256];
 	uint64_t size = 1 << 20, eof = size - 4096 - 100;
+	unsigned long cqes;
 	uint8_t *w = bt_alloc(16384), *r = bt_alloc(16384);
 	struct backend be;
 	int ret;
@@ -477,7 +528,10 @@ static void suite_short_read(bool buffered)
 		goto out;
 	}
 	memset(r, 0xEE, 16384);
+	cqes = bt_cqes;
 	ret = bt_do(&be, &ring, BE_READ, 0, size - 16384, 16384, r);
+	cqes = bt_cqes - cqes;
+	tap_ok(cqes == 2, "%s: short read resubmitted for the rest (%lu CQEs)", l, cqes);
 	tap_ok(ret == 0 && memcmp(r, w, eof - (size - 16384)) == 0 &&
 		       bt_is_zero(r + (eof - (size - 16384)), size - eof),
 	       "%s: data up to EOF, zeroes after it, no error", l);
@@ -621,6 +675,7 @@ int main(void)
 	suite_regular(4096, false);
 	suite_regular(512, true);
 	suite_tmpfs();
+	suite_ramfs();
 	suite_loop(512);
 	suite_loop(4096);
 	suite_short_read(false);
