@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* libnvring private structures: one NVMe/TCP queue (TCP connection + io_uring) and the controller. */
+#ifndef NVRING_HOST_INTERNAL_H
+#define NVRING_HOST_INTERNAL_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "nvring/nvring.h"
+#include "spec/nvme_cmd.h"
+#include "spec/nvme_tcp.h"
+
+#define HQ_RBUF_SIZE (256u * 1024)
+#define HQ_SEND_IOV_MAX 256
+#define HQ_DIRECT_RECV_MIN 8192 /* payload left at least this large: recv straight into the user buffer */
+#define HQ_ADMIN_ICD_MAX 8192   /* fabrics/admin in-capsule limit, as the Linux host uses */
+
+enum hq_req_state {
+	HQ_REQ_FREE,
+	HQ_REQ_SEND_CMD, /* capsule queued for sending */
+	HQ_REQ_WAIT,     /* capsule sent: waiting for R2T, C2HData or CapsuleResp */
+	HQ_REQ_SEND_H2C, /* R2T accepted: H2CData PDUs queued */
+};
+
+enum hq_rx_state { HQ_RX_HDR, HQ_RX_DATA, HQ_RX_DDGST };
+
+enum hq_q_state { HQ_Q_CONNECTING, HQ_Q_LIVE, HQ_Q_FAILED };
+
+/* Every io_uring user_data points to one of these. */
+enum hq_op_kind { HQ_OP_RECV, HQ_OP_SEND };
+struct hq_op {
+	enum hq_op_kind kind;
+	bool busy;
+};
+
+struct hq_req {
+	uint16_t cid;
+	uint8_t state;
+	uint8_t dir;
+	bool icd;
+	bool in_send;    /* its header is in the sendmsg in flight */
+	bool done;       /* completed while in_send: finish when the send does */
+	bool ddgst_err;
+	void *buf;
+	uint32_t len;
+	uint32_t c2h_done;  /* bytes received so far */
+	uint32_t h2c_off;   /* next byte to send within the R2T window */
+	uint32_t h2c_end;   /* end of the R2T window */
+	uint32_t h2c_chunk; /* data bytes of the H2CData PDU in flight */
+	uint16_t ttag;
+	nvr_cb cb;
+	void *cb_arg;
+	struct nvr_cpl cpl;
+	struct hq_req *next; /* send list */
+	struct nvme_sqe sqe;
+	uint8_t hdr[sizeof(struct nvme_tcp_cmd_pdu) + NVME_TCP_DIGEST_LEN];
+	uint8_t ddgst[NVME_TCP_DIGEST_LEN];
+};
+
+struct nvr_queue {
+	struct io_uring ring;
+	bool ring_ok;
+	int fd;
+	uint16_t qid;
+	enum hq_q_state state;
+	int err;
+	uint16_t fes;
+	bool hdgst, ddgst;
+	uint32_t maxh2cdata;
+	uint32_t icd_max; /* largest in-capsule write (0 = none) */
+	int timeout_ms;
+	uint64_t last_progress_ns;
+
+	/* requests, indexed by CID */
+	struct hq_req *reqs;
+	unsigned depth;
+	uint16_t *free_ids;
+	unsigned nr_free;
+	unsigned completed; /* callbacks run, for poll/wait counts */
+
+	/* send side: FIFO of requests with a PDU to send, plus one control PDU (ICReq) */
+	struct hq_req *send_head, *send_tail;
+	uint8_t ctl[sizeof(struct nvme_tcp_icreq_pdu)];
+	uint32_t ctl_len;
+	bool ctl_in_send;
+	struct hq_op send_op;
+	struct msghdr msg;
+	struct iovec iov[HQ_SEND_IOV_MAX];
+	int iov_idx, iov_cnt;
+	struct hq_req *inflight[HQ_SEND_IOV_MAX];
+	int nr_inflight;
+
+	/* receive side */
+	struct hq_op recv_op;
+	uint8_t *rbuf;
+	uint32_t rhead, rtail;
+	bool rx_direct; /* the recv in flight targets rx_dst */
+	enum hq_rx_state rx_state;
+	struct hq_req *rx_req;
+	uint8_t *rx_dst;
+	uint32_t rx_left;
+	uint32_t rx_crc;
+	uint8_t rx_flags;
+	union {
+		struct nvme_tcp_hdr hdr;
+		struct nvme_tcp_icresp_pdu icresp;
+		struct nvme_tcp_term_pdu term;
+		struct nvme_tcp_rsp_pdu rsp;
+		struct nvme_tcp_data_pdu data;
+		struct nvme_tcp_r2t_pdu r2t;
+	} rx_hdr;
+};
+
+/* queue.c */
+int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t qid, unsigned depth);
+void hq_close(struct nvr_queue *q);
+void hq_set_icd_max(struct nvr_queue *q, uint32_t max);
+/* Submit with in-capsule data forced (Connect's 1 KiB data goes in-capsule on every queue). */
+int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	      bool force_icd, nvr_cb cb, void *arg);
+int hq_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	    bool force_icd, struct nvr_cpl *cpl);
+uint64_t hq_now_ns(void);
+
+/* controller */
+struct nvr_ctrl {
+	struct nvr_connect_opts opts;
+	char subnqn[257];
+	char hostnqn[257];
+	struct nvr_queue *admin;
+	struct nvr_queue **io;
+	unsigned nr_io;
+	uint16_t cntlid;
+	uint64_t cap;
+	uint32_t max_xfer;
+	uint64_t last_ka_ns;
+	uint8_t id[4096];
+};
+
+#endif

@@ -1,0 +1,946 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One NVMe/TCP queue: a TCP connection driven by its own io_uring. One recv and at most one
+ * sendmsg are in flight; everything queued between polls leaves in that one sendmsg.
+ * Receive parses PDUs out of a staging buffer, except that a large payload is received
+ * straight into the command's buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "spec/crc32c.h"
+
+uint64_t hq_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hq_put_le32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4); /* x86/arm64 little-endian hosts only; the wire is LE */
+}
+
+static uint32_t hq_get_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* ---------------------------------------------------------------- failure and completion */
+
+static void hq_fail(struct nvr_queue *q, int err)
+{
+	if (q->state == HQ_Q_FAILED)
+		return;
+	q->state = HQ_Q_FAILED;
+	q->err = err;
+	/* wakes the recv/send in flight; commands are failed once both are back */
+	if (q->fd >= 0)
+		shutdown(q->fd, SHUT_RDWR);
+}
+
+static void hq_req_release(struct nvr_queue *q, struct hq_req *r)
+{
+	struct nvr_cpl cpl = r->cpl;
+	nvr_cb cb = r->cb;
+	void *arg = r->cb_arg;
+
+	r->state = HQ_REQ_FREE;
+	r->done = false;
+	q->free_ids[q->nr_free++] = r->cid;
+	q->completed++;
+	if (cb)
+		cb(arg, &cpl);
+}
+
+static void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t status, uint32_t dw0,
+			    uint32_t dw1)
+{
+	r->cpl.err = 0;
+	r->cpl.status = r->ddgst_err && !status ? NVME_STATUS(0, 0x04) : status;
+	r->cpl.dw0 = dw0;
+	r->cpl.dw1 = dw1;
+	r->cpl.xfer_len = r->dir == NVR_DIR_C2H ? r->c2h_done : r->len;
+	if (r->in_send) {
+		r->done = true; /* header still referenced by the sendmsg in flight */
+		return;
+	}
+	hq_req_release(q, r);
+}
+
+static void hq_send_list_remove(struct nvr_queue *q, struct hq_req *r)
+{
+	struct hq_req **pp = &q->send_head, *prev = NULL;
+
+	while (*pp && *pp != r) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = r->next;
+	if (q->send_tail == r)
+		q->send_tail = prev;
+	r->next = NULL;
+}
+
+/* After a failure, once no io_uring op can still touch a buffer, fail every command. */
+static void hq_drain_failed(struct nvr_queue *q)
+{
+	if (q->state != HQ_Q_FAILED || q->send_op.busy || q->recv_op.busy)
+		return;
+	q->send_head = q->send_tail = NULL;
+	for (unsigned i = 0; i < q->depth; i++) {
+		struct hq_req *r = &q->reqs[i];
+
+		if (r->state == HQ_REQ_FREE)
+			continue;
+		r->in_send = false;
+		if (!r->done) {
+			memset(&r->cpl, 0, sizeof(r->cpl));
+			r->cpl.err = q->err;
+		}
+		hq_req_release(q, r);
+	}
+}
+
+/* ---------------------------------------------------------------- send side */
+
+static void hq_send_append(struct nvr_queue *q, struct hq_req *r)
+{
+	r->next = NULL;
+	if (q->send_tail)
+		q->send_tail->next = r;
+	else
+		q->send_head = r;
+	q->send_tail = r;
+}
+
+static bool hq_iov_room(struct nvr_queue *q, int n)
+{
+	return q->iov_cnt + n <= HQ_SEND_IOV_MAX;
+}
+
+static void hq_iov_add(struct nvr_queue *q, void *base, size_t len)
+{
+	q->iov[q->iov_cnt].iov_base = base;
+	q->iov[q->iov_cnt].iov_len = len;
+	q->iov_cnt++;
+}
+
+static uint8_t hq_hd(const struct nvr_queue *q)
+{
+	return q->hdgst ? NVME_TCP_DIGEST_LEN : 0;
+}
+
+static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
+{
+	struct nvme_tcp_cmd_pdu *pdu = (struct nvme_tcp_cmd_pdu *)r->hdr;
+	uint32_t hd = hq_hd(q), dd = r->icd && q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t hlen = sizeof(*pdu);
+
+	pdu->hdr.type = NVME_TCP_CMD;
+	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0);
+	pdu->hdr.hlen = (uint8_t)hlen;
+	pdu->hdr.pdo = r->icd ? (uint8_t)(hlen + hd) : 0;
+	pdu->hdr.plen = hlen + hd + (r->icd ? r->len + dd : 0);
+	pdu->cmd = r->sqe;
+	if (hd)
+		hq_put_le32(r->hdr + hlen, crc32c(pdu, hlen));
+	hq_iov_add(q, r->hdr, hlen + hd);
+	if (r->icd) {
+		hq_iov_add(q, r->buf, r->len);
+		if (dd) {
+			hq_put_le32(r->ddgst, crc32c(r->buf, r->len));
+			hq_iov_add(q, r->ddgst, dd);
+		}
+	}
+}
+
+static void hq_emit_h2c(struct nvr_queue *q, struct hq_req *r)
+{
+	struct nvme_tcp_data_pdu *pdu = (struct nvme_tcp_data_pdu *)r->hdr;
+	uint32_t hd = hq_hd(q), dd = q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t chunk = r->h2c_end - r->h2c_off;
+	uint8_t *data = (uint8_t *)r->buf + r->h2c_off;
+
+	if (chunk > q->maxh2cdata)
+		chunk = q->maxh2cdata;
+	r->h2c_chunk = chunk;
+	memset(pdu, 0, sizeof(*pdu));
+	pdu->hdr.type = NVME_TCP_H2C_DATA;
+	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0) |
+			 (r->h2c_off + chunk == r->h2c_end ? NVME_TCP_F_DATA_LAST : 0);
+	pdu->hdr.hlen = sizeof(*pdu);
+	pdu->hdr.pdo = (uint8_t)(sizeof(*pdu) + hd);
+	pdu->hdr.plen = sizeof(*pdu) + hd + chunk + dd;
+	pdu->cccid = r->cid;
+	pdu->ttag = r->ttag;
+	pdu->datao = r->h2c_off;
+	pdu->datal = chunk;
+	if (hd)
+		hq_put_le32(r->hdr + sizeof(*pdu), crc32c(pdu, sizeof(*pdu)));
+	hq_iov_add(q, r->hdr, sizeof(*pdu) + hd);
+	hq_iov_add(q, data, chunk);
+	if (dd) {
+		hq_put_le32(r->ddgst, crc32c(data, chunk));
+		hq_iov_add(q, r->ddgst, dd);
+	}
+}
+
+/* Gather every queued PDU into one sendmsg. */
+static void hq_send_start(struct nvr_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	if (q->send_op.busy || q->state == HQ_Q_FAILED)
+		return;
+	if (!q->ctl_len && !q->send_head)
+		return;
+	q->iov_cnt = q->iov_idx = 0;
+	q->nr_inflight = 0;
+	if (q->ctl_len) {
+		hq_iov_add(q, q->ctl, q->ctl_len);
+		q->ctl_in_send = true;
+	}
+	while (q->send_head && hq_iov_room(q, 3) && q->state == HQ_Q_LIVE) {
+		struct hq_req *r = q->send_head;
+
+		q->send_head = r->next;
+		if (!q->send_head)
+			q->send_tail = NULL;
+		r->next = NULL;
+		if (r->state == HQ_REQ_SEND_CMD)
+			hq_emit_cmd(q, r);
+		else
+			hq_emit_h2c(q, r);
+		r->in_send = true;
+		q->inflight[q->nr_inflight++] = r;
+	}
+	if (!q->iov_cnt)
+		return;
+	sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe) {
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	if (!sqe) {
+		hq_fail(q, -EBUSY);
+		return;
+	}
+	memset(&q->msg, 0, sizeof(q->msg));
+	q->msg.msg_iov = q->iov;
+	q->msg.msg_iovlen = (size_t)q->iov_cnt;
+	io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+	io_uring_sqe_set_data(sqe, &q->send_op);
+	q->send_op.busy = true;
+}
+
+/* A sent PDU: advance the request to its next step. */
+static void hq_req_sent(struct nvr_queue *q, struct hq_req *r)
+{
+	r->in_send = false;
+	if (r->done) {
+		hq_req_release(q, r);
+		return;
+	}
+	if (r->state == HQ_REQ_SEND_CMD) {
+		r->state = HQ_REQ_WAIT;
+	} else if (r->state == HQ_REQ_SEND_H2C) {
+		r->h2c_off += r->h2c_chunk;
+		if (r->h2c_off < r->h2c_end)
+			hq_send_append(q, r);
+		else
+			r->state = HQ_REQ_WAIT;
+	}
+}
+
+static void hq_on_send(struct nvr_queue *q, int res)
+{
+	size_t left = res > 0 ? (size_t)res : 0;
+
+	q->send_op.busy = false;
+	if (res < 0) {
+		hq_fail(q, res);
+		return;
+	}
+	q->last_progress_ns = hq_now_ns();
+	/* skip what went out; on a short send, send the rest before anything new */
+	while (q->iov_idx < q->iov_cnt && left) {
+		struct iovec *v = &q->iov[q->iov_idx];
+		size_t n = left < v->iov_len ? left : v->iov_len;
+
+		v->iov_base = (uint8_t *)v->iov_base + n;
+		v->iov_len -= n;
+		left -= n;
+		if (!v->iov_len)
+			q->iov_idx++;
+	}
+	if (q->iov_idx < q->iov_cnt) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+		if (!sqe || res == 0) {
+			hq_fail(q, res == 0 ? -ECONNRESET : -EBUSY);
+			return;
+		}
+		q->msg.msg_iov = &q->iov[q->iov_idx];
+		q->msg.msg_iovlen = (size_t)(q->iov_cnt - q->iov_idx);
+		io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+		io_uring_sqe_set_data(sqe, &q->send_op);
+		q->send_op.busy = true;
+		return;
+	}
+	if (q->ctl_in_send) {
+		q->ctl_in_send = false;
+		q->ctl_len = 0;
+	}
+	for (int i = 0; i < q->nr_inflight; i++)
+		hq_req_sent(q, q->inflight[i]);
+	q->nr_inflight = 0;
+}
+
+/* ---------------------------------------------------------------- receive side */
+
+static void hq_recv_start(struct nvr_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	if (q->recv_op.busy || q->state == HQ_Q_FAILED)
+		return;
+	sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe) {
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	if (!sqe) {
+		hq_fail(q, -EBUSY);
+		return;
+	}
+	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left >= HQ_DIRECT_RECV_MIN) {
+		q->rx_direct = true;
+		io_uring_prep_recv(sqe, q->fd, q->rx_dst, q->rx_left, 0);
+	} else {
+		q->rx_direct = false;
+		io_uring_prep_recv(sqe, q->fd, q->rbuf + q->rtail, HQ_RBUF_SIZE - q->rtail, 0);
+	}
+	io_uring_sqe_set_data(sqe, &q->recv_op);
+	q->recv_op.busy = true;
+}
+
+static struct hq_req *hq_req_by_cid(struct nvr_queue *q, uint16_t cid)
+{
+	struct hq_req *r;
+
+	if (cid >= q->depth)
+		return NULL;
+	r = &q->reqs[cid];
+	return r->state == HQ_REQ_FREE || r->done ? NULL : r;
+}
+
+static int hq_handle_icresp(struct nvr_queue *q)
+{
+	const struct nvme_tcp_icresp_pdu *p = &q->rx_hdr.icresp;
+	bool hd = p->digest & NVME_TCP_HDR_DIGEST_ENABLE, dd = p->digest & NVME_TCP_DATA_DIGEST_ENABLE;
+
+	if (q->state != HQ_Q_CONNECTING || p->hdr.plen != sizeof(*p) || p->pfv != NVME_TCP_PFV_1_0)
+		return -EPROTO;
+	/* the controller may refuse a digest we asked for, never impose one */
+	if ((hd && !q->hdgst) || (dd && !q->ddgst))
+		return -EPROTO;
+	if (p->cpda != 0) /* we would have to pad H2C data; no known target asks for that */
+		return -EOPNOTSUPP;
+	if (p->maxh2cdata < NVME_TCP_MIN_MAXH2CDATA || p->maxh2cdata % 4)
+		return -EPROTO;
+	q->hdgst = hd;
+	q->ddgst = dd;
+	q->maxh2cdata = p->maxh2cdata;
+	q->state = HQ_Q_LIVE;
+	return 0;
+}
+
+static int hq_handle_rsp(struct nvr_queue *q)
+{
+	const struct nvme_cqe *c = &q->rx_hdr.rsp.cqe;
+	struct hq_req *r = hq_req_by_cid(q, c->cid);
+
+	if (!r || r->state == HQ_REQ_SEND_CMD)
+		return -EPROTO;
+	if (r->state == HQ_REQ_SEND_H2C && !r->in_send)
+		hq_send_list_remove(q, r); /* early error: the controller wants no more data */
+	hq_req_complete(q, r, nvme_status_from_wire(c->status), c->dw0, c->dw1);
+	return 0;
+}
+
+static int hq_handle_r2t(struct nvr_queue *q)
+{
+	const struct nvme_tcp_r2t_pdu *p = &q->rx_hdr.r2t;
+	struct hq_req *r = hq_req_by_cid(q, p->cccid);
+
+	if (!r || r->dir != NVR_DIR_H2C || r->icd || r->state != HQ_REQ_WAIT)
+		return -EPROTO;
+	if (!p->r2tl || p->r2to != r->h2c_off || p->r2tl > r->len - p->r2to)
+		return -EPROTO;
+	r->ttag = p->ttag;
+	r->h2c_end = p->r2to + p->r2tl;
+	r->state = HQ_REQ_SEND_H2C;
+	hq_send_append(q, r);
+	return 0;
+}
+
+static int hq_handle_c2h(struct nvr_queue *q)
+{
+	const struct nvme_tcp_data_pdu *p = &q->rx_hdr.data;
+	uint32_t hd = hq_hd(q), dd = (p->hdr.flags & NVME_TCP_F_DDGST) ? NVME_TCP_DIGEST_LEN : 0;
+	struct hq_req *r = hq_req_by_cid(q, p->cccid);
+
+	if (!r || r->dir != NVR_DIR_C2H || r->state != HQ_REQ_WAIT)
+		return -EPROTO;
+	if (!!dd != q->ddgst || p->hdr.pdo != p->hdr.hlen + hd ||
+	    p->hdr.plen != p->hdr.pdo + p->datal + dd)
+		return -EPROTO;
+	if (p->datao != r->c2h_done || p->datal > r->len - p->datao)
+		return -EPROTO;
+	if ((p->hdr.flags & NVME_TCP_F_DATA_SUCCESS) && !(p->hdr.flags & NVME_TCP_F_DATA_LAST))
+		return -EPROTO;
+	q->rx_req = r;
+	q->rx_dst = (uint8_t *)r->buf + p->datao;
+	q->rx_left = p->datal;
+	q->rx_crc = NVR_CRC32C_SEED;
+	q->rx_flags = p->hdr.flags;
+	q->rx_state = HQ_RX_DATA;
+	return 0;
+}
+
+static void hq_c2h_done(struct nvr_queue *q)
+{
+	struct hq_req *r = q->rx_req;
+
+	q->rx_req = NULL;
+	q->rx_state = HQ_RX_HDR;
+	if ((q->rx_flags & NVME_TCP_F_DATA_SUCCESS) && (q->rx_flags & NVME_TCP_F_DATA_LAST))
+		hq_req_complete(q, r, 0, 0, 0);
+}
+
+/* Header length expected for a PDU type (without digest), 0 if the type is not for a host. */
+static uint32_t hq_rx_hlen(uint8_t type)
+{
+	switch (type) {
+	case NVME_TCP_ICRESP:
+		return sizeof(struct nvme_tcp_icresp_pdu);
+	case NVME_TCP_C2H_TERM:
+	case NVME_TCP_RSP:
+	case NVME_TCP_C2H_DATA:
+	case NVME_TCP_R2T:
+		return 24;
+	default:
+		return 0;
+	}
+}
+
+/* Parse one PDU header from rbuf if complete. Returns 1 consumed, 0 need more, <0 error. */
+static int hq_rx_hdr(struct nvr_queue *q)
+{
+	uint32_t avail = q->rtail - q->rhead, hlen, hd = 0;
+	const struct nvme_tcp_hdr *h = (const void *)(q->rbuf + q->rhead);
+	uint8_t *p = q->rbuf + q->rhead;
+
+	if (avail < sizeof(*h))
+		return 0;
+	hlen = hq_rx_hlen(h->type);
+	if (!hlen || h->hlen != hlen)
+		return -EPROTO;
+	if (h->type == NVME_TCP_ICRESP && q->state != HQ_Q_CONNECTING)
+		return -EPROTO;
+	if (h->type != NVME_TCP_ICRESP && h->type != NVME_TCP_C2H_TERM) {
+		if (q->state != HQ_Q_LIVE)
+			return -EPROTO;
+		if (!!(h->flags & NVME_TCP_F_HDGST) != q->hdgst)
+			return -EPROTO;
+		hd = hq_hd(q);
+	}
+	if (h->type == NVME_TCP_C2H_TERM) {
+		/* fatal by definition: report its FES, ignore the error data */
+		if (avail < hlen)
+			return 0;
+		memcpy(&q->rx_hdr, p, hlen);
+		q->fes = q->rx_hdr.term.fes;
+		return -ECONNABORTED;
+	}
+	if (avail < hlen + hd)
+		return 0;
+	if (hd && crc32c(p, hlen) != hq_get_le32(p + hlen))
+		return -EBADMSG;
+	memcpy(&q->rx_hdr, p, hlen);
+	q->rhead += hlen + hd;
+	switch (h->type) {
+	case NVME_TCP_ICRESP:
+		return hq_handle_icresp(q) ?: 1;
+	case NVME_TCP_RSP:
+		if (q->rx_hdr.hdr.plen != hlen + hd)
+			return -EPROTO;
+		return hq_handle_rsp(q) ?: 1;
+	case NVME_TCP_R2T:
+		if (q->rx_hdr.hdr.plen != hlen + hd)
+			return -EPROTO;
+		return hq_handle_r2t(q) ?: 1;
+	default:
+		return hq_handle_c2h(q) ?: 1;
+	}
+}
+
+static void hq_rx_data_got(struct nvr_queue *q, const uint8_t *src, uint32_t n)
+{
+	if (q->rx_flags & NVME_TCP_F_DDGST)
+		q->rx_crc = crc32c_update(q->rx_crc, src, n);
+	q->rx_dst += n;
+	q->rx_left -= n;
+	q->rx_req->c2h_done += n;
+	if (!q->rx_left) {
+		if (q->rx_flags & NVME_TCP_F_DDGST)
+			q->rx_state = HQ_RX_DDGST;
+		else
+			hq_c2h_done(q);
+	}
+}
+
+static int hq_rx_parse(struct nvr_queue *q)
+{
+	for (;;) {
+		uint32_t avail = q->rtail - q->rhead;
+		int ret;
+
+		if (q->rx_state == HQ_RX_HDR) {
+			ret = hq_rx_hdr(q);
+			if (ret <= 0)
+				return ret;
+			if (q->rx_state == HQ_RX_DATA && !q->rx_left)
+				hq_rx_data_got(q, NULL, 0);
+		} else if (q->rx_state == HQ_RX_DATA) {
+			uint32_t n = avail < q->rx_left ? avail : q->rx_left;
+
+			if (!n)
+				return 0;
+			memcpy(q->rx_dst, q->rbuf + q->rhead, n);
+			q->rhead += n;
+			hq_rx_data_got(q, q->rx_dst, n);
+		} else {
+			if (avail < NVME_TCP_DIGEST_LEN)
+				return 0;
+			if (hq_get_le32(q->rbuf + q->rhead) != crc32c_final(q->rx_crc))
+				q->rx_req->ddgst_err = true; /* per command, as the Linux host does */
+			q->rhead += NVME_TCP_DIGEST_LEN;
+			hq_c2h_done(q);
+		}
+	}
+}
+
+static void hq_on_recv(struct nvr_queue *q, int res)
+{
+	int ret;
+
+	q->recv_op.busy = false;
+	if (q->state == HQ_Q_FAILED)
+		return;
+	if (res <= 0) {
+		hq_fail(q, res == 0 ? -ECONNRESET : res);
+		return;
+	}
+	q->last_progress_ns = hq_now_ns();
+	if (q->rx_direct) {
+		/* bytes landed in the command's buffer already; crc32c over them in place */
+		hq_rx_data_got(q, q->rx_dst, (uint32_t)res);
+		ret = hq_rx_parse(q);
+	} else {
+		q->rtail += (uint32_t)res;
+		ret = hq_rx_parse(q);
+	}
+	if (ret < 0) {
+		hq_fail(q, ret);
+		return;
+	}
+	/* what is left is less than one PDU header: keep it at the front */
+	if (q->rhead) {
+		memmove(q->rbuf, q->rbuf + q->rhead, q->rtail - q->rhead);
+		q->rtail -= q->rhead;
+		q->rhead = 0;
+	}
+}
+
+/* ---------------------------------------------------------------- event loop */
+
+static int hq_reap(struct nvr_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0, before = q->completed;
+
+	io_uring_for_each_cqe(&q->ring, head, cqe) {
+		struct hq_op *op = io_uring_cqe_get_data(cqe);
+
+		n++;
+		if (!op)
+			continue;
+		if (op->kind == HQ_OP_RECV)
+			hq_on_recv(q, cqe->res);
+		else
+			hq_on_send(q, cqe->res);
+	}
+	io_uring_cq_advance(&q->ring, n);
+	hq_drain_failed(q);
+	return (int)(q->completed - before);
+}
+
+static void hq_kick(struct nvr_queue *q)
+{
+	hq_send_start(q);
+	hq_recv_start(q);
+}
+
+static bool hq_busy(const struct nvr_queue *q)
+{
+	return q->state == HQ_Q_CONNECTING || q->nr_free < q->depth;
+}
+
+int nvr_queue_poll(struct nvr_queue *q)
+{
+	int n, ret;
+
+	hq_kick(q);
+	if (io_uring_sq_ready(&q->ring)) {
+		ret = io_uring_submit(&q->ring);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			hq_fail(q, ret);
+	}
+	n = hq_reap(q);
+	hq_kick(q);
+	if (n)
+		return n;
+	if (q->state == HQ_Q_FAILED)
+		return q->err;
+	if (hq_busy(q) && hq_now_ns() - q->last_progress_ns > (uint64_t)q->timeout_ms * 1000000ull)
+		hq_fail(q, -ETIMEDOUT);
+	return 0;
+}
+
+int nvr_queue_wait(struct nvr_queue *q, unsigned min_cpl, int timeout_ms)
+{
+	uint64_t start = hq_now_ns();
+	uint64_t limit = (uint64_t)(timeout_ms < 0 ? q->timeout_ms : timeout_ms) * 1000000ull;
+	uint64_t qlimit = (uint64_t)q->timeout_ms * 1000000ull;
+	unsigned done = 0;
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts;
+		uint64_t now, wait_ns;
+		int ret;
+
+		hq_kick(q);
+		done += (unsigned)hq_reap(q);
+		hq_kick(q);
+		if (done >= min_cpl && done)
+			return (int)done;
+		if (q->state == HQ_Q_FAILED && !q->send_op.busy && !q->recv_op.busy)
+			return done ? (int)done : q->err;
+		if (!hq_busy(q) && q->state != HQ_Q_FAILED) {
+			/* idle: push out the re-armed recv, nothing to wait for */
+			if (io_uring_sq_ready(&q->ring))
+				io_uring_submit(&q->ring);
+			return (int)done;
+		}
+		now = hq_now_ns();
+		if (q->state != HQ_Q_FAILED && now - q->last_progress_ns >= qlimit) {
+			hq_fail(q, -ETIMEDOUT);
+			continue;
+		}
+		if (now - start >= limit) {
+			if (q->state == HQ_Q_FAILED)
+				return q->err; /* shutdown did not wake the ops: give up waiting */
+			return (int)done;
+		}
+		wait_ns = limit - (now - start);
+		if (q->state != HQ_Q_FAILED && qlimit - (now - q->last_progress_ns) < wait_ns)
+			wait_ns = qlimit - (now - q->last_progress_ns);
+		ts.tv_sec = (long long)(wait_ns / 1000000000ull);
+		ts.tv_nsec = (long long)(wait_ns % 1000000000ull);
+		ret = io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &ts, NULL);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			hq_fail(q, ret);
+	}
+}
+
+/* ---------------------------------------------------------------- submission */
+
+int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	      bool force_icd, nvr_cb cb, void *arg)
+{
+	struct hq_req *r;
+
+	if (q->state == HQ_Q_FAILED)
+		return q->err;
+	if (q->state != HQ_Q_LIVE)
+		return -ENOTCONN;
+	if (dir > NVR_DIR_C2H || (dir != NVR_DIR_NONE && (!buf || !len)) || (dir == NVR_DIR_NONE && len))
+		return -EINVAL;
+	if (!q->nr_free)
+		return -EBUSY;
+	r = &q->reqs[q->free_ids[--q->nr_free]];
+	r->state = HQ_REQ_SEND_CMD;
+	r->dir = (uint8_t)dir;
+	r->buf = buf;
+	r->len = len;
+	r->icd = dir == NVR_DIR_H2C && (force_icd || len <= q->icd_max);
+	r->in_send = r->done = r->ddgst_err = false;
+	r->c2h_done = r->h2c_off = r->h2c_end = r->h2c_chunk = 0;
+	r->cb = cb;
+	r->cb_arg = arg;
+	memset(&r->cpl, 0, sizeof(r->cpl));
+	memcpy(&r->sqe, sqe, sizeof(r->sqe));
+	r->sqe.cid = r->cid;
+	r->sqe.flags = (uint8_t)((r->sqe.flags & ~0xc0) | NVME_CMD_PSDT_SGL);
+	memset(&r->sqe.sgl, 0, sizeof(r->sqe.sgl));
+	r->sqe.sgl.length = len;
+	r->sqe.sgl.type = r->icd ? NVME_SGL_TYPE_ICD : NVME_SGL_TYPE_TRANSPORT;
+	if (q->nr_free + 1 == q->depth)
+		q->last_progress_ns = hq_now_ns(); /* idle queue: the timeout starts now */
+	hq_send_append(q, r);
+	return 0;
+}
+
+int nvr_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	       nvr_cb cb, void *cb_arg)
+{
+	return hq_submit(q, sqe, dir, buf, len, false, cb, cb_arg);
+}
+
+struct hq_sync {
+	struct nvr_cpl *cpl;
+	bool done;
+};
+
+static void hq_sync_cb(void *arg, const struct nvr_cpl *cpl)
+{
+	struct hq_sync *s = arg;
+
+	*s->cpl = *cpl;
+	s->done = true;
+}
+
+int hq_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	    bool force_icd, struct nvr_cpl *cpl)
+{
+	struct nvr_cpl local;
+	struct hq_sync s = { .cpl = cpl ? cpl : &local };
+	int ret;
+
+	ret = hq_submit(q, sqe, dir, buf, len, force_icd, hq_sync_cb, &s);
+	if (ret == -EBUSY) {
+		nvr_queue_wait(q, 1, -1);
+		ret = hq_submit(q, sqe, dir, buf, len, force_icd, hq_sync_cb, &s);
+	}
+	if (ret)
+		return ret;
+	while (!s.done) {
+		ret = nvr_queue_wait(q, 1, -1);
+		if (ret < 0 && !s.done) {
+			/* the queue gave up with our command still held: never call back into this frame */
+			for (unsigned i = 0; i < q->depth; i++)
+				if (q->reqs[i].cb_arg == &s)
+					q->reqs[i].cb = NULL;
+			return ret;
+		}
+	}
+	if (s.cpl->err)
+		return s.cpl->err;
+	return s.cpl->status;
+}
+
+int nvr_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
+	     struct nvr_cpl *cpl)
+{
+	return hq_exec(q, sqe, dir, buf, len, false, cpl);
+}
+
+/* ---------------------------------------------------------------- open / close */
+
+static int hq_tcp_connect(const struct nvr_connect_opts *o, int timeout_ms)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
+	int fd = -1, ret, one = 1;
+
+	ret = getaddrinfo(o->traddr, o->trsvcid, &hints, &res);
+	if (ret)
+		return ret == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	ret = -EHOSTUNREACH;
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int err = 0;
+		socklen_t elen = sizeof(err);
+
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			ret = -errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			if (errno != EINPROGRESS) {
+				ret = -errno;
+				goto next;
+			}
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			ret = poll(&pfd, 1, timeout_ms);
+			if (ret == 0) {
+				ret = -ETIMEDOUT;
+				goto next;
+			}
+			if (ret < 0) {
+				ret = -errno;
+				goto next;
+			}
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+				ret = err ? -err : -errno;
+				goto next;
+			}
+		}
+		/* io_uring ops on a blocking socket wait in the kernel instead of -EAGAIN loops */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		freeaddrinfo(res);
+		return fd;
+next:
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return ret;
+}
+
+void hq_set_icd_max(struct nvr_queue *q, uint32_t max)
+{
+	q->icd_max = max;
+}
+
+int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t qid, unsigned depth)
+{
+	struct nvr_queue *q;
+	struct nvme_tcp_icreq_pdu *ic;
+	int ret;
+
+	if (!depth || depth > 65535)
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->fd = -1;
+	q->qid = qid;
+	q->depth = depth;
+	q->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	q->hdgst = o->hdgst;
+	q->ddgst = o->ddgst;
+	q->icd_max = qid == 0 ? HQ_ADMIN_ICD_MAX : 0;
+	q->recv_op.kind = HQ_OP_RECV;
+	q->send_op.kind = HQ_OP_SEND;
+	q->reqs = calloc(depth, sizeof(*q->reqs));
+	q->free_ids = calloc(depth, sizeof(*q->free_ids));
+	q->rbuf = malloc(HQ_RBUF_SIZE);
+	if (!q->reqs || !q->free_ids || !q->rbuf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < depth; i++) {
+		q->reqs[i].cid = (uint16_t)i;
+		q->free_ids[i] = (uint16_t)(depth - 1 - i); /* CID 0 first */
+	}
+	q->nr_free = depth;
+	ret = io_uring_queue_init(8, &q->ring, 0);
+	if (ret < 0)
+		goto fail;
+	q->ring_ok = true;
+	ret = hq_tcp_connect(o, q->timeout_ms);
+	if (ret < 0)
+		goto fail;
+	q->fd = ret;
+
+	ic = (struct nvme_tcp_icreq_pdu *)q->ctl;
+	memset(ic, 0, sizeof(*ic));
+	ic->hdr.type = NVME_TCP_ICREQ;
+	ic->hdr.hlen = sizeof(*ic);
+	ic->hdr.plen = sizeof(*ic);
+	ic->pfv = NVME_TCP_PFV_1_0;
+	ic->hpda = 0;
+	ic->maxr2t = 0; /* one R2T outstanding per command */
+	ic->digest = (o->hdgst ? NVME_TCP_HDR_DIGEST_ENABLE : 0) | (o->ddgst ? NVME_TCP_DATA_DIGEST_ENABLE : 0);
+	q->ctl_len = sizeof(*ic);
+	q->state = HQ_Q_CONNECTING;
+	q->last_progress_ns = hq_now_ns();
+	while (q->state == HQ_Q_CONNECTING) {
+		ret = nvr_queue_wait(q, 1, -1);
+		if (ret < 0)
+			break;
+	}
+	if (q->state != HQ_Q_LIVE) {
+		ret = q->err ? q->err : -ETIMEDOUT;
+		goto fail;
+	}
+	*out = q;
+	return 0;
+fail:
+	hq_close(q);
+	return ret;
+}
+
+void hq_close(struct nvr_queue *q)
+{
+	if (!q)
+		return;
+	if (q->fd >= 0) {
+		hq_fail(q, -ESHUTDOWN);
+		/* the socket is shut down: the ops in flight come back promptly */
+		for (int i = 0; i < 100 && (q->send_op.busy || q->recv_op.busy); i++)
+			nvr_queue_wait(q, 1, 10);
+		close(q->fd);
+	}
+	if (q->ring_ok)
+		io_uring_queue_exit(&q->ring);
+	free(q->reqs);
+	free(q->free_ids);
+	free(q->rbuf);
+	free(q);
+}
+
+unsigned nvr_queue_depth(const struct nvr_queue *q)
+{
+	return q->depth;
+}
+
+unsigned nvr_queue_outstanding(const struct nvr_queue *q)
+{
+	return q->depth - q->nr_free;
+}
+
+uint16_t nvr_queue_qid(const struct nvr_queue *q)
+{
+	return q->qid;
+}
+
+int nvr_queue_error(const struct nvr_queue *q, uint16_t *fes)
+{
+	if (fes)
+		*fes = q->fes;
+	return q->state == HQ_Q_FAILED ? q->err : 0;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* libnvring against the scripted fake target: data paths, digests, and misbehaving peers. TAP. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fake_target.h"
+#include "nvring/nvring.h"
+#include "spec/nvme_cmd.h"
+
+static int t_num, t_fail;
+
+static void ok(int cond, const char *fmt, const char *detail)
+{
+	t_num++;
+	if (!cond)
+		t_fail++;
+	printf("%sok %d - %s", cond ? "" : "not ", t_num, fmt);
+	if (detail && *detail)
+		printf(" (%s)", detail);
+	printf("\n");
+	fflush(stdout);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 9));
+}
+
+static struct nvr_ctrl *connect_to(struct ft *ft, bool hd, bool dd, bool nosqflow, int *err)
+{
+	struct nvr_connect_opts o;
+	struct nvr_ctrl *c = NULL;
+
+	nvr_connect_opts_init(&o);
+	o.traddr = "127.0.0.1";
+	o.trsvcid = ft_port(ft);
+	o.subnqn = "nqn.2026-01.io.nvring:fake";
+	o.hdgst = hd;
+	o.ddgst = dd;
+	o.disable_sqflow = nosqflow;
+	o.nr_io_queues = 2;
+	o.timeout_ms = 500;
+	*err = nvr_ctrl_connect(&o, &c, NULL);
+	return c;
+}
+
+/* write then read back len bytes at slba; 1 if equal */
+static int roundtrip(struct nvr_queue *q, uint64_t slba, uint32_t len, unsigned seed, char *why, size_t whylen)
+{
+	uint8_t *w = malloc(len), *r = malloc(len);
+	int ret, good = 0;
+
+	fill(w, len, seed);
+	memset(r, 0xee, len);
+	ret = nvr_write(q, 1, slba, len / 512, w, len);
+	if (ret) {
+		snprintf(why, whylen, "write %d", ret);
+		goto out;
+	}
+	ret = nvr_read(q, 1, slba, len / 512, r, len);
+	if (ret) {
+		snprintf(why, whylen, "read %d", ret);
+		goto out;
+	}
+	good = !memcmp(w, r, len);
+	if (!good)
+		snprintf(why, whylen, "data differs");
+out:
+	free(w);
+	free(r);
+	return good;
+}
+
+struct async_ctx {
+	unsigned done, bad;
+};
+
+static void async_cb(void *arg, const struct nvr_cpl *cpl)
+{
+	struct async_ctx *a = arg;
+
+	a->done++;
+	if (cpl->err || cpl->status)
+		a->bad++;
+}
+
+static void test_async(struct nvr_queue *q, const char *name)
+{
+	enum { N = 64, BS = 4096 };
+	uint8_t *w = malloc(N * BS), *r = malloc(N * BS);
+	struct async_ctx a = { 0 };
+	unsigned submitted = 0;
+	char why[64] = "";
+
+	fill(w, N * BS, 99);
+	memset(r, 0, N * BS);
+	for (unsigned i = 0; i < N; i++) {
+		struct nvme_sqe sqe;
+
+		nvr_sqe_rw(&sqe, true, 1, 1000 + i * 8, 8);
+		while (nvr_submit(q, &sqe, NVR_DIR_H2C, w + i * BS, BS, async_cb, &a) == -EBUSY)
+			nvr_queue_wait(q, 1, 2000); /* queue full: make room */
+		submitted++;
+	}
+	while (a.done < submitted && nvr_queue_wait(q, 1, 2000) > 0)
+		;
+	for (unsigned i = 0; i < N; i++) {
+		struct nvme_sqe sqe;
+
+		nvr_sqe_rw(&sqe, false, 1, 1000 + i * 8, 8);
+		while (nvr_submit(q, &sqe, NVR_DIR_C2H, r + i * BS, BS, async_cb, &a) == -EBUSY)
+			nvr_queue_wait(q, 1, 2000);
+		submitted++;
+	}
+	while (a.done < submitted && nvr_queue_wait(q, 1, 2000) > 0)
+		;
+	snprintf(why, sizeof(why), "submitted %u done %u bad %u", submitted, a.done, a.bad);
+	ok(submitted == 2 * N && a.done == 2 * N && !a.bad && !memcmp(w, r, N * BS), name, why);
+	free(w);
+	free(r);
+}
+
+static void test_good(bool hd, bool dd, bool nosqflow, const char *tag)
+{
+	struct ft_opts fo = { .mode = FT_GOOD, .c2h_success = true };
+	struct ft *ft = ft_start(&fo);
+	struct nvr_ctrl *c;
+	struct nvr_queue *q;
+	char name[128], why[64] = "";
+	int err;
+
+	c = connect_to(ft, hd, dd, nosqflow, &err);
+	snprintf(why, sizeof(why), "err %d", err);
+	snprintf(name, sizeof(name), "%s: connect, 2 I/O queues, cntlid 1", tag);
+	ok(c && nvr_ctrl_nr_io_queues(c) == 2 && nvr_ctrl_cntlid(c) == 1, name, why);
+	if (!c) {
+		ft_stop(ft);
+		return;
+	}
+	q = nvr_ctrl_io_queue(c, 0);
+	snprintf(name, sizeof(name), "%s: 512 B in-capsule write, read back", tag);
+	ok(roundtrip(q, 0, 512, 1, why, sizeof(why)), name, why);
+	snprintf(name, sizeof(name), "%s: 64 KiB write by R2T in 4 KiB H2CData, read in 16 KiB C2HData", tag);
+	ok(roundtrip(nvr_ctrl_io_queue(c, 1), 100, 65536, 2, why, sizeof(why)), name, why);
+	snprintf(name, sizeof(name), "%s: 1 MiB write and read (direct receive path)", tag);
+	ok(roundtrip(q, 4096, 1 << 20, 3, why, sizeof(why)), name, why);
+	snprintf(name, sizeof(name), "%s: 64 async writes then 64 async reads in flight", tag);
+	test_async(q, name);
+	{
+		uint8_t b[512];
+		int ret = nvr_read(q, 1, 1ull << 40, 1, b, sizeof(b));
+
+		snprintf(why, sizeof(why), "ret 0x%x", ret);
+		snprintf(name, sizeof(name), "%s: read past the end gives LBA Out of Range with DNR", tag);
+		ok(ret > 0 && nvr_status_sc((uint16_t)ret) == 0x80 && nvr_status_sct((uint16_t)ret) == 0 &&
+			   nvr_status_dnr((uint16_t)ret) && !strcmp(nvr_status_str((uint16_t)ret, 0), "LBA Out of Range"),
+		   name, why);
+	}
+	{
+		struct nvme_sqe sqe = { .opcode = 0xc3, .nsid = 1 };
+		struct nvr_cpl cpl;
+		int ret = nvr_exec(q, &sqe, NVR_DIR_NONE, NULL, 0, &cpl);
+
+		snprintf(why, sizeof(why), "ret 0x%x", ret);
+		snprintf(name, sizeof(name), "%s: vendor opcode passthrough gets Invalid Command Opcode", tag);
+		ok(ret == (NVME_STATUS(0, 1) | NVME_STATUS_DNR) && cpl.err == 0, name, why);
+	}
+	err = nvr_ctrl_disconnect(c);
+	snprintf(why, sizeof(why), "err %d", err);
+	snprintf(name, sizeof(name), "%s: disconnect with CC.SHN completes", tag);
+	ok(err == 0, name, why);
+	ft_stop(ft);
+}
+
+static void test_ddgst_error(void)
+{
+	struct ft_opts fo = { .mode = FT_BAD_DDGST_READ };
+	struct ft *ft = ft_start(&fo);
+	struct nvr_ctrl *c;
+	char why[64];
+	int err;
+
+	c = connect_to(ft, true, true, false, &err);
+	ok(c != NULL, "data digest: connect with digests", NULL);
+	if (c) {
+		uint8_t b[4096];
+		int ret = nvr_read(nvr_ctrl_io_queue(c, 0), 1, 0, 8, b, sizeof(b));
+		int ret2 = nvr_flush(nvr_ctrl_io_queue(c, 0), 1);
+
+		snprintf(why, sizeof(why), "read 0x%x flush %d", ret, ret2);
+		ok(ret == NVME_STATUS(0, 0x04) && ret2 == 0,
+		   "data digest mismatch fails that read with Data Transfer Error, queue lives on", why);
+		nvr_ctrl_disconnect(c);
+	}
+	ft_stop(ft);
+}
+
+static void test_close_on_read(void)
+{
+	struct ft_opts fo = { .mode = FT_CLOSE_ON_READ };
+	struct ft *ft = ft_start(&fo);
+	struct nvr_ctrl *c;
+	char why[64];
+	int err;
+
+	c = connect_to(ft, false, false, false, &err);
+	if (c) {
+		uint8_t b[4096];
+		struct nvr_queue *q = nvr_ctrl_io_queue(c, 0);
+		int ret = nvr_read(q, 1, 0, 8, b, sizeof(b));
+		int ret2 = nvr_flush(q, 1);
+
+		snprintf(why, sizeof(why), "read %d then %d, queue error %d", ret, ret2, nvr_queue_error(q, NULL));
+		ok(ret == -ECONNRESET && ret2 == -ECONNRESET && nvr_queue_error(q, NULL) == -ECONNRESET,
+		   "peer closing mid-I/O fails the command and the queue with ECONNRESET", why);
+		nvr_ctrl_disconnect(c);
+	} else {
+		ok(0, "peer closing mid-I/O", "connect failed");
+	}
+	ft_stop(ft);
+}
+
+static void test_bad(enum ft_mode mode, bool hd, int want, const char *name)
+{
+	struct ft_opts fo = { .mode = mode };
+	struct ft *ft = ft_start(&fo);
+	uint64_t t0 = now_ms(), dt;
+	struct nvr_ctrl *c;
+	char why[96];
+	int err;
+
+	c = connect_to(ft, hd, false, false, &err);
+	dt = now_ms() - t0;
+	snprintf(why, sizeof(why), "err %d (%s), %llu ms", err, strerror(-err), (unsigned long long)dt);
+	ok(!c && err == want && dt < 3000, name, why);
+	if (c)
+		nvr_ctrl_disconnect(c);
+	ft_stop(ft);
+}
+
+static void test_refused(void)
+{
+	struct nvr_connect_opts o;
+	struct nvr_ctrl *c = NULL;
+	struct ft_opts fo = { .mode = FT_GOOD };
+	struct ft *ft = ft_start(&fo);
+	char port[16], why[64];
+	int err;
+
+	snprintf(port, sizeof(port), "%s", ft_port(ft));
+	ft_stop(ft); /* the port is now closed */
+	nvr_connect_opts_init(&o);
+	o.traddr = "127.0.0.1";
+	o.trsvcid = port;
+	o.timeout_ms = 500;
+	err = nvr_ctrl_connect(&o, &c, NULL);
+	snprintf(why, sizeof(why), "err %d", err);
+	ok(!c && err == -ECONNREFUSED, "connect to a closed port gives ECONNREFUSED", why);
+}
+
+static void test_status_names(void)
+{
+	ok(!strcmp(nvr_status_str(0x87, 1), "KV Key Does Not Exist"), "status name KV 0x87", NULL);
+	ok(!strcmp(nvr_status_str(0x89 | NVR_STATUS_DNR, 1), "KV Key Exists"), "status name KV 0x89 with DNR", NULL);
+	ok(!strcmp(nvr_status_str(0x80, 0), "LBA Out of Range"), "status name NVM 0x80", NULL);
+	ok(!strcmp(nvr_status_str(0x184, 0), "Connect Invalid Host"), "status name fabrics 0x184", NULL);
+	ok(!strcmp(nvr_status_str(0x0ff, 0), "Unknown"), "status name unknown", NULL);
+}
+
+int main(void)
+{
+	test_status_names();
+	test_good(false, false, false, "plain");
+	test_good(true, true, false, "digests");
+	test_good(false, true, true, "ddgst+sqflow off+C2H SUCCESS");
+	test_ddgst_error();
+	test_close_on_read();
+	test_refused();
+	test_bad(FT_SILENT_IC, false, -ETIMEDOUT, "peer never answers ICReq: ETIMEDOUT within the timeout");
+	test_bad(FT_SILENT_CMD, false, -ETIMEDOUT, "peer never answers Connect: ETIMEDOUT within the timeout");
+	test_bad(FT_CLOSE_MID_PDU, false, -ECONNRESET, "peer closes mid-PDU: ECONNRESET");
+	test_bad(FT_TERM_REQ, false, -ECONNABORTED, "peer sends C2HTermReq: ECONNABORTED");
+	test_bad(FT_BAD_HLEN, false, -EPROTO, "CapsuleResp with hlen 30: EPROTO");
+	test_bad(FT_BAD_TYPE, false, -EPROTO, "PDU type 0x08: EPROTO");
+	test_bad(FT_BAD_ICRESP, false, -EPROTO, "ICResp maxh2cdata 100: EPROTO");
+	test_bad(FT_BAD_CID, false, -EPROTO, "CapsuleResp for an unknown CID: EPROTO");
+	test_bad(FT_BAD_HDGST, true, -EBADMSG, "corrupt header digest: EBADMSG");
+	printf("1..%d\n", t_num);
+	return t_fail ? 1 : 0;
+}
