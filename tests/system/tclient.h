@@ -9,6 +9,7 @@
 #ifndef NVRING_TESTS_TCLIENT_H
 #define NVRING_TESTS_TCLIENT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

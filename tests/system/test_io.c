@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NVM command set over nvringd: data verified byte for byte for 512 B..128 KiB on 512 B and
+ * 4 KiB LBA namespaces, in-capsule and R2T writes, FUA, Flush, Write Zeroes, DSM, Compare,
+ * Verify, and the error statuses (NVMe base spec 2.0 generic / NVM command set statuses).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tclient.h"
+
+#define ST_MASK 0x7ff /* SCT+SC without DNR/More */
+
+static struct tc_daemon D;
+static int PORT;
+static struct tc_conn A, Q;
+static bool SESSION_OK;
+
+static void t_session(void)
+{
+	REQUIRE_EQ(tc_admin_session(&A, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&Q, PORT, 0, A.cntlid, 1, 127, 0), 0);
+	SESSION_OK = true;
+}
+
+/* Write then read back len bytes at slba of nsid with block size bs. */
+static void rw_check(uint32_t nsid, uint32_t bs, uint64_t slba, uint32_t len, bool icd, uint32_t seed)
+{
+	uint8_t *w = malloc(len), *r = malloc(len);
+
+	REQUIRE(SESSION_OK && w && r);
+	tc_fill(w, len, seed);
+	memset(r, 0xee, len);
+	CHECK_EQ(tc_rw(&Q, 0x01, nsid, slba, len / bs, w, len, icd), 0);
+	CHECK_EQ(tc_rw(&Q, 0x02, nsid, slba, len / bs, r, len, false), 0);
+	CHECK_EQ(tc_memdiff(r, w, len), -1);
+	CHECK_EQ(Q.proto_errs, 0);
+	free(w);
+	free(r);
+}
+
+static void t_sizes_512(void)
+{
+	static const uint32_t sizes[] = { 512, 1024, 4096, 8192, 12288, 65536, 131072 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* in-capsule up to the 8 KiB ICD size, R2T above */
+		rw_check(1, 512, 100 + i * 512, sizes[i], sizes[i] <= TC_ICD_IO, i + 1);
+		/* the same sizes by R2T */
+		rw_check(1, 512, 20000 + i * 512, sizes[i], false, i + 101);
+	}
+}
+
+static void t_sizes_4k(void)
+{
+	static const uint32_t sizes[] = { 4096, 8192, 16384, 65536, 131072 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		rw_check(2, 4096, 10 + i * 64, sizes[i], sizes[i] <= TC_ICD_IO, i + 201);
+		rw_check(2, 4096, 1000 + i * 64, sizes[i], false, i + 301);
+	}
+	/* last block of the namespace */
+	rw_check(2, 4096, TC_NS2_BLOCKS - 1, 4096, true, 399);
+}
+
+/* Namespaces are distinct: writing nsid 2 does not show through nsid 1. */
+static void t_ns_isolation(void)
+{
+	uint8_t a[4096], b[4096], r[4096];
+
+	REQUIRE(SESSION_OK);
+	tc_fill(a, sizeof(a), 11);
+	tc_fill(b, sizeof(b), 12);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 50000, 8, a, 4096, true), 0);
+	CHECK_EQ(tc_rw(&Q, 0x01, 2, 50000 / 8, 1, b, 4096, true), 0);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 50000, 8, r, 4096, false), 0);
+	CHECK_EQ(tc_memdiff(r, a, 4096), -1);
+}
+
+static void t_fua(void)
+{
+	struct tc_cmd cmd;
+	uint8_t w[4096], r[4096];
+
+	REQUIRE(SESSION_OK);
+	tc_fill(w, sizeof(w), 5);
+	tc_cmd_init(&cmd, 0x01, 1);
+	cmd.sqe.cdw10 = 300;
+	cmd.sqe.cdw12 = (1u << 30) | 7; /* FUA */
+	cmd.wbuf = w;
+	cmd.wlen = sizeof(w);
+	cmd.incapsule = true;
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 300, 8, r, 4096, false), 0);
+	CHECK_EQ(tc_memdiff(r, w, 4096), -1);
+}
+
+static void t_flush(void)
+{
+	struct tc_cmd cmd;
+
+	REQUIRE(SESSION_OK);
+	tc_cmd_init(&cmd, 0x00, 1);
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+	tc_cmd_init(&cmd, 0x00, 2);
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+}
+
+static void t_write_zeroes(void)
+{
+	struct tc_cmd cmd;
+	uint8_t w[8192], r[8192], z[8192] = { 0 };
+
+	REQUIRE(SESSION_OK);
+	tc_fill(w, sizeof(w), 6);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 700, 16, w, sizeof(w), true), 0);
+	tc_cmd_init(&cmd, 0x08, 1);
+	cmd.sqe.cdw10 = 702;
+	cmd.sqe.cdw12 = 3; /* 4 blocks: 702..705 */
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 700, 16, r, sizeof(r), false), 0);
+	CHECK_EQ(tc_memdiff(r, w, 1024), -1);
+	CHECK_EQ(tc_memdiff(r + 1024, z, 2048), -1);
+	CHECK_EQ(tc_memdiff(r + 3072, w + 3072, 8192 - 3072), -1);
+}
+
+static void t_dsm_deallocate(void)
+{
+	struct tc_cmd cmd;
+	uint8_t w[8192], r[8192], z[8192] = { 0 };
+	struct { uint32_t cattr, nlb; uint64_t slba; } __attribute__((packed)) range[2] = {
+		{ 0, 8, 900 }, { 0, 8, 916 },
+	};
+
+	REQUIRE(SESSION_OK);
+	tc_fill(w, sizeof(w), 7);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 900, 16, w, sizeof(w), true), 0);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 916, 16, w, sizeof(w), true), 0);
+	tc_cmd_init(&cmd, 0x09, 1);
+	cmd.sqe.cdw10 = 1;      /* two ranges, 0's based */
+	cmd.sqe.cdw11 = 1u << 2; /* AD: deallocate */
+	cmd.wbuf = range;
+	cmd.wlen = sizeof(range);
+	cmd.incapsule = true;
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 900, 16, r, sizeof(r), false), 0);
+	CHECK_EQ(tc_memdiff(r, z, 4096), -1);          /* deallocated blocks read zeros */
+	CHECK_EQ(tc_memdiff(r + 4096, w + 4096, 4096), -1); /* neighbours untouched */
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 916, 16, r, sizeof(r), false), 0);
+	CHECK_EQ(tc_memdiff(r, z, 4096), -1);
+	CHECK_EQ(tc_memdiff(r + 4096, w + 4096, 4096), -1);
+}
+
+static void t_compare(void)
+{
+	uint8_t w[4096], x[4096];
+
+	REQUIRE(SESSION_OK);
+	tc_fill(w, sizeof(w), 8);
+	memcpy(x, w, sizeof(x));
+	x[4095] ^= 1;
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 1200, 8, w, sizeof(w), true), 0);
+	CHECK_EQ(tc_rw(&Q, 0x05, 1, 1200, 8, w, sizeof(w), true), 0);
+	CHECK_EQ(tc_rw(&Q, 0x05, 1, 1200, 8, w, sizeof(w), false), 0);
+	/* Compare Failure: SCT 2 (media/data integrity), SC 0x85 */
+	CHECK_EQ(tc_rw(&Q, 0x05, 1, 1200, 8, x, sizeof(x), true) & ST_MASK, 0x285);
+	CHECK_EQ(tc_rw(&Q, 0x05, 1, 1200, 8, x, sizeof(x), false) & ST_MASK, 0x285);
+}
+
+static void t_verify(void)
+{
+	struct tc_cmd cmd;
+
+	REQUIRE(SESSION_OK);
+	tc_cmd_init(&cmd, 0x0c, 1);
+	cmd.sqe.cdw10 = 0;
+	cmd.sqe.cdw12 = 255;
+	CHECK_EQ(tc_exec(&Q, &cmd), 0);
+	tc_cmd_init(&cmd, 0x0c, 1);
+	cmd.sqe.cdw10 = TC_NS1_BLOCKS - 1;
+	cmd.sqe.cdw12 = 1;
+	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x80);
+}
+
+static void t_lba_range(void)
+{
+	uint8_t b[8192];
+
+	REQUIRE(SESSION_OK);
+	memset(b, 0, sizeof(b));
+	/* LBA Out of Range: NVM command set specific SC 0x80 */
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, TC_NS1_BLOCKS, 1, b, 512, false) & ST_MASK, 0x80);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, TC_NS1_BLOCKS - 1, 2, b, 1024, false) & ST_MASK, 0x80);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, TC_NS1_BLOCKS - 1, 2, b, 1024, true) & ST_MASK, 0x80);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, TC_NS1_BLOCKS - 4, 16, b, 8192, false) & ST_MASK, 0x80);
+	CHECK_EQ(tc_rw(&Q, 0x02, 2, TC_NS2_BLOCKS, 1, b, 4096, false) & ST_MASK, 0x80);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 1ull << 40, 1, b, 512, false) & ST_MASK, 0x80);
+	/* the queue still works */
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, TC_NS1_BLOCKS - 1, 1, b, 512, false), 0);
+	CHECK_EQ(Q.proto_errs, 0);
+}
+
+static void t_mdts(void)
+{
+	uint32_t len = 2 * TC_MDTS_BYTES;
+	uint8_t *b = calloc(1, len);
+
+	REQUIRE(SESSION_OK && b);
+	/* > MDTS (2^5 * 4 KiB = 128 KiB): Invalid Field in Command with DNR */
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 0, len / 512, b, len, false), NVME_STATUS_DNR | 0x02);
+	CHECK_EQ(tc_rw(&Q, 0x01, 1, 0, len / 512, b, len, false), NVME_STATUS_DNR | 0x02);
+	CHECK_EQ(tc_rw(&Q, 0x02, 2, 0, TC_MDTS_BYTES / 4096 + 1, b, TC_MDTS_BYTES + 4096, false),
+		 NVME_STATUS_DNR | 0x02);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 0, TC_MDTS_BYTES / 512, b, TC_MDTS_BYTES, false), 0);
+	CHECK_EQ(Q.proto_errs, 0);
+	free(b);
+}
+
+static void t_sgl_length(void)
+{
+	struct tc_cmd cmd;
+	uint8_t b[4096];
+
+	REQUIRE(SESSION_OK);
+	/* Data SGL Length Invalid (SC 0x0F): SGL shorter than NLB needs */
+	tc_cmd_init(&cmd, 0x02, 1);
+	cmd.sqe.cdw12 = 7;    /* 4096 bytes */
+	cmd.rbuf = b;
+	cmd.rlen = 2048;
+	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
+	CHECK_EQ(cmd.n_c2h, 0);
+	tc_cmd_init(&cmd, 0x01, 1);
+	cmd.sqe.cdw12 = 7;
+	cmd.wbuf = b;
+	cmd.wlen = 2048;
+	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
+	CHECK_EQ(cmd.n_r2t, 0);
+	tc_cmd_init(&cmd, 0x01, 1);
+	cmd.sqe.cdw12 = 7;
+	cmd.wbuf = b;
+	cmd.wlen = 2048;
+	cmd.incapsule = true;
+	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 0, 8, b, 4096, false), 0);
+	CHECK_EQ(Q.proto_errs, 0);
+}
+
+static void t_bad_nsid(void)
+{
+	uint8_t b[512];
+
+	REQUIRE(SESSION_OK);
+	/* Invalid Namespace or Format (SC 0x0B) with DNR */
+	CHECK_EQ(tc_rw(&Q, 0x02, 99, 0, 1, b, 512, false), NVME_STATUS_DNR | 0x0b);
+	CHECK_EQ(tc_rw(&Q, 0x01, 99, 0, 1, b, 512, true), NVME_STATUS_DNR | 0x0b);
+	CHECK_EQ(tc_rw(&Q, 0x02, 0, 0, 1, b, 512, false), NVME_STATUS_DNR | 0x0b);
+	CHECK_EQ(tc_rw(&Q, 0x02, 0xffffffff, 0, 1, b, 512, false), NVME_STATUS_DNR | 0x0b);
+}
+
+static void t_bad_opcode(void)
+{
+	struct tc_cmd cmd;
+
+	REQUIRE(SESSION_OK);
+	/* Invalid Command Opcode (SC 0x01) with DNR for an unimplemented NVM opcode */
+	tc_cmd_init(&cmd, 0x7e, 1);
+	CHECK_EQ(tc_exec(&Q, &cmd), NVME_STATUS_DNR | 0x01);
+	/* an admin opcode on an I/O queue is not an I/O command either */
+	tc_cmd_init(&cmd, 0x06, 1);
+	cmd.rbuf = (uint8_t[4096]){ 0 };
+	cmd.rlen = 4096;
+	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x01);
+	CHECK_EQ(Q.proto_errs, 0);
+}
+
+static void t_stop(void)
+{
+	tc_close(&Q);
+	tc_close(&A);
+	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+}
+
+int main(void)
+{
+	if (!tc_daemon_path())
+		return tap_skip_all("nvringd not built ($NVRINGD)");
+	alarm(220);
+	if (tc_daemon_start(&D, tc_default_args) < 0) {
+		tap_run("nvringd starts and reports ready", t_stop);
+		return tap_finish();
+	}
+	PORT = D.ports[0];
+	tap_run("admin + I/O queue session", t_session);
+	tap_run("write/read 512 B..128 KiB, 512 B LBAs, in-capsule and R2T", t_sizes_512);
+	tap_run("write/read 4 KiB..128 KiB, 4 KiB LBAs, in-capsule and R2T", t_sizes_4k);
+	tap_run("namespaces are separate", t_ns_isolation);
+	tap_run("write with FUA", t_fua);
+	tap_run("flush", t_flush);
+	tap_run("write zeroes reads back zeros, neighbours kept", t_write_zeroes);
+	tap_run("DSM deallocate reads back zeros", t_dsm_deallocate);
+	tap_run("compare match and miss (0x285)", t_compare);
+	tap_run("verify in range ok, out of range 0x80", t_verify);
+	tap_run("LBA out of range (0x80) for reads and writes", t_lba_range);
+	tap_run("transfer above MDTS: Invalid Field with DNR", t_mdts);
+	tap_run("SGL length short of NLB: Data SGL Length Invalid (0x0F)", t_sgl_length);
+	tap_run("invalid nsid: Invalid Namespace (0x0B) with DNR", t_bad_nsid);
+	tap_run("invalid I/O opcode (0x01)", t_bad_opcode);
+	tap_run("nvringd exits 0 on SIGTERM", t_stop);
+	return tap_finish();
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Controller and daemon lifetime: keep-alive expiry tears the controller down (connection
+ * closed, its CNTLID no longer accepted), Keep Alive commands keep it alive, and SIGTERM
+ * with commands in flight completes or fails every command and exits 0.
+ * Waits are bounded polls on sockets, never sleeps that decide the outcome.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tclient.h"
+
+#define ST_MASK 0x7ff
+
+static struct tc_daemon D;
+static int PORT;
+
+static void t_kato_expires(void)
+{
+	struct tc_conn a, q;
+	struct tc_connect_args ca;
+	struct nvme_cqe cqe;
+	uint64_t t0, dt;
+	uint16_t cntlid;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 1000, NULL), 0);
+	cntlid = a.cntlid;
+	t0 = tc_now_ms();
+	/* silence: the target must close the admin connection after KATO (KAS 1 s units) */
+	CHECK_EQ(tc_wait_closed(&a, 6000), 0);
+	dt = tc_now_ms() - t0;
+	tap_diag("admin queue closed %llu ms after the last command (KATO 1000 ms)",
+		 (unsigned long long)dt);
+	CHECK(dt >= 900);
+	tc_close(&a);
+	/* the controller is gone: an I/O Connect naming it fails, IPO 16 (CNTLID) in the data */
+	REQUIRE_EQ(tc_open(&q, PORT), 0);
+	REQUIRE_EQ(tc_icreq(&q, 0, NULL), 0);
+	tc_connect_args_default(&ca, 1, cntlid);
+	CHECK_EQ(tc_fabrics_connect(&q, &ca, &cqe) & ST_MASK, 0x182);
+	CHECK_EQ(cqe.dw0, (1u << 16) | 16);
+	tc_close(&q);
+}
+
+/* KATO expiry also closes the controller's I/O queues. */
+static void t_kato_io_queues(void)
+{
+	struct tc_conn a, q;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 2000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 31, 0), 0);
+	CHECK_EQ(tc_wait_closed(&a, 8000), 0);
+	CHECK_EQ(tc_wait_closed(&q, 3000), 0);
+	tc_close(&q);
+	tc_close(&a);
+}
+
+static void t_kato_kept(void)
+{
+	struct tc_conn a, q;
+	uint8_t b[512];
+	uint64_t end;
+	int n = 0;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 1000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 31, 0), 0);
+	/* 3.5 s, four KATOs, with a Keep Alive every 250 ms (the host sends every KATO/2) */
+	end = tc_now_ms() + 3500;
+	while (tc_now_ms() < end) {
+		struct tc_conn *c = &a;
+
+		if (!CHECK_EQ(tc_keep_alive(c), 0))
+			break;
+		n++;
+		/* wait 250 ms for anything from the target: nothing must arrive */
+		if (!CHECK_EQ(tc_wait_closed(&a, 250), -ETIMEDOUT))
+			break;
+	}
+	tap_diag("%d keep alives sent", n);
+	CHECK_EQ(tc_keep_alive(&a), 0);
+	/* the I/O queue's traffic does not count; it is still usable while the admin queue lives */
+	CHECK_EQ(tc_rw(&q, 0x02, 1, 0, 1, b, sizeof(b), false), 0);
+	tc_close(&q);
+	tc_close(&a);
+}
+
+/* Many commands outstanding when SIGTERM arrives. */
+static void t_sigterm_inflight(void)
+{
+	enum { N = 64, LEN = 65536 };
+	struct tc_daemon d2;
+	struct tc_conn a, q;
+	static struct tc_cmd cmds[N];
+	uint8_t *buf = malloc((size_t)N * LEN);
+	int completed = 0, failed_st = 0, r = 0, ret;
+
+	REQUIRE(buf);
+	REQUIRE_EQ(tc_daemon_start(&d2, tc_default_args), 0);
+	PORT = d2.ports[0];
+	if (!CHECK_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0) ||
+	    !CHECK_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 127, 0), 0))
+		goto out;
+	tc_fill(buf, (size_t)N * LEN, 3);
+	for (int i = 0; i < N; i++) {
+		tc_cmd_init(&cmds[i], i % 2 ? 0x02 : 0x01, 1);
+		cmds[i].sqe.cdw10 = (uint32_t)i * (LEN / 512);
+		cmds[i].sqe.cdw12 = LEN / 512 - 1;
+		if (i % 2) {
+			cmds[i].rbuf = buf + (size_t)i * LEN;
+			cmds[i].rlen = LEN;
+		} else {
+			cmds[i].wbuf = buf + (size_t)i * LEN;
+			cmds[i].wlen = LEN;
+		}
+		if (!CHECK_EQ(tc_submit(&q, &cmds[i]), 0))
+			goto out;
+	}
+	kill(d2.pid, SIGTERM);
+	/* drive every command to an end: completion, or the connection closing */
+	for (int i = 0; i < N && r == 0; i++)
+		r = tc_wait(&q, &cmds[i]);
+	for (int i = 0; i < N; i++) {
+		if (cmds[i].done)
+			completed++;
+		if (cmds[i].done && cmds[i].status)
+			failed_st++;
+	}
+	tap_diag("after SIGTERM: %d of %d completed (%d with an error status), then %d", completed,
+		 N, failed_st, r);
+	/* either everything completed, or the connection closed cleanly (no garbage, no hang) */
+	CHECK(completed == N || r == -ECONNRESET);
+	CHECK(r == 0 || r == -ECONNRESET);
+	CHECK_EQ(q.proto_errs, 0);
+out:
+	ret = tc_daemon_stop(&d2, 10000);
+	CHECK_EQ(ret, 0);
+	if (ret != 0)
+		tc_daemon_dump(&d2, 3000);
+	tc_close(&q);
+	tc_close(&a);
+	PORT = D.ports[0];
+	free(buf);
+}
+
+/* SIGTERM with idle connections open. */
+static void t_sigterm_idle(void)
+{
+	struct tc_daemon d2;
+	struct tc_conn a, q;
+
+	REQUIRE_EQ(tc_daemon_start(&d2, tc_default_args), 0);
+	CHECK_EQ(tc_admin_session(&a, d2.ports[0], 0, 30000, NULL), 0);
+	CHECK_EQ(tc_io_session(&q, d2.ports[0], 0, a.cntlid, 1, 127, 0), 0);
+	CHECK_EQ(tc_daemon_stop(&d2, 10000), 0);
+	/* the daemon is gone, so are its connections */
+	CHECK_EQ(tc_wait_closed(&a, 1000), 0);
+	CHECK_EQ(tc_wait_closed(&q, 1000), 0);
+	tc_close(&q);
+	tc_close(&a);
+}
+
+/* Two listeners: both ports serve I/O subsystems. */
+static void t_two_listeners(void)
+{
+	static const char *const args[] = { "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", "--ns",
+					    "mem:4M", "-t", "2", NULL };
+	struct tc_daemon d2;
+	struct tc_conn a;
+
+	REQUIRE_EQ(tc_daemon_start(&d2, args), 0);
+	CHECK_EQ(d2.nports, 2);
+	for (int i = 0; i < d2.nports && i < 2; i++) {
+		CHECK(d2.ports[i] > 0);
+		if (CHECK_EQ(tc_admin_session(&a, d2.ports[i], 0, 30000, NULL), 0))
+			CHECK_EQ(tc_keep_alive(&a), 0);
+		tc_close(&a);
+	}
+	CHECK_EQ(tc_daemon_stop(&d2, 10000), 0);
+}
+
+static void t_stop(void)
+{
+	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+}
+
+int main(void)
+{
+	if (!tc_daemon_path())
+		return tap_skip_all("nvringd not built ($NVRINGD)");
+	alarm(220);
+	if (tc_daemon_start(&D, tc_default_args) < 0) {
+		tap_run("nvringd starts and reports ready", t_stop);
+		return tap_finish();
+	}
+	PORT = D.ports[0];
+	tap_run("KATO 1000 ms expires: connection closed, CNTLID rejected (0x182 IPO 16)",
+		t_kato_expires);
+	tap_run("KATO expiry closes the I/O queues too", t_kato_io_queues);
+	tap_run("Keep Alive every 250 ms keeps a 1000 ms KATO controller alive", t_kato_kept);
+	tap_run("SIGTERM with 64 commands in flight: all end, exit 0", t_sigterm_inflight);
+	tap_run("SIGTERM with idle connections: exit 0, connections closed", t_sigterm_idle);
+	tap_run("two listeners both serve", t_two_listeners);
+	tap_run("nvringd exits 0 on SIGTERM", t_stop);
+	return tap_finish();
+}
