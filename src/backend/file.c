@@ -181,8 +181,9 @@ static int file_pick_lba(const struct file_ns *f, const struct be_spec *spec, un
 	}
 	if (lba < need) {
 		be_err(err, errlen,
-		       "file: bs=%u is smaller than the logical block size %u of %s%s; use bs=%u",
-		       lba, need, path, f->direct ? " (O_DIRECT)" : "", need > 512 ? 4096 : 512);
+		       "file: bs=%u is smaller than the logical block size %u of %s%s; use bs=%u%s",
+		       lba, need, path, f->direct ? " (O_DIRECT)" : "", need > 512 ? 4096 : 512,
+		       f->direct && !f->blockdev ? " or buffered" : "");
 		return -EINVAL;
 	}
 	if (need > 4096) {
