@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a store: configuration, the backing file/device or RAM, format, state, teardown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../spec/crc32c.h"
+#include "kvs_priv.h"
+#include "kvs_recover.h"
+
+#define KVS_DEF_SEG_SIZE (4u << 20)
+#define KVS_DEF_MAX_VALUE (1u << 20)
+#define KVS_DEF_GC_THRESHOLD 50u
+#define KVS_MIN_SEGS (KVS_GC_RESERVE + 3)
+
+static int kvs_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static bool kvs_is_mem(const char *path)
+{
+	return !path || !strcmp(path, "kv:mem") || !strcmp(path, "mem");
+}
+
+static uint32_t kvs_sb_crc(const struct kvs_sb *sb)
+{
+	struct kvs_sb c = *sb;
+
+	c.crc = 0;
+	return crc32c(&c, sizeof(c));
+}
+
+/* Write a fresh superblock and invalidate every segment header (stale ones would revive). */
+static int kvs_format(struct kvs *kv)
+{
+	struct kvs_sb sb = { 0 };
+	static const struct kvs_seg_hdr zero;
+
+	sb.magic = KVS_SB_MAGIC;
+	sb.version = KVS_VERSION;
+	sb.capacity = kv->dev_size;
+	sb.seg_base = kv->seg_base;
+	sb.seg_size = kv->seg_size;
+	sb.nsegs = kv->nsegs;
+	sb.crc = kvs_sb_crc(&sb);
+	if (kv->fd < 0) {
+		memcpy(kv->mem, &sb, sizeof(sb));
+		return 0;
+	}
+	for (uint32_t i = 0; i < kv->nsegs; i++)
+		if (pwrite(kv->fd, &zero, sizeof(zero), kv->seg_base + (uint64_t)i * kv->seg_size) !=
+		    (ssize_t)sizeof(zero))
+			return -errno ? -errno : -EIO;
+	if (pwrite(kv->fd, &sb, sizeof(sb), 0) != (ssize_t)sizeof(sb))
+		return -errno ? -errno : -EIO;
+	return fdatasync(kv->fd) ? -errno : 0;
+}
+
+static int kvs_geometry(struct kvs *kv, uint64_t capacity, uint32_t seg_size, char *err, size_t errlen)
+{
+	if (seg_size < 4096 || seg_size % 4096)
+		return kvs_err(err, errlen, -EINVAL, "segment size %u: must be a multiple of 4096", seg_size);
+	if (kvs_rec_len(KVS_KEY_MAX, kv->max_value) > seg_size - KVS_SEG_HDR_LEN)
+		return kvs_err(err, errlen, -EINVAL, "max value %u does not fit a %u-byte segment",
+			       kv->max_value, seg_size);
+	kv->dev_size = capacity;
+	kv->seg_base = KVS_SB_LEN;
+	kv->seg_size = seg_size;
+	kv->nsegs = capacity > KVS_SB_LEN ? (uint32_t)((capacity - KVS_SB_LEN) / seg_size) : 0;
+	if (kv->nsegs < KVS_MIN_SEGS)
+		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %u segments, need %u",
+			       (unsigned long long)capacity, kv->nsegs, KVS_MIN_SEGS);
+	return 0;
+}
+
+static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	uint64_t dev_size;
+	struct kvs_sb sb;
+	ssize_t n;
+	int ret;
+
+	kv->fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (kv->fd < 0)
+		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+	if (fstat(kv->fd, &st))
+		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(kv->fd, BLKGETSIZE64, &dev_size))
+			return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
+	} else if (S_ISREG(st.st_mode)) {
+		dev_size = (uint64_t)st.st_size;
+	} else {
+		return kvs_err(err, errlen, -EINVAL, "%s: not a file or block device", cfg->path);
+	}
+
+	memset(&sb, 0, sizeof(sb));
+	n = pread(kv->fd, &sb, sizeof(sb), 0);
+	if (n < 0)
+		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+	if (!cfg->format && sb.magic == KVS_SB_MAGIC) {
+		if (sb.version != KVS_VERSION || sb.crc != kvs_sb_crc(&sb) || sb.seg_base != KVS_SB_LEN)
+			return kvs_err(err, errlen, -EUCLEAN, "%s: corrupt or unknown superblock", cfg->path);
+		ret = kvs_geometry(kv, sb.capacity, sb.seg_size, err, errlen);
+		if (ret)
+			return ret;
+		if (sb.nsegs != kv->nsegs)
+			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock geometry mismatch", cfg->path);
+		/* A cut-short file reads as zeroes past its end, which recovery treats as empty. */
+		if (S_ISREG(st.st_mode) && dev_size < sb.capacity && ftruncate(kv->fd, (off_t)sb.capacity))
+			return kvs_err(err, errlen, -errno, "%s: extend: %s", cfg->path, strerror(errno));
+		if (S_ISBLK(st.st_mode) && dev_size < sb.capacity)
+			return kvs_err(err, errlen, -EUCLEAN, "%s: device smaller than the log", cfg->path);
+		return kvs_recover(kv, err, errlen);
+	}
+
+	if (cfg->capacity)
+		dev_size = S_ISBLK(st.st_mode) && cfg->capacity > dev_size ? dev_size : cfg->capacity;
+	ret = kvs_geometry(kv, dev_size, cfg->segment_size ? cfg->segment_size : KVS_DEF_SEG_SIZE,
+			   err, errlen);
+	if (ret)
+		return ret;
+	if (S_ISREG(st.st_mode) && ftruncate(kv->fd, (off_t)kv->dev_size))
+		return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
+	ret = kvs_format(kv);
+	if (ret)
+		return kvs_err(err, errlen, ret, "%s: format: %s", cfg->path, strerror(-ret));
+	return kvs_recover(kv, err, errlen);
+}
+
+static int kvs_open_mem(struct kvs *kv, const struct kvs_config *cfg, char *err, size_t errlen)
+{
+	int ret;
+
+	kv->fd = -1;
+	ret = kvs_geometry(kv, cfg->capacity, cfg->segment_size ? cfg->segment_size : KVS_DEF_SEG_SIZE,
+			   err, errlen);
+	if (ret)
+		return ret;
+	kv->mem = mmap(NULL, kv->dev_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (kv->mem == MAP_FAILED) {
+		kv->mem = NULL;
+		return kvs_err(err, errlen, -ENOMEM, "kv:mem: cannot map %llu bytes",
+			       (unsigned long long)kv->dev_size);
+	}
+	kvs_format(kv);
+	return kvs_recover(kv, err, errlen);
+}
+
+int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t errlen)
+{
+	struct kvs *kv = calloc(1, sizeof(*kv));
+	uint32_t payload, thr;
+	int ret;
+
+	*out = NULL;
+	if (!kv)
+		return kvs_err(err, errlen, -ENOMEM, "out of memory");
+	kv->fd = -1;
+	pthread_mutex_init(&kv->log_lock, NULL);
+	kv->volatile_cache = cfg->volatile_cache;
+	kv->max_value = cfg->max_value ? cfg->max_value : KVS_DEF_MAX_VALUE;
+	thr = cfg->gc_threshold ? cfg->gc_threshold : KVS_DEF_GC_THRESHOLD;
+	if (thr > 99) {
+		ret = kvs_err(err, errlen, -EINVAL, "gc threshold %u%%: must be below 100", thr);
+		goto fail;
+	}
+	ret = kvs_is_mem(cfg->path) ? kvs_open_mem(kv, cfg, err, errlen) :
+				      kvs_open_dev(kv, cfg, err, errlen);
+	if (ret)
+		goto fail;
+	ret = kvs_gc_init(kv);
+	if (ret) {
+		kvs_err(err, errlen, ret, "out of memory");
+		goto fail;
+	}
+	payload = kv->seg_size - KVS_SEG_HDR_LEN;
+	kv->gc_live_thr = (uint32_t)((uint64_t)payload * thr / 100);
+	/* Keep 1/8 of the non-reserved space as slack: sealed-segment tails and GC headroom. */
+	kv->live_limit = (uint64_t)(kv->nsegs - KVS_GC_RESERVE - 1) * payload / 8 * 7;
+	kv->gc_dirty = true;
+	*out = kv;
+	return 0;
+fail:
+	kvs_close(kv);
+	return ret;
+}
+
+void kvs_close(struct kvs *kv)
+{
+	if (!kv)
+		return;
+	if (kv->fd >= 0) {
+		fdatasync(kv->fd);
+		close(kv->fd);
+	}
+	if (kv->mem)
+		munmap(kv->mem, kv->dev_size);
+	kvs_gc_fini(kv);
+	kvs_idx_fini(&kv->idx);
+	free(kv->segs);
+	pthread_mutex_destroy(&kv->log_lock);
+	free(kv);
+}
+
+int kvs_sync(struct kvs *kv)
+{
+	if (kv->fd >= 0 && fdatasync(kv->fd))
+		return -errno;
+	return 0;
+}
+
+void kvs_poll(struct kvs *kv, struct io_uring *ring)
+{
+	if (__atomic_load_n(&kv->gc_dirty, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&kv->free_count, __ATOMIC_RELAXED) <= KVS_GC_RESERVE + 1)
+		kvs_gc_kick(kv, ring);
+}
+
+bool kvs_idle(struct kvs *kv)
+{
+	bool idle;
+
+	pthread_mutex_lock(&kv->log_lock);
+	idle = !kv->inflight && kv->gc.state == KVS_GC_IDLE && !kv->fg_first && !kv->gc_first;
+	pthread_mutex_unlock(&kv->log_lock);
+	return idle;
+}
+
+uint64_t kvs_capacity(const struct kvs *kv)
+{
+	return kv->live_limit;
+}
+
+uint64_t kvs_used(const struct kvs *kv)
+{
+	int64_t v = atomic_load(&((struct kvs *)kv)->live_total);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+uint32_t kvs_max_value(const struct kvs *kv)
+{
+	return kv->max_value;
+}
+
+void kvs_get_stats(struct kvs *kv, struct kvs_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->stores = atomic_load(&kv->st_stores);
+	st->batches = atomic_load(&kv->st_batches);
+	st->syncs = atomic_load(&kv->st_syncs);
+	st->gc_moved = atomic_load(&kv->st_gc_moved);
+	st->gc_freed = atomic_load(&kv->st_gc_freed);
+	st->keys = atomic_load(&kv->idx.keys);
+	st->nsegs = kv->nsegs;
+	st->segment_size = kv->seg_size;
+	pthread_mutex_lock(&kv->log_lock);
+	st->free_segs = kv->free_count;
+	pthread_mutex_unlock(&kv->log_lock);
+}
