@@ -9,6 +9,7 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ring_op.h"
@@ -41,11 +42,15 @@ struct worker {
 	struct ring_op tick_op;
 	uint64_t now_ms; /* CLOCK_MONOTONIC ms, refreshed every loop iteration */
 
-	struct conn *conns; /* connections living on this worker */
-	unsigned nr_conns;
-	unsigned nr_pending_sqes;
+	struct conn *conns;     /* connections living on this worker */
+	unsigned nr_listeners;  /* accept operations still armed */
 	bool stopping;
+	struct bufpool *bufs;   /* data buffers for requests on this worker */
 };
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 /* Get an SQE on the worker's ring; submits queued SQEs to make room if needed. Never NULL. */
 struct io_uring_sqe *worker_get_sqe(struct worker *w);

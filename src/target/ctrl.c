@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Controller lifetime: creation at admin Connect, queue membership, keep-alive expiry and
+ * teardown. A controller dies with its admin queue; its I/O queues, possibly on other
+ * workers, are closed through messages to those workers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "ctrl.h"
+#include "log.h"
+#include "target.h"
+
+struct nvr_subsys *target_find_subsys(struct target *tgt, const char *nqn)
+{
+	for (unsigned i = 0; i < tgt->nr_subsys; i++)
+		if (!strcmp(tgt->subsys[i]->nqn, nqn))
+			return tgt->subsys[i];
+	return NULL;
+}
+
+struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s)
+{
+	struct nvr_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+
+	if (!ctrl)
+		return NULL;
+	ctrl->tgt = tgt;
+	ctrl->subsys = s;
+	atomic_init(&ctrl->refs, 1);
+	pthread_mutex_lock(&tgt->lock);
+	for (unsigned tries = 0; tries < NVR_MAX_CNTLID; tries++) {
+		uint16_t id = tgt->next_cntlid;
+
+		tgt->next_cntlid = (uint16_t)(id >= NVR_MAX_CNTLID ? 1 : id + 1);
+		if (id && !tgt->ctrls[id]) {
+			ctrl->cntlid = id;
+			tgt->ctrls[id] = ctrl;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tgt->lock);
+	if (!ctrl->cntlid) {
+		free(ctrl);
+		return NULL;
+	}
+	return ctrl;
+}
+
+struct nvr_ctrl *target_ctrl_get(struct target *tgt, uint16_t cntlid)
+{
+	struct nvr_ctrl *ctrl = NULL;
+
+	if (!cntlid || cntlid > NVR_MAX_CNTLID)
+		return NULL;
+	pthread_mutex_lock(&tgt->lock);
+	ctrl = tgt->ctrls[cntlid];
+	if (ctrl && !atomic_load(&ctrl->dead))
+		atomic_fetch_add(&ctrl->refs, 1);
+	else
+		ctrl = NULL;
+	pthread_mutex_unlock(&tgt->lock);
+	return ctrl;
+}
+
+void ctrl_put(struct nvr_ctrl *ctrl)
+{
+	if (atomic_fetch_sub(&ctrl->refs, 1) == 1) {
+		log_debug("controller %u freed", ctrl->cntlid);
+		free(ctrl);
+	}
+}
+
+struct ctrl_close_msg {
+	struct worker_msg msg;
+	struct nvr_ctrl *ctrl;
+	struct conn *conn;
+	uint16_t qid;
+};
+
+static void ctrl_close_queue_msg(struct worker *w, struct worker_msg *m)
+{
+	struct ctrl_close_msg *cm = container_of(m, struct ctrl_close_msg, msg);
+	struct target *tgt = w->tgt;
+	bool still_there;
+
+	pthread_mutex_lock(&tgt->lock);
+	still_there = cm->ctrl->queues[cm->qid] == cm->conn;
+	pthread_mutex_unlock(&tgt->lock);
+	if (still_there)
+		conn_close(cm->conn);
+	ctrl_put(cm->ctrl);
+	free(cm);
+}
+
+/* Admin queue gone (closed, keep-alive expired): the controller goes with it. */
+static void ctrl_teardown(struct nvr_ctrl *ctrl)
+{
+	struct target *tgt = ctrl->tgt;
+
+	atomic_store(&ctrl->dead, true);
+	/* parked AERs belong to the closing admin queue; it frees them */
+	ctrl->nr_aers = 0;
+	pthread_mutex_lock(&tgt->lock);
+	if (tgt->ctrls[ctrl->cntlid] == ctrl)
+		tgt->ctrls[ctrl->cntlid] = NULL;
+	for (unsigned qid = 1; qid <= NVR_MAX_IO_QUEUES; qid++) {
+		struct conn *q = ctrl->queues[qid];
+		struct ctrl_close_msg *cm;
+
+		if (!q)
+			continue;
+		cm = calloc(1, sizeof(*cm));
+		if (!cm)
+			continue; /* the queue notices the dead controller on its next command */
+		cm->msg.fn = ctrl_close_queue_msg;
+		cm->ctrl = ctrl;
+		cm->conn = q;
+		cm->qid = (uint16_t)qid;
+		atomic_fetch_add(&ctrl->refs, 1);
+		worker_post(q->w, &cm->msg);
+	}
+	pthread_mutex_unlock(&tgt->lock);
+}
+
+void ctrl_queue_gone(struct conn *c)
+{
+	struct nvr_ctrl *ctrl = c->ctrl;
+	struct target *tgt = ctrl->tgt;
+
+	pthread_mutex_lock(&tgt->lock);
+	if (ctrl->queues[c->qid] == c)
+		ctrl->queues[c->qid] = NULL;
+	pthread_mutex_unlock(&tgt->lock);
+	if (c->qid == 0) {
+		log_info("controller %u (%s) released", ctrl->cntlid, ctrl->hostnqn);
+		ctrl_teardown(ctrl);
+	}
+	c->ctrl = NULL;
+	ctrl_put(ctrl);
+}
+
+void ctrl_check_keepalive(struct conn *c, uint64_t now_ms)
+{
+	struct nvr_ctrl *ctrl = c->ctrl;
+
+	if (!ctrl || c->qid != 0 || !ctrl->kato_ms)
+		return;
+	if (now_ms - ctrl->last_ka_ms > ctrl->kato_ms) {
+		log_info("controller %u (%s): keep-alive timeout (%u ms), tearing down", ctrl->cntlid,
+			 ctrl->hostnqn, ctrl->kato_ms);
+		conn_close(c);
+	}
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Route a command whose data has arrived to its command set. */
+#include <nvme/types.h>
+
+#include "conn.h"
+#include "ctrl.h"
+#include "target.h"
+
+void conn_execute(struct req *req)
+{
+	struct conn *c = req->conn;
+	struct nvr_ctrl *ctrl = c->ctrl;
+
+	req->state = REQ_EXECUTING;
+	if (req->sqe.opcode == NVME_FABRICS_OPCODE) {
+		fabrics_execute(req);
+		return;
+	}
+	if (!ctrl) {
+		/* the first command on a queue must be Connect */
+		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE) | NVME_STATUS_DNR);
+		return;
+	}
+	if (c->draining) {
+		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE));
+		return;
+	}
+	if (c->qid == 0) {
+		/* Keep Alive and Identify work before CC.EN on some hosts; everything else needs it */
+		if (!(ctrl->cc & NVME_CC_EN_MASK) || !(ctrl->csts & NVME_CSTS_RDY_MASK)) {
+			req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_CMD_SEQ_ERROR) | NVME_STATUS_DNR);
+			return;
+		}
+		if (ctrl->subsys->discovery)
+			discovery_execute(req);
+		else
+			admin_execute(req);
+		return;
+	}
+	req->ns = subsys_find_ns(ctrl->subsys, req->sqe.nsid);
+	if (!req->ns) {
+		/* Flush with the broadcast NSID is handled by the NVM set */
+		if (req->sqe.opcode == nvme_cmd_flush && req->sqe.nsid == NVME_NSID_ALL) {
+			nvm_execute(req);
+			return;
+		}
+		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR);
+		return;
+	}
+	if (req->ns->csi == NVR_CSI_KV)
+		kv_execute(req);
+	else
+		nvm_execute(req);
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker event loop: one io_uring carries every socket, timer, message and backend
+ * operation of the queue pairs placed on this thread. SQEs are queued during CQE processing
+ * and submitted together by one io_uring_submit_and_wait per iteration.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "target.h"
+
+#define WORKER_RING_ENTRIES 1024
+#define WORKER_TICK_MS 200
+
+uint64_t worker_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct io_uring_sqe *worker_get_sqe(struct worker *w)
+{
+	return ring_get_sqe(&w->ring);
+}
+
+static void worker_arm_inbox(struct worker *w)
+{
+	struct io_uring_sqe *sqe = worker_get_sqe(w);
+
+	io_uring_prep_read(sqe, w->inbox_efd, &w->inbox_val, sizeof(w->inbox_val), 0);
+	ring_op_attach(sqe, &w->inbox_op);
+}
+
+static void worker_arm_tick(struct worker *w)
+{
+	struct io_uring_sqe *sqe = worker_get_sqe(w);
+
+	io_uring_prep_timeout(sqe, &w->tick_ts, 0, 0);
+	ring_op_attach(sqe, &w->tick_op);
+}
+
+static void worker_inbox_done(struct ring_op *op, const struct io_uring_cqe *cqe)
+{
+	struct worker *w = container_of(op, struct worker, inbox_op);
+	struct worker_msg *msgs, *next, *rev = NULL;
+
+	(void)cqe;
+	pthread_mutex_lock(&w->inbox_lock);
+	msgs = w->inbox;
+	w->inbox = NULL;
+	pthread_mutex_unlock(&w->inbox_lock);
+	/* the list is LIFO; run messages in the order they were posted */
+	for (; msgs; msgs = next) {
+		next = msgs->next;
+		msgs->next = rev;
+		rev = msgs;
+	}
+	for (; rev; rev = next) {
+		next = rev->next;
+		rev->fn(w, rev);
+	}
+	worker_arm_inbox(w);
+}
+
+static void worker_tick_done(struct ring_op *op, const struct io_uring_cqe *cqe)
+{
+	struct worker *w = container_of(op, struct worker, tick_op);
+
+	(void)cqe;
+	conn_tick_all(w);
+	if (!(w->stopping && !w->conns && !w->nr_listeners))
+		worker_arm_tick(w);
+}
+
+void worker_post(struct worker *w, struct worker_msg *msg)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->inbox_lock);
+	msg->next = w->inbox;
+	w->inbox = msg;
+	pthread_mutex_unlock(&w->inbox_lock);
+	if (write(w->inbox_efd, &one, sizeof(one)) < 0)
+		log_err("worker %d: eventfd write: %s", w->id, strerror(errno));
+}
+
+int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
+{
+	struct io_uring_params p;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->tgt = tgt;
+	w->big_sqe = big_sqe;
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = WORKER_RING_ENTRIES * 4;
+	if (big_sqe)
+		p.flags |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+	ret = io_uring_queue_init_params(WORKER_RING_ENTRIES, &w->ring, &p);
+	if (ret < 0)
+		return ret;
+	w->inbox_efd = eventfd(0, EFD_CLOEXEC);
+	if (w->inbox_efd < 0) {
+		ret = -errno;
+		io_uring_queue_exit(&w->ring);
+		return ret;
+	}
+	pthread_mutex_init(&w->inbox_lock, NULL);
+	w->inbox_op.complete = worker_inbox_done;
+	w->tick_op.complete = worker_tick_done;
+	w->tick_ts.tv_sec = 0;
+	w->tick_ts.tv_nsec = WORKER_TICK_MS * 1000000LL;
+	w->now_ms = worker_now_ms();
+	return 0;
+}
+
+static void worker_reap(struct worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		struct ring_op *op = io_uring_cqe_get_data(cqe);
+
+		n++;
+		if (op)
+			op->complete(op, cqe);
+	}
+	io_uring_cq_advance(&w->ring, n);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	worker_arm_inbox(w);
+	worker_arm_tick(w);
+	conn_worker_start(w);
+	while (!(w->stopping && !w->conns && !w->nr_listeners)) {
+		int ret;
+
+		if (w->tgt->poll) {
+			ret = io_uring_submit(&w->ring);
+		} else {
+			ret = io_uring_submit_and_wait(&w->ring, 1);
+		}
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			log_err("worker %d: io_uring_submit: %s", w->id, strerror(-ret));
+			break;
+		}
+		w->now_ms = worker_now_ms();
+		worker_reap(w);
+	}
+	log_debug("worker %d: stopped", w->id);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void worker_fini(struct worker *w)
+{
+	io_uring_queue_exit(&w->ring);
+	close(w->inbox_efd);
+	pthread_mutex_destroy(&w->inbox_lock);
+}
