@@ -29,7 +29,9 @@
 
 /* io->step: what the SQE in flight is doing */
 enum file_step {
-	STEP_RW,        /* READ/WRITE data */
+	STEP_RW,        /* READ/WRITE data on the buffered fd */
+	STEP_RW_DIRECT, /* READ/WRITE data on the O_DIRECT fd */
+	STEP_RW_BUFFERED_ONLY, /* O_DIRECT refused this op: the rest goes buffered */
 	STEP_FSYNC,     /* FLUSH */
 	STEP_FALLOC,    /* fallocate for WRITE_ZEROES/DISCARD; io->result holds the mode */
 	STEP_ZERO_WRITE,/* chunked writes of the zero buffer */
@@ -70,7 +72,8 @@ static void file_issue_rw(struct be_io *io)
 	unsigned n = left > FILE_MAX_XFER ? FILE_MAX_XFER : (unsigned)left;
 	uint8_t *buf = (uint8_t *)io->buf + io->xfer;
 	uint64_t off = io->offset + io->xfer;
-	int fd = file_pick_fd(f, buf, off, n);
+	bool stay_buffered = io->step == STEP_RW_BUFFERED_ONLY;
+	int fd = stay_buffered ? f->fd_buffered : file_pick_fd(f, buf, off, n);
 
 	if (io->op == BE_READ) {
 		if (io->buf_index >= 0)
@@ -85,7 +88,8 @@ static void file_issue_rw(struct be_io *io)
 		if (io->flags & BE_FUA)
 			sqe->rw_flags = RWF_DSYNC;
 	}
-	io->step = STEP_RW;
+	io->step = stay_buffered ? STEP_RW_BUFFERED_ONLY :
+		   fd == f->fd_buffered ? STEP_RW : STEP_RW_DIRECT;
 	ring_op_attach(sqe, &io->rop);
 }
 
@@ -181,6 +185,12 @@ static void file_falloc_done(struct be_io *io, int res)
 
 static void file_rw_done(struct be_io *io, int res)
 {
+	if (res == -EINVAL && io->step == STEP_RW_DIRECT) {
+		/* an alignment rule we did not know about: the buffered fd has none */
+		io->step = STEP_RW_BUFFERED_ONLY;
+		file_issue_rw(io);
+		return;
+	}
 	if (res < 0) {
 		file_finish(io, res);
 		return;
@@ -214,6 +224,8 @@ static void file_complete(struct ring_op *rop, const struct io_uring_cqe *cqe)
 
 	switch (io->step) {
 	case STEP_RW:
+	case STEP_RW_DIRECT:
+	case STEP_RW_BUFFERED_ONLY:
 		file_rw_done(io, res);
 		break;
 	case STEP_FALLOC:
@@ -248,7 +260,7 @@ int file_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
 	io->be = be;
 	io->ring = ring;
 	io->xfer = 0;
-	io->step = 0;
+	io->step = STEP_RW;
 	io->result = 0;
 	io->pending = 0;
 	io->rop.complete = file_complete;
