@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared bits of the kvstore tests: TAP output, an io_uring event loop, synchronous wrappers. */
+#ifndef NVRING_TESTS_KVS_TEST_H
+#define NVRING_TESTS_KVS_TEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvstore/kvstore.h"
+
+static int t_count, t_failed;
+
+static void __attribute__((format(printf, 2, 3))) t_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	t_count++;
+	if (!cond)
+		t_failed++;
+	printf("%s %d - ", cond ? "ok" : "not ok", t_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int t_done_plan(void)
+{
+	printf("1..%d\n", t_count);
+	return t_failed ? 1 : 0;
+}
+
+/* Run every CQE now available; with wait, block (bounded) for at least one. */
+static int t_reap(struct io_uring *ring, int wait)
+{
+	struct io_uring_cqe *cqe;
+	int n = 0;
+
+	io_uring_submit(ring);
+	if (wait) {
+		struct __kernel_timespec ts = { .tv_sec = 10 };
+		int r = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+
+		if (r < 0)
+			return r;
+	}
+	while (io_uring_peek_cqe(ring, &cqe) == 0) {
+		struct io_uring_cqe c = *cqe;
+		struct ring_op *op = io_uring_cqe_get_data(cqe);
+
+		io_uring_cqe_seen(ring, cqe);
+		op->complete(op, &c);
+		n++;
+	}
+	return n;
+}
+
+struct t_io {
+	struct kvs_io io;
+	int done;
+};
+
+static void t_io_done(struct kvs_io *io)
+{
+	((struct t_io *)io->ctx)->done++;
+}
+
+static void t_io_prep(struct t_io *t, enum kvs_op op, const void *key, unsigned klen, void *buf,
+		      uint32_t len, uint8_t options)
+{
+	memset(t, 0, sizeof(*t));
+	t->io.op = op;
+	t->io.key_len = (uint8_t)klen;
+	if (key && klen)
+		memcpy(t->io.key, key, klen > KVS_KEY_MAX ? KVS_KEY_MAX : klen);
+	t->io.buf = buf;
+	t->io.len = len;
+	t->io.options = options;
+	t->io.done = t_io_done;
+	t->io.ctx = t;
+}
+
+/* Pump the ring until *flag >= target; -ETIME if nothing moves for 10 s. */
+static int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, int target)
+{
+	while (*(volatile int *)flag < target) {
+		int r;
+
+		kvs_poll(kv, ring);
+		r = t_reap(ring, 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Pump until the engine has nothing in flight (GC finished, batches done). */
+static int t_drain(struct kvs *kv, struct io_uring *ring)
+{
+	for (int idle_rounds = 0; idle_rounds < 2;) {
+		kvs_poll(kv, ring);
+		if (kvs_idle(kv)) {
+			t_reap(ring, 0);
+			idle_rounds++;
+			continue;
+		}
+		idle_rounds = 0;
+		if (t_reap(ring, 1) < 0)
+			return -ETIME;
+	}
+	return 0;
+}
+
+/* One operation, start to finish; returns its status. */
+static uint16_t t_run(struct kvs *kv, struct io_uring *ring, struct t_io *t)
+{
+	kvs_submit(kv, ring, &t->io);
+	if (t_wait_flag(kv, ring, &t->done, 1))
+		return 0xffff;
+	return t->io.done ? t->io.status : 0xffff;
+}
+
+static uint16_t t_store(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+			const void *val, uint32_t vlen, uint8_t opt)
+{
+	struct t_io t;
+
+	t_io_prep(&t, KVS_OP_STORE, key, klen, (void *)val, vlen, opt);
+	return t_run(kv, ring, &t);
+}
+
+static uint16_t t_retrieve(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+			   void *buf, uint32_t len, uint32_t *vsize)
+{
+	struct t_io t;
+	uint16_t st;
+
+	t_io_prep(&t, KVS_OP_RETRIEVE, key, klen, buf, len, 0);
+	st = t_run(kv, ring, &t);
+	if (vsize)
+		*vsize = t.io.value_size;
+	return st;
+}
+
+static uint16_t t_simple(struct kvs *kv, struct io_uring *ring, enum kvs_op op, const void *key,
+			 unsigned klen)
+{
+	struct t_io t;
+
+	t_io_prep(&t, op, key, klen, NULL, 0, 0);
+	return t_run(kv, ring, &t);
+}
+
+/* Deterministic value bytes for (key number, version). */
+static void t_fill(uint8_t *buf, size_t len, uint32_t keyno, uint32_t ver)
+{
+	uint32_t x = keyno * 2654435761u ^ (ver + 1) * 40503u;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+}
+
+static char *t_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *path = malloc(strlen(dir) + 32);
+	int fd;
+
+	sprintf(path, "%s/kvs-test-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		perror("mkstemp");
+		exit(2);
+	}
+	close(fd);
+	return path;
+}
+
+#define ST(sc) KVS_STATUS(sc)
+
+#endif

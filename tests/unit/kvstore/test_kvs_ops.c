@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* KV operations, options, statuses, value sizes, List format and order; RAM and file logs. */
+#include "kvs_test.h"
+
+#define MiB (1u << 20)
+
+static void test_basic(struct kvs *kv, struct io_uring *ring, const char *m)
+{
+	uint8_t val[100], out[200];
+	uint32_t vs = 0;
+
+	t_fill(val, sizeof(val), 1, 0);
+	t_ok(t_store(kv, ring, "k1", 2, val, sizeof(val), 0) == 0, "%s: store", m);
+	memset(out, 0xee, sizeof(out));
+	t_ok(t_retrieve(kv, ring, "k1", 2, out, sizeof(out), &vs) == 0 && vs == 100 &&
+		     !memcmp(out, val, 100) && out[100] == 0xee,
+	     "%s: retrieve returns the bytes and the value size, nothing past them", m);
+	memset(out, 0xee, sizeof(out));
+	t_ok(t_retrieve(kv, ring, "k1", 2, out, 10, &vs) == 0 && vs == 100 && !memcmp(out, val, 10) &&
+		     out[10] == 0xee,
+	     "%s: retrieve into a smaller buffer is partial and reports the full size", m);
+	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k1", 2) == 0, "%s: exist", m);
+	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: exist absent -> 0x87", m);
+	t_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87),
+	     "%s: retrieve absent -> 0x87", m);
+	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k", 1) == ST(0x87) &&
+		     t_simple(kv, ring, KVS_OP_EXIST, "k1\0", 3) == ST(0x87),
+	     "%s: keys differing only in length are different keys", m);
+
+	/* options */
+	t_ok(t_store(kv, ring, "k1", 2, val, 5, KVS_STORE_MUST_NOT_EXIST) == ST(0x89),
+	     "%s: store must-not-exist on a present key -> 0x89", m);
+	t_ok(t_store(kv, ring, "k2", 2, val, 5, KVS_STORE_MUST_EXIST) == ST(0x87),
+	     "%s: store must-exist on an absent key -> 0x87", m);
+	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: failed store left no key", m);
+	t_ok(t_store(kv, ring, "k1", 2, "abc", 3, KVS_STORE_MUST_EXIST) == 0 &&
+		     t_retrieve(kv, ring, "k1", 2, out, sizeof(out), &vs) == 0 && vs == 3 &&
+		     !memcmp(out, "abc", 3),
+	     "%s: store must-exist overwrites", m);
+	t_ok(t_store(kv, ring, "k2", 2, "xy", 2, KVS_STORE_MUST_NOT_EXIST) == 0 &&
+		     t_retrieve(kv, ring, "k2", 2, out, sizeof(out), &vs) == 0 && vs == 2,
+	     "%s: store must-not-exist creates", m);
+
+	/* delete */
+	t_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == 0, "%s: delete", m);
+	t_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87) &&
+		     t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87),
+	     "%s: deleted key is gone", m);
+	t_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == ST(0x87), "%s: delete absent -> 0x87", m);
+	t_ok(t_store(kv, ring, "k2", 2, "new", 3, KVS_STORE_MUST_NOT_EXIST) == 0 &&
+		     t_retrieve(kv, ring, "k2", 2, out, sizeof(out), &vs) == 0 && vs == 3 &&
+		     !memcmp(out, "new", 3),
+	     "%s: a deleted key can be stored again", m);
+
+	/* sizes */
+	t_ok(t_store(kv, ring, "", 0, val, 4, 0) == ST(0x86) &&
+		     t_store(kv, ring, "0123456789abcdefg", 17, val, 4, 0) == ST(0x86),
+	     "%s: store key size 0 or 17 -> 0x86", m);
+	t_ok(t_retrieve(kv, ring, "", 0, out, 4, NULL) == ST(0x86) &&
+		     t_simple(kv, ring, KVS_OP_DELETE, "", 0) == ST(0x86) &&
+		     t_simple(kv, ring, KVS_OP_EXIST, "0123456789abcdefg", 17) == ST(0x86),
+	     "%s: retrieve/delete/exist bad key size -> 0x86", m);
+	t_ok(t_store(kv, ring, "0123456789abcdef", 16, "v", 1, 0) == 0 &&
+		     t_simple(kv, ring, KVS_OP_EXIST, "0123456789abcdef", 16) == 0,
+	     "%s: 16-byte key", m);
+	t_ok(t_store(kv, ring, "big", 3, NULL, kvs_max_value(kv) + 1, 0) == ST(0x85),
+	     "%s: value above the maximum -> 0x85", m);
+	t_ok(t_store(kv, ring, "empty", 5, NULL, 0, 0) == 0 &&
+		     t_retrieve(kv, ring, "empty", 5, out, sizeof(out), &vs) == 0 && vs == 0,
+	     "%s: empty value", m);
+	t_ok(t_simple(kv, ring, KVS_OP_FLUSH, NULL, 0) == 0, "%s: flush", m);
+}
+
+static void test_value_sizes(struct kvs *kv, struct io_uring *ring, const char *m)
+{
+	static const uint32_t sizes[] = { 1, 3, 7, 8, 9, 511, 4096, 4097, 65536, 300000, MiB - 1, MiB };
+	size_t n = sizeof(sizes) / sizeof(sizes[0]);
+	uint8_t *val = malloc(MiB), *out = malloc(MiB + 64);
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "sz%zu", i);
+		t_fill(val, sizes[i], (uint32_t)i, 7);
+		if (t_store(kv, ring, key, (unsigned)strlen(key), val, sizes[i], 0))
+			bad++;
+	}
+	t_ok(!bad, "%s: store values of 1 B .. 1 MiB", m);
+	bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		char key[8];
+		uint32_t vs = 0;
+
+		snprintf(key, sizeof(key), "sz%zu", i);
+		t_fill(val, sizes[i], (uint32_t)i, 7);
+		memset(out, 0, sizes[i]);
+		if (t_retrieve(kv, ring, key, (unsigned)strlen(key), out, MiB + 64, &vs) || vs != sizes[i] ||
+		    memcmp(out, val, sizes[i]))
+			bad++;
+	}
+	t_ok(!bad, "%s: retrieve values of 1 B .. 1 MiB byte for byte", m);
+	free(val);
+	free(out);
+}
+
+/* Parse a List buffer into keys; checks the padding is zero. Returns count or -1. */
+static int parse_list(const uint8_t *buf, uint32_t len, char keys[][17], int max)
+{
+	uint32_t count, pos = 4;
+
+	if (len < 4)
+		return -1;
+	memcpy(&count, buf, 4);
+	for (uint32_t i = 0; i < count; i++) {
+		uint16_t kl;
+		uint32_t el;
+
+		if ((int)i >= max || pos + 2 > len)
+			return -1;
+		memcpy(&kl, buf + pos, 2);
+		el = (2 + kl + 3) & ~3u;
+		if (kl < 1 || kl > 16 || pos + el > len)
+			return -1;
+		memcpy(keys[i], buf + pos + 2, kl);
+		keys[i][kl] = 0;
+		for (uint32_t p = pos + 2 + kl; p < pos + el; p++)
+			if (buf[p])
+				return -1;
+		pos += el;
+	}
+	return pos == len ? (int)count : -1;
+}
+
+static uint16_t t_list(struct kvs *kv, struct io_uring *ring, const char *start, void *buf,
+		       uint32_t len, uint32_t *written)
+{
+	struct t_io t;
+	uint16_t st;
+
+	t_io_prep(&t, KVS_OP_LIST, start, start ? (unsigned)strlen(start) : 0, buf, len, 0);
+	st = t_run(kv, ring, &t);
+	*written = t.io.value_size;
+	return st;
+}
+
+static void test_list(struct kvs *kv, struct io_uring *ring, const char *m)
+{
+	/* Inserted shuffled; expected order: memcmp, then shorter first. */
+	static const char *ins[] = { "b", "ab", "a", "abc", "ba", "zzzzzzzzzzzzzzzz", "A", "b0", "aa" };
+	static const char *sorted[] = { "A", "a", "aa", "ab", "abc", "b", "b0", "ba", "zzzzzzzzzzzzzzzz" };
+	uint8_t buf[512];
+	char keys[32][17];
+	uint32_t w = 0;
+	int n, ok;
+
+	for (size_t i = 0; i < 9; i++)
+		t_store(kv, ring, ins[i], (unsigned)strlen(ins[i]), "v", 1, 0);
+	t_store(kv, ring, "gone", 4, "v", 1, 0);
+	t_simple(kv, ring, KVS_OP_DELETE, "gone", 4);
+
+	memset(buf, 0xaa, sizeof(buf));
+	ok = t_list(kv, ring, NULL, buf, sizeof(buf), &w) == 0;
+	n = parse_list(buf, w, keys, 32);
+	for (int i = 0; ok && i < 9; i++)
+		ok = n == 9 && !strcmp(keys[i], sorted[i]);
+	t_ok(ok, "%s: list all: 9 keys in key order, deleted key absent, zero padding", m);
+	/* exact bytes of the first entries: count, {1,'A',0,0}, {1,'a',0,0}, {2,'a','a'} */
+	t_ok(buf[0] == 9 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0 && buf[4] == 1 && buf[5] == 0 &&
+		     buf[6] == 'A' && buf[7] == 0 && buf[8] == 1 && buf[10] == 'a' && buf[12] == 2 &&
+		     buf[14] == 'a' && buf[15] == 'a' && buf[16] == 2 && buf[20] == 3 && buf[25] == 0,
+	     "%s: list wire bytes: u32 count, u16 length, key, pad to 4", m);
+
+	ok = t_list(kv, ring, "ab", buf, sizeof(buf), &w) == 0;
+	n = parse_list(buf, w, keys, 32);
+	t_ok(ok && n == 6 && !strcmp(keys[0], "ab") && !strcmp(keys[5], "zzzzzzzzzzzzzzzz"),
+	     "%s: list from a start key returns keys >= it", m);
+	ok = t_list(kv, ring, "abd", buf, sizeof(buf), &w) == 0;
+	n = parse_list(buf, w, keys, 32);
+	t_ok(ok && n == 4 && !strcmp(keys[0], "b"), "%s: list from a key that is absent", m);
+
+	/* 4 + 4 + 4 + 4 (A, a, aa) + 8 (ab: 2+2 -> 4; abc 2+3 -> 8) : buffer of 17 fits 3 */
+	memset(buf, 0xaa, sizeof(buf));
+	ok = t_list(kv, ring, NULL, buf, 17, &w) == 0;
+	n = parse_list(buf, w, keys, 32);
+	t_ok(ok && n == 3 && w == 16 && buf[16] == 0xaa && !strcmp(keys[2], "aa"),
+	     "%s: list truncates to whole entries that fit", m);
+	ok = t_list(kv, ring, NULL, buf, 3, &w) == 0;
+	t_ok(ok && w == 0, "%s: list into a buffer below 4 bytes writes nothing", m);
+	ok = t_list(kv, ring, "zzzzzzzzzzzzzzzz~", buf, sizeof(buf), &w) == ST(0x86);
+	t_ok(ok, "%s: list start key of 17 bytes -> 0x86", m);
+	ok = t_list(kv, ring, "zzzzzzzzzzzzzzzz", buf, sizeof(buf), &w) == 0;
+	n = parse_list(buf, w, keys, 32);
+	t_ok(ok && n == 1, "%s: list from the last key", m);
+	for (size_t i = 0; i < 9; i++)
+		t_simple(kv, ring, KVS_OP_DELETE, ins[i], (unsigned)strlen(ins[i]));
+}
+
+static void test_usage(struct kvs *kv, struct io_uring *ring, const char *m)
+{
+	uint8_t val[4096];
+	uint64_t u0 = kvs_used(kv), u1, u2;
+
+	t_fill(val, sizeof(val), 9, 9);
+	t_store(kv, ring, "use", 3, val, sizeof(val), 0);
+	u1 = kvs_used(kv);
+	t_simple(kv, ring, KVS_OP_DELETE, "use", 3);
+	u2 = kvs_used(kv);
+	t_ok(u1 >= u0 + 4096 && u2 < u1 && kvs_capacity(kv) > u1, "%s: NUSE follows stores and deletes",
+	     m);
+}
+
+static void run_all(const struct kvs_config *cfg, const char *m)
+{
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	int r = kvs_open(&kv, cfg, err, sizeof(err));
+
+	t_ok(r == 0, "%s: open (%s)", m, r ? err : "ok");
+	if (r)
+		return;
+	io_uring_queue_init(64, &ring, 0);
+	test_list(kv, &ring, m); /* first: it expects exactly its own keys */
+	test_basic(kv, &ring, m);
+	test_value_sizes(kv, &ring, m);
+	test_usage(kv, &ring, m);
+	t_ok(t_drain(kv, &ring) == 0, "%s: engine drains", m);
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+}
+
+static void test_capacity(const char *path, const char *m)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 4096 + 8 * 65536, .segment_size = 65536,
+				  .max_value = 8192, .format = true };
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	uint8_t val[4000];
+	uint16_t st = 0;
+	unsigned n = 0;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		t_ok(0, "%s: open small store: %s", m, err);
+		return;
+	}
+	io_uring_queue_init(64, &ring, 0);
+	for (n = 0; n < 1000; n++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "c%u", n);
+		t_fill(val, sizeof(val), n, 0);
+		st = t_store(kv, &ring, key, (unsigned)strlen(key), val, sizeof(val), 0);
+		if (st)
+			break;
+	}
+	t_ok(st == ST(0x81) && n > 50 && (uint64_t)n * sizeof(val) <= kvs_capacity(kv),
+	     "%s: unique keys fill the store, then 0x81 (after %u stores)", m, n);
+	/* delete half, GC makes room, stores succeed again */
+	for (unsigned i = 0; i < n; i += 2) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "c%u", i);
+		t_simple(kv, &ring, KVS_OP_DELETE, key, (unsigned)strlen(key));
+	}
+	t_drain(kv, &ring);
+	st = t_store(kv, &ring, "again", 5, val, sizeof(val), 0);
+	t_ok(st == 0, "%s: after deletes a store fits again (status %#x)", m, st);
+	{
+		char key[16];
+		uint8_t out[4000];
+		int bad = 0;
+
+		for (unsigned i = 1; i < n; i += 2) {
+			snprintf(key, sizeof(key), "c%u", i);
+			t_fill(val, sizeof(val), i, 0);
+			if (t_retrieve(kv, &ring, key, (unsigned)strlen(key), out, sizeof(out), NULL) ||
+			    memcmp(out, val, sizeof(val)))
+				bad++;
+		}
+		t_ok(!bad, "%s: surviving keys intact after GC (%d bad)", m, bad);
+	}
+	t_drain(kv, &ring);
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+}
+
+int main(void)
+{
+	char *path = t_tmpfile();
+	struct kvs_config mem = { .path = "kv:mem", .capacity = 64 * MiB };
+	struct kvs_config file = { .path = path, .capacity = 64 * MiB, .format = true };
+	struct kvs_config vfile = { .path = path, .capacity = 64 * MiB, .format = true,
+				    .volatile_cache = true };
+
+	run_all(&mem, "mem");
+	run_all(&file, "file");
+	run_all(&vfile, "file+vwc");
+	test_capacity("kv:mem", "mem");
+	test_capacity(path, "file");
+	unlink(path);
+	free(path);
+	return t_done_plan();
+}
