@@ -22,10 +22,11 @@ exec 9>"$out/.lock"
 flock -w 300 9 || { echo "mkimage: $out is locked" >&2; exit 1; }
 
 # Modules the guest may need; their dependencies are resolved by modprobe.
-# 9p/virtio are for optional file sharing; e1000 is QEMU's default NIC.
+# 9p/virtio are for optional file sharing; e1000 is QEMU's default NIC;
+# loop gives a local nvmet a 512-byte-LBA block namespace.
 MODULES="configfs nvme-core nvme-fabrics nvme-tcp nvmet nvmet-tcp nvme ext4
 crc32c_generic crc32c-intel crct10dif_generic crct10dif-pclmul
-e1000 virtio_net virtio_pci virtio_blk 9p 9pnet_virtio"
+e1000 virtio_net virtio_pci virtio_blk 9p 9pnet_virtio loop"
 # Real binaries copied with their libraries (busybox provides the rest).
 BINARIES="/usr/sbin/nvme /usr/bin/fio /usr/sbin/mke2fs /usr/sbin/mkfs.ext4
 /usr/sbin/e2fsck /usr/sbin/fsck.ext4 /usr/sbin/tune2fs /usr/sbin/dumpe2fs"

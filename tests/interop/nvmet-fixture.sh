@@ -1,5 +1,5 @@
 #!/bin/bash
-# nvmet-fixture.sh [-b DIR] [-P HOSTPORT] [-n NQN] [-s SIZE_MB] [-T SECS] -- CMD [ARGS...]
+# nvmet-fixture.sh [-b DIR] [-P HOSTPORT] [-n NQN] [-s SIZE_MB] [-T SECS] [-k LOG] -- CMD [ARGS...]
 #
 # Boot a guest running the Linux kernel NVMe/TCP target (nvmet-tcp, one RAM
 # namespace of SIZE_MB, default 512) with its port 4420 forwarded to
@@ -8,14 +8,16 @@
 # CMD's output passes through (TAP stays TAP); CMD sees NVMET_ADDR,
 # NVMET_PORT and NVMET_NQN. Digests are the host's choice: nvmet accepts both.
 # If the target never came up, prints a failing TAP result and exits 1.
+# -k LOG keeps the guest's kernel console (nvmet's messages) in LOG; CMD sees
+# it as NVMET_LOG.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/tap.sh"
 
-dir=${INTEROP_DIR:-build/interop} port= nqn=nqn.2024-01.io.nvring:linux-target size=512 limit=600
-while getopts "b:P:n:s:T:" o; do
+dir=${INTEROP_DIR:-build/interop} port= nqn=nqn.2024-01.io.nvring:linux-target size=512 limit=600 klog=
+while getopts "b:P:n:s:T:k:" o; do
 	case $o in
-	b) dir=$OPTARG ;; P) port=$OPTARG ;; n) nqn=$OPTARG ;; s) size=$OPTARG ;; T) limit=$OPTARG ;;
+	b) dir=$OPTARG ;; P) port=$OPTARG ;; n) nqn=$OPTARG ;; s) size=$OPTARG ;; T) limit=$OPTARG ;; k) klog=$OPTARG ;;
 	*) echo "usage: nvmet-fixture.sh [-b DIR] [-P PORT] [-n NQN] [-s MB] [-T SECS] -- CMD..." >&2; exit 2 ;;
 	esac
 done
@@ -28,13 +30,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The hook runs CMD with the target's coordinates and records its status.
 printf -v cmd '%q ' "$@"
-hook="export NVMET_ADDR=127.0.0.1 NVMET_PORT=$port NVMET_NQN=$(printf %q "$nqn")
+hook="export NVMET_ADDR=127.0.0.1 NVMET_PORT=$port NVMET_NQN=$(printf %q "$nqn") NVMET_LOG=$(printf %q "$klog")
 cd $(printf %q "$PWD") && $cmd
 rc=\$?; echo \$rc >$tmp/rc; exit \$rc"
 
 "$here/boot.sh" -b "$dir" -t $((limit + 120)) -T "$limit" -p "$port:4420" \
 	-m $((size + 1024))M -e NVMET_NQN="$nqn" -e NVMET_SIZE_MB="$size" -e NVMET_WAIT="$((limit + 30))" \
-	-H "$hook" "$here/guest/nvmet-fixture.sh"
+	${klog:+-k "$klog"} -H "$hook" "$here/guest/nvmet-fixture.sh"
 brc=$?
 if [[ ! -s $tmp/rc ]]; then
 	echo "1..1"

@@ -8,6 +8,9 @@
 #   host_sync NAME [SECS]  ask the host to run its hook for NAME; returns the
 #                          hook's exit status (124 if no answer in SECS)
 #   powercut               quit QEMU at once (no shutdown, no disconnect)
+#   freeze NAME            stop QEMU (guest silent, its TCP connections open),
+#                          run the host hook NAME, then kill QEMU; print the
+#                          plan (tap_done) before, the script never resumes
 #   tap_done               print the plan; return non-zero if a check failed
 #   elapsed                seconds since boot, to one decimal
 # Output of commands goes to the console (ttyS0); only TAP goes to fd 3.
@@ -34,24 +37,24 @@ _tap_result() {   # _tap_result PASS(0/1) NAME LOGFILE
 	echo "=== check $TAP_N ($2): $([ "$1" = 0 ] && echo ok || echo FAILED)"
 }
 
+# Names are long on purpose: ash has no locals and CMD may be a function
+# that sets short variables of its own.
 check() {
-	_n=$1; shift
-	_log=/tmp/.check.log
-	"$@" >$_log 2>&1
-	_rc=$?
-	cat $_log
-	[ $_rc = 0 ]; _tap_result $? "$_n" $_log
-	return $_rc
+	_check_name=$1; shift
+	"$@" >/tmp/.check.log 2>&1
+	_check_rc=$?
+	cat /tmp/.check.log
+	[ $_check_rc = 0 ]; _tap_result $? "$_check_name" /tmp/.check.log
+	return $_check_rc
 }
 
 check_not() {
-	_n=$1; shift
-	_log=/tmp/.check.log
-	"$@" >$_log 2>&1
-	_rc=$?
-	cat $_log
-	[ $_rc != 0 ]; _tap_result $? "$_n" $_log
-	[ $_rc != 0 ]
+	_check_name=$1; shift
+	"$@" >/tmp/.check.log 2>&1
+	_check_rc=$?
+	cat /tmp/.check.log
+	[ $_check_rc != 0 ]; _tap_result $? "$_check_name" /tmp/.check.log
+	[ $_check_rc != 0 ]
 }
 
 skip() {
@@ -80,6 +83,11 @@ host_sync() {
 powercut() {
 	printf '#@POWERCUT\n' >&3
 	# boot.sh kills QEMU on that line; never return into the script.
+	while :; do sleep 10; done
+}
+
+freeze() {
+	printf '#@FREEZE %s\n' "$1" >&3
 	while :; do sleep 10; done
 }
 

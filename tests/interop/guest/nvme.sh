@@ -4,6 +4,9 @@
 #       Linux kernel target (nvmet-tcp): a RAM namespace (a file on tmpfs,
 #       buffered_io=1 since tmpfs has no O_DIRECT on 6.1) exported by NQN on
 #       0.0.0.0:PORT (slirp delivers forwarded connections to 10.0.2.15).
+#   nvmet_subsys NQN / nvmet_ns NQN NSID PATH / nvmet_port NQN PORT ID
+#       the pieces, for targets with several namespaces or ports
+#   nvme_ns_devs NQN     print the block devices of all its namespaces
 #   nvme_ns_dev NQN      print the block device name (nvmeXnY) of the first
 #                        namespace of the connected subsystem NQN
 #   nvme_ctrl_dev NQN    print the controller name (nvmeX)
@@ -11,27 +14,36 @@
 
 NVMET_CFS=/sys/kernel/config/nvmet
 
-nvmet_target() {
-	_nqn=$1 _mb=$2 _port=$3 _id=${4:-1}
+nvmet_subsys() {   # nvmet_subsys NQN: a subsystem any host may use
 	modprobe nvmet-tcp || return 1
-	_file=/tmp/nvmet-$_id.img
-	truncate -s "${_mb}M" "$_file" || return 1
-	_s=$NVMET_CFS/subsystems/$_nqn
-	mkdir "$_s" || return 1
-	echo 1 >"$_s/attr_allow_any_host" || return 1
-	mkdir "$_s/namespaces/1" || return 1
-	printf '%s' "$_file" >"$_s/namespaces/1/device_path" || return 1
-	echo 1 >"$_s/namespaces/1/buffered_io" || return 1
-	echo 1 >"$_s/namespaces/1/enable" || return 1
-	_p=$NVMET_CFS/ports/$_id
+	mkdir "$NVMET_CFS/subsystems/$1" || return 1
+	echo 1 >"$NVMET_CFS/subsystems/$1/attr_allow_any_host"
+}
+
+nvmet_ns() {   # nvmet_ns NQN NSID PATH: PATH a file (buffered) or block device
+	_n=$NVMET_CFS/subsystems/$1/namespaces/$2
+	mkdir "$_n" || return 1
+	printf '%s' "$3" >"$_n/device_path" || return 1
+	[ -f "$3" ] && { echo 1 >"$_n/buffered_io" || return 1; }
+	echo 1 >"$_n/enable"
+}
+
+nvmet_port() {   # nvmet_port NQN PORT ID: export NQN on 0.0.0.0:PORT
+	_p=$NVMET_CFS/ports/$3
 	mkdir "$_p" || return 1
 	echo tcp >"$_p/addr_trtype"
 	echo ipv4 >"$_p/addr_adrfam"
 	echo 0.0.0.0 >"$_p/addr_traddr"
-	echo "$_port" >"$_p/addr_trsvcid"
-	ln -s "$_s" "$_p/subsystems/$_nqn" || return 1
+	echo "$2" >"$_p/addr_trsvcid"
+	ln -s "$NVMET_CFS/subsystems/$1" "$_p/subsystems/$1" || return 1
 	# Listening is synchronous once the link exists; prove it anyway.
-	netstat -ltn 2>/dev/null | grep -q ":$_port " || { echo "port $_port not listening"; return 1; }
+	netstat -ltn 2>/dev/null | grep -q ":$2 " || { echo "port $2 not listening"; return 1; }
+}
+
+nvmet_target() {
+	_file=/tmp/nvmet-${4:-1}.img
+	truncate -s "${2}M" "$_file" &&
+	nvmet_subsys "$1" && nvmet_ns "$1" 1 "$_file" && nvmet_port "$1" "$3" "${4:-1}"
 }
 
 nvme_ctrl_dev() {
@@ -45,20 +57,19 @@ nvme_ctrl_dev() {
 	return 1
 }
 
-nvme_ns_dev() {
+nvme_ns_devs() {
 	# Native multipath (Debian's default): the disk hangs off the subsystem.
 	for _s in /sys/class/nvme-subsystem/nvme-subsys*; do
 		[ "$(cat "$_s/subsysnqn" 2>/dev/null)" = "$1" ] || continue
-		for _d in "$_s"/nvme*n*; do
-			[ -e "$_d" ] && { basename "$_d"; return 0; }
-		done
+		ls -d "$_s"/nvme*n* 2>/dev/null | xargs -n1 basename 2>/dev/null | sort -t n -k3 -n | grep . && return 0
 	done
 	_c=$(nvme_ctrl_dev "$1") || return 1
-	for _d in /sys/class/nvme/$_c/nvme*n*; do
-		case $(basename "$_d") in nvme*c*n*) continue ;; esac
-		[ -e "$_d" ] && { basename "$_d"; return 0; }
-	done
-	return 1
+	ls -d /sys/class/nvme/$_c/nvme*n* 2>/dev/null | xargs -n1 basename 2>/dev/null |
+		grep -v 'c[0-9]*n' | sort -t n -k3 -n | grep .
+}
+
+nvme_ns_dev() {
+	nvme_ns_devs "$1" | head -n 1 | grep .
 }
 
 nvme_ng_dev() {
