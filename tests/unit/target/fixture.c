@@ -11,6 +11,31 @@
 struct fx_completion fx_done;
 uint64_t fx_now_ms = 1000;
 
+/* Every fixture object, freed together by fx_free_all(). */
+static void **fx_objs;
+static size_t fx_nr_objs;
+
+void *fx_alloc(size_t size)
+{
+	void *p = calloc(1, size);
+	void **objs = realloc(fx_objs, (fx_nr_objs + 1) * sizeof(*objs));
+
+	if (!p || !objs)
+		abort(); /* test harness out of memory */
+	fx_objs = objs;
+	fx_objs[fx_nr_objs++] = p;
+	return p;
+}
+
+void fx_free_all(void)
+{
+	for (size_t i = 0; i < fx_nr_objs; i++)
+		free(fx_objs[i]);
+	free(fx_objs);
+	fx_objs = NULL;
+	fx_nr_objs = 0;
+}
+
 void req_complete(struct req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
 {
 	fx_done.count++;
@@ -77,7 +102,7 @@ uint32_t kvs_max_value(const struct kvs *kv)
 
 struct nvr_ns *fx_ns_nvm(uint32_t nsid, unsigned lba_shift, uint64_t nlba)
 {
-	struct nvr_ns *ns = calloc(1, sizeof(*ns));
+	struct nvr_ns *ns = fx_alloc(sizeof(*ns));
 
 	ns->nsid = nsid;
 	ns->csi = NVR_CSI_NVM;
@@ -90,8 +115,8 @@ struct nvr_ns *fx_ns_nvm(uint32_t nsid, unsigned lba_shift, uint64_t nlba)
 
 struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint64_t used, uint32_t max_value)
 {
-	struct nvr_ns *ns = calloc(1, sizeof(*ns));
-	struct kvs *kv = calloc(1, sizeof(*kv));
+	struct nvr_ns *ns = fx_alloc(sizeof(*ns));
+	struct kvs *kv = fx_alloc(sizeof(*kv));
 
 	kv->capacity = capacity;
 	kv->used = used;
@@ -111,15 +136,16 @@ static int fx_ns_cmp(const void *a, const void *b)
 
 struct nvr_subsys *fx_subsys(const char *nqn, uint32_t max_nsid, struct nvr_ns **ns, unsigned nr_ns)
 {
-	struct nvr_subsys *s = calloc(1, sizeof(*s));
+	struct nvr_subsys *s = fx_alloc(sizeof(*s));
 
 	snprintf(s->nqn, sizeof(s->nqn), "%s", nqn);
 	snprintf(s->serial, sizeof(s->serial), "%s", "SN0123");
 	snprintf(s->model, sizeof(s->model), "%s", "nvring test");
 	s->allow_any_host = true;
 	s->max_nsid = max_nsid;
-	s->ns = calloc(nr_ns ? nr_ns : 1, sizeof(*s->ns));
-	memcpy(s->ns, ns, nr_ns * sizeof(*ns));
+	s->ns = fx_alloc((nr_ns ? nr_ns : 1) * sizeof(*s->ns));
+	if (nr_ns)
+		memcpy(s->ns, ns, nr_ns * sizeof(*ns));
 	qsort(s->ns, nr_ns, sizeof(*s->ns), fx_ns_cmp);
 	s->nr_ns = nr_ns;
 	return s;
@@ -127,7 +153,7 @@ struct nvr_subsys *fx_subsys(const char *nqn, uint32_t max_nsid, struct nvr_ns *
 
 struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid)
 {
-	struct nvr_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+	struct nvr_ctrl *ctrl = fx_alloc(sizeof(*ctrl));
 
 	ctrl->cntlid = cntlid;
 	ctrl->subsys = s;

@@ -7,6 +7,7 @@
 #ifndef NVRING_TESTS_TARGET_FIXTURE_H
 #define NVRING_TESTS_TARGET_FIXTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "target/conn.h"
@@ -30,6 +31,10 @@ struct kvs {
 	uint64_t capacity, used;
 	uint32_t max_value;
 };
+
+/* Zeroed memory owned by the fixture (never NULL); everything fx_* built is freed by fx_free_all. */
+void *fx_alloc(size_t size);
+void fx_free_all(void);
 
 struct nvr_ns *fx_ns_nvm(uint32_t nsid, unsigned lba_shift, uint64_t nlba);
 struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint64_t used, uint32_t max_value);

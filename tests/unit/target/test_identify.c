@@ -93,7 +93,6 @@ static void test_ctrl(struct nvr_subsys *s)
 	tap_eq(u8_at(buf, 1803), 1, "ctrl: MSDBD 1");
 	tap_eq(u16_at(buf, 1804), 0, "ctrl: OFCS 0");
 	tap_ok(all_zero(buf, 2048, 2048), "ctrl: PSD and vendor area zero");
-	free(ctrl);
 }
 
 static void test_ctrl_no_vwc(void)
@@ -175,7 +174,6 @@ static void test_ns(struct nvr_subsys *s)
 	tap_eq(identify_execute(ctrl, &sqe, buf), ST_INVALID_NS, "ns FFFFFFFF: invalid namespace DNR");
 	sqe = sqe_identify(0x00, 5, 0);
 	tap_eq(identify_execute(ctrl, &sqe, buf), ST_INVALID_IOCS, "ns KV via CNS 0: invalid I/O command set");
-	free(ctrl);
 }
 
 static void test_active_list(struct nvr_subsys *s)
@@ -183,7 +181,7 @@ static void test_active_list(struct nvr_subsys *s)
 	struct nvr_ctrl *ctrl = fx_ctrl(s, 1);
 	struct nvme_sqe sqe = sqe_identify(0x02, 0, 0);
 	enum { N = 1500 };
-	struct nvr_ns **many = calloc(N, sizeof(*many));
+	struct nvr_ns **many = fx_alloc(N * sizeof(*many));
 	struct nvr_subsys *big;
 	bool asc = true;
 
@@ -222,7 +220,6 @@ static void test_active_list(struct nvr_subsys *s)
 		asc &= u32_at(buf, 4 * i) == 1025 + i;
 	tap_ok(asc, "list page 2: 1025..1500");
 	tap_ok(all_zero(buf, 4 * (N - 1024), NVR_ID_SIZE - 4 * (N - 1024)), "list page 2: zero after the last");
-	free(ctrl);
 }
 
 static void test_descs(struct nvr_subsys *s)
@@ -246,7 +243,6 @@ static void test_descs(struct nvr_subsys *s)
 	       "descs KV: zero ids omitted, CSI 1");
 	sqe.nsid = 3;
 	tap_eq(identify_execute(ctrl, &sqe, buf), ST_INVALID_NS, "descs inactive: invalid namespace");
-	free(ctrl);
 }
 
 static void test_csi(struct nvr_subsys *s)
@@ -316,7 +312,6 @@ static void test_csi(struct nvr_subsys *s)
 	tap_eq(u64_at(buf, 0), 0x1, "iocs NVM only: vector 0 = NVM");
 	sqe = sqe_identify(0x06, 0, 1);
 	tap_eq(identify_execute(ctrl, &sqe, buf), ST_INVALID_IOCS, "kv id ctrl without KV: invalid I/O command set");
-	free(ctrl);
 }
 
 static void test_log_args(void)
@@ -370,5 +365,6 @@ int main(void)
 	test_descs(s);
 	test_csi(s);
 	test_log_args();
+	fx_free_all();
 	return tap_done();
 }
