@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Garbage collection: 10x the capacity in overwrites of a small key set (pipelined, with
+ * retrieves checking bytes while GC moves records) never fills the store; store/delete churn
+ * over ever-new keys never fills it either (tombstones are dropped); the log reopens intact.
+ */
+#include "kvs_test.h"
+
+#define NKEYS 32
+#define QD 16
+#define MAXV 6000
+
+struct slot {
+	struct kvs_io io;
+	int busy;
+	int is_store;
+	uint32_t key, ver, len;
+	uint8_t buf[MAXV];
+};
+
+struct state {
+	uint32_t committed[NKEYS]; /* version the index holds (from store completions) */
+	uint32_t next_ver[NKEYS];
+	uint32_t len[NKEYS];
+	uint64_t bytes, stores, retrieves, bad_status, bad_data;
+	uint32_t rng;
+};
+
+static struct state S;
+
+static uint32_t rnd(void)
+{
+	S.rng = S.rng * 1103515245u + 12345u;
+	return S.rng >> 8;
+}
+
+static uint32_t vlen_of(uint32_t key, uint32_t ver)
+{
+	return 1 + (key * 7919u + ver * 104729u) % MAXV;
+}
+
+static void slot_done(struct kvs_io *io)
+{
+	struct slot *s = io->ctx;
+
+	s->busy = 0;
+	if (io->status) {
+		S.bad_status++;
+		return;
+	}
+	if (s->is_store) {
+		if (s->ver > S.committed[s->key] || S.committed[s->key] == UINT32_MAX)
+			S.committed[s->key] = s->ver;
+		return;
+	}
+	{
+		uint8_t exp[MAXV];
+		uint32_t n = vlen_of(s->key, s->ver);
+
+		t_fill(exp, n, s->key, s->ver);
+		if (io->value_size != n || memcmp(exp, s->buf, n))
+			S.bad_data++;
+	}
+}
+
+static void slot_start(struct kvs *kv, struct io_uring *ring, struct slot *s)
+{
+	char key[8];
+
+	memset(&s->io, 0, sizeof(s->io));
+	s->key = rnd() % NKEYS;
+	snprintf(key, sizeof(key), "g%u", s->key);
+	s->io.key_len = (uint8_t)strlen(key);
+	memcpy(s->io.key, key, s->io.key_len);
+	s->io.done = slot_done;
+	s->io.ctx = s;
+	s->busy = 1;
+	s->is_store = S.committed[s->key] == UINT32_MAX || rnd() % 10 < 7;
+	if (s->is_store) {
+		s->ver = S.next_ver[s->key]++;
+		s->len = vlen_of(s->key, s->ver);
+		t_fill(s->buf, s->len, s->key, s->ver);
+		s->io.op = KVS_OP_STORE;
+		s->io.buf = s->buf;
+		s->io.len = s->len;
+		S.bytes += s->len;
+		S.stores++;
+	} else {
+		s->ver = S.committed[s->key]; /* retrieve sees the index as of now */
+		s->io.op = KVS_OP_RETRIEVE;
+		s->io.buf = s->buf;
+		s->io.len = MAXV;
+		S.retrieves++;
+	}
+	kvs_submit(kv, ring, &s->io);
+}
+
+static int verify_all(struct kvs *kv, struct io_uring *ring)
+{
+	static uint8_t out[MAXV], exp[MAXV];
+	int bad = 0;
+
+	for (uint32_t k = 0; k < NKEYS; k++) {
+		char key[8];
+		uint32_t vs = 0, n;
+
+		if (S.committed[k] == UINT32_MAX)
+			continue;
+		n = vlen_of(k, S.committed[k]);
+		snprintf(key, sizeof(key), "g%u", k);
+		t_fill(exp, n, k, S.committed[k]);
+		if (t_retrieve(kv, ring, key, (unsigned)strlen(key), out, MAXV, &vs) || vs != n ||
+		    memcmp(out, exp, n))
+			bad++;
+	}
+	return bad;
+}
+
+static void test_overwrite(const char *path, const char *m)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 4096 + 16 * 65536, .segment_size = 65536,
+				  .max_value = 8192, .format = true };
+	static struct slot slots[QD];
+	struct kvs_stats st;
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	uint64_t target, max_used = 0;
+	int stuck = 0;
+
+	memset(&S, 0, sizeof(S));
+	S.rng = 12345;
+	for (int k = 0; k < NKEYS; k++)
+		S.committed[k] = UINT32_MAX;
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		t_ok(0, "%s: open: %s", m, err);
+		return;
+	}
+	io_uring_queue_init(128, &ring, 0);
+	target = 10 * kvs_capacity(kv);
+	while (S.bytes < target && !stuck) {
+		for (int i = 0; i < QD; i++)
+			if (!slots[i].busy && S.bytes < target)
+				slot_start(kv, &ring, &slots[i]);
+		kvs_poll(kv, &ring);
+		if (t_reap(&ring, 1) < 0)
+			stuck = 1;
+		if (kvs_used(kv) > max_used)
+			max_used = kvs_used(kv);
+	}
+	while (!stuck) {
+		int busy = 0;
+
+		for (int i = 0; i < QD; i++)
+			busy |= slots[i].busy;
+		if (!busy)
+			break;
+		if (t_reap(&ring, 1) < 0)
+			stuck = 1;
+	}
+	t_drain(kv, &ring);
+	kvs_get_stats(kv, &st);
+	t_ok(!stuck, "%s: pipeline of %llu stores / %llu retrieves ran to the end", m,
+	     (unsigned long long)S.stores, (unsigned long long)S.retrieves);
+	t_ok(S.bytes >= target && S.bad_status == 0,
+	     "%s: %llu bytes (10x capacity %llu) of overwrites, no error status (%llu)", m,
+	     (unsigned long long)S.bytes, (unsigned long long)kvs_capacity(kv),
+	     (unsigned long long)S.bad_status);
+	t_ok(S.bad_data == 0, "%s: retrieves during GC returned the right bytes (%llu bad)", m,
+	     (unsigned long long)S.bad_data);
+	t_ok(st.gc_freed > 10 && st.gc_moved > 0, "%s: GC reclaimed %llu segments, moved %llu records", m,
+	     (unsigned long long)st.gc_freed, (unsigned long long)st.gc_moved);
+	t_ok(max_used <= NKEYS * (MAXV + 64) && st.keys == NKEYS,
+	     "%s: live bytes stay bounded (max %llu), %llu keys", m, (unsigned long long)max_used,
+	     (unsigned long long)st.keys);
+	t_ok(verify_all(kv, &ring) == 0, "%s: every key holds its last stored value", m);
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+
+	if (strcmp(path, "kv:mem")) {
+		cfg.format = false;
+		if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+			t_ok(0, "%s: reopen: %s", m, err);
+			return;
+		}
+		io_uring_queue_init(64, &ring, 0);
+		kvs_get_stats(kv, &st);
+		t_ok(st.keys == NKEYS && verify_all(kv, &ring) == 0,
+		     "%s: reopened after GC: every key holds its last value", m);
+		t_ok(t_store(kv, &ring, "g0", 2, "after", 5, 0) == 0 && t_drain(kv, &ring) == 0,
+		     "%s: reopened log accepts stores", m);
+		io_uring_queue_exit(&ring);
+		kvs_close(kv);
+	}
+}
+
+/* Ever-new keys stored then deleted: tombstones must not accumulate. */
+static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 4096 + 16 * 65536, .segment_size = 65536,
+				  .max_value = 8192, .format = true };
+	struct kvs_stats st;
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	uint8_t val[1000];
+	unsigned i, fails = 0;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		t_ok(0, "%s: open: %s", m, err);
+		return;
+	}
+	io_uring_queue_init(64, &ring, 0);
+	memset(val, 0x5a, sizeof(val));
+	for (i = 0; i < nkeys && fails < 5; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "churn%u", i);
+		if (t_store(kv, &ring, key, (unsigned)strlen(key), val, sizeof(val), 0))
+			fails++;
+		if (i >= 8) { /* keep a few alive, delete the one from 8 steps ago */
+			snprintf(key, sizeof(key), "churn%u", i - 8);
+			if (t_simple(kv, &ring, KVS_OP_DELETE, key, (unsigned)strlen(key)))
+				fails++;
+		}
+	}
+	t_drain(kv, &ring);
+	kvs_get_stats(kv, &st);
+	t_ok(fails == 0 && i == nkeys, "%s: %u new keys stored and deleted (%llu bytes, %llux capacity)",
+	     m, nkeys, (unsigned long long)i * sizeof(val),
+	     (unsigned long long)(i * sizeof(val) / kvs_capacity(kv)));
+	t_ok(st.keys == 8 && kvs_used(kv) < 64 * 1024, "%s: %llu keys, %llu live bytes after churn", m,
+	     (unsigned long long)st.keys, (unsigned long long)kvs_used(kv));
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+}
+
+int main(void)
+{
+	char *path = t_tmpfile();
+
+	test_overwrite("kv:mem", "mem");
+	test_overwrite(path, "file");
+	test_delete_churn("kv:mem", "mem", 12000);
+	/* every step is a synced write on its own: fewer steps, still several times the capacity */
+	test_delete_churn(path, "file", 4000);
+	unlink(path);
+	free(path);
+	return t_done_plan();
+}
