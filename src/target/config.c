@@ -154,7 +154,7 @@ static int cfg_parse_port(const char *s, uint16_t *port)
 {
 	uint64_t v;
 
-	if (cfg_parse_uint(s, 65535, &v) || v == 0)
+	if (cfg_parse_uint(s, 65535, &v))
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;
@@ -918,8 +918,9 @@ static int cfg_args_ports(struct nvr_config *cfg, const struct cfg_args *a, char
 			return cfg_err(err, errlen, "out of memory");
 		if (nvr_parse_addr(l[i].val, p->addr, sizeof(p->addr), &p->port, &p->family))
 			return cfg_err(err, errlen, "%s '%s': expected ADDR:PORT or [IPV6]:PORT with a numeric "
-				       "address and a port 1..65535", l[i].opt, l[i].val);
-		dup = cfg_port_dup(cfg, cfg->nr_ports - 1);
+				       "address and a port 0..65535 (0: any free port)", l[i].opt, l[i].val);
+		/* port 0 asks the kernel for a free port each time: never a duplicate */
+		dup = p->port ? cfg_port_dup(cfg, cfg->nr_ports - 1) : -1;
 		if (dup >= 0)
 			return cfg_err(err, errlen, "%s '%s': given twice", l[i].opt, l[i].val);
 		p->portid = (uint16_t)(i + 1);

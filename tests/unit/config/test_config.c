@@ -755,6 +755,59 @@ static void test_json_accepts(void)
 	}
 }
 
+/* Damaged files must fail cleanly (under ASan in CI): every prefix, and deterministic mutations. */
+static void test_json_robust(void)
+{
+	static const char junk[] = "\"{}[],:0x \\-1e99n";
+	struct nvr_config cfg;
+	char err[512], *text;
+	FILE *f = fopen(read_data("nvmetcli.json"), "r");
+	size_t len, bad_prefix = 0, bad_mut = 0, accepted = 0;
+	uint32_t seed = 12345;
+
+	if (!check(f != NULL, "robust: sample opens"))
+		return;
+	text = calloc(1, 1 << 16);
+	len = fread(text, 1, (1 << 16) - 1, f);
+	fclose(f);
+	for (size_t l = 0; l + 1 < len; l++) { /* the last byte is a newline: the full text is valid */
+		char saved = text[l];
+		int rc;
+
+		text[l] = '\0';
+		memset(&cfg, 0, sizeof(cfg));
+		err[0] = '\0';
+		rc = nvr_config_load_json_string(&cfg, text, "t.json", err, sizeof(err));
+		if (rc != -1 || strncmp(err, "t.json: ", 8) || cfg.nr_ports)
+			bad_prefix++;
+		nvr_config_free(&cfg);
+		text[l] = saved;
+	}
+	check(bad_prefix == 0, "robust: all %zu truncations fail with a message", len - 1);
+	for (int i = 0; i < 3000; i++) {
+		size_t pos;
+		char saved;
+		int rc;
+
+		seed = seed * 1103515245u + 12345u;
+		pos = (seed >> 8) % len;
+		seed = seed * 1103515245u + 12345u;
+		saved = text[pos];
+		text[pos] = junk[(seed >> 8) % (sizeof(junk) - 1)];
+		memset(&cfg, 0, sizeof(cfg));
+		err[0] = '\0';
+		rc = nvr_config_load_json_string(&cfg, text, "t.json", err, sizeof(err));
+		if (rc == 0)
+			accepted++;
+		else if (rc != -1 || strncmp(err, "t.json: ", 8) || cfg.nr_ports)
+			bad_mut++;
+		nvr_config_free(&cfg);
+		text[pos] = saved;
+	}
+	check(bad_mut == 0, "robust: 3000 one-byte mutations load or fail cleanly (%zu loaded)", accepted);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -769,6 +822,7 @@ int main(int argc, char **argv)
 	test_json_ext();
 	test_json_errors();
 	test_json_accepts();
+	test_json_robust();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
