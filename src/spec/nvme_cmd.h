@@ -112,9 +112,9 @@ static_assert(offsetof(struct nvmf_property_sqe, value) == 48, "property value")
 
 #define NVMF_CONNECT_DISABLE_SQFLOW (1 << 2)
 #define NVMF_CONNECT_DATA_LEN 1024
-/* Connect Invalid Parameters: CQE DW0 = IATTR (bit 16) | IPO (bits 31:16 offset) */
-#define NVMF_IPO_IATTR_DATA(off) ((1u) | ((uint32_t)(off) << 16))
-#define NVMF_IPO_IATTR_SQE(off) ((uint32_t)(off) << 16)
+/* Connect Invalid Parameters: CQE DW0 = IATTR (bit 16: 1 = in the data) | IPO (bits 15:0, byte offset) */
+#define NVMF_IPO_IATTR_DATA(off) ((1u << 16) | (uint32_t)(off))
+#define NVMF_IPO_IATTR_SQE(off) ((uint32_t)(off))
 
 /* Status field helpers: status is (SCT << 8) | SC, DNR 0x4000, More 0x2000 (libnvme encoding). */
 #define NVME_STATUS(sct, sc) ((uint16_t)(((sct) << 8) | (sc)))

@@ -407,6 +407,9 @@ void req_complete(struct req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
 	req->cqe.dw1 = dw1;
 	req->cqe.cid = req->sqe.cid;
 	req->cqe.sqid = c->qid;
+	if (!c->ctrl && req->sqe.opcode == NVME_FABRICS_OPCODE)
+		/* a failed Connect answers for the queue it named */
+		req->cqe.sqid = ((const struct nvmf_connect_sqe *)&req->sqe)->qid;
 	req->cqe.sqhd = c->sqflow_off ? 0xffff : c->sqhd;
 	req->cqe.status = nvme_status_to_wire(status);
 	req->iovcnt = req->iov_done = 0;
@@ -611,8 +614,8 @@ static bool conn_handle_capsule(struct conn *c, const uint8_t *pdu, uint32_t hdr
 			return false;
 		}
 		icd_len = plen - hdr_total - ddgst_len;
-		/* Connect data (1 KiB) is always in-capsule, whatever IOCCSZ says */
-		if (icd_len > c->max_icd && !(cmd->cmd.opcode == NVME_FABRICS_OPCODE && icd_len <= NVR_ADMIN_ICD)) {
+		/* beyond any transfer we take: the stream cannot be trusted */
+		if (icd_len > NVR_MDTS_BYTES) {
 			conn_fatal(c, NVME_TCP_FES_DATA_LIMIT_EXCEEDED, NVME_TCP_FEI_PLEN, pdu, cmd->hdr.hlen);
 			return false;
 		}
@@ -631,6 +634,12 @@ static bool conn_handle_capsule(struct conn *c, const uint8_t *pdu, uint32_t hdr
 	memcpy(&req->sqe, &cmd->cmd, sizeof(req->sqe));
 
 	status = req_setup_data(c, req, icd_len);
+	/* Connect data (1 KiB) is always in-capsule, whatever IOCCSZ says; more is drained and refused */
+	if (!status && icd_len > c->max_icd && !(req->sqe.opcode == NVME_FABRICS_OPCODE && icd_len <= NVR_ADMIN_ICD))
+		status = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_SGL_INVALID_OFFSET) | NVME_STATUS_DNR;
+	if (!status && !icd_len && req->dir == REQ_DIR_H2C && req->data_len)
+		/* refuse before soliciting data a command that will fail anyway */
+		status = conn_precheck(req);
 	if (icd_len) {
 		/* receive the data even if the command is rejected: the stream must stay in sync */
 		if (req_alloc_buf(req, icd_len)) {

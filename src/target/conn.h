@@ -106,6 +106,8 @@ struct conn *conn_create(struct worker *w, int fd, struct nvr_port *port, const 
 
 /* The request's data (received or to send) is complete: run the command. */
 void conn_execute(struct req *req);
+/* Checks that need no data, run before an R2T is sent: 0 or the status the command would get. */
+uint16_t conn_precheck(struct req *req);
 
 /* Listener sockets (blocking setup at start). */
 int conn_listen(struct nvr_port *port, char *err, size_t errlen);

@@ -59,6 +59,7 @@ void fabrics_execute(struct req *req);      /* opcode 0x7F on any queue */
 void admin_execute(struct req *req);        /* admin queue of an NVM subsystem */
 void discovery_execute(struct req *req);    /* admin queue of the discovery subsystem */
 void nvm_execute(struct req *req);          /* I/O queue, NVM namespace */
+uint16_t nvm_precheck(struct req *req);     /* before soliciting write data: 0 or a status */
 void kv_execute(struct req *req);           /* I/O queue, KV namespace */
 
 /* Admin-queue worker: complete a held AER with this event, or remember it. */

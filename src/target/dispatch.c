@@ -52,3 +52,19 @@ void conn_execute(struct req *req)
 	else
 		nvm_execute(req);
 }
+
+uint16_t conn_precheck(struct req *req)
+{
+	struct conn *c = req->conn;
+	struct nvr_ns *ns;
+
+	if (!c->ctrl || c->qid == 0 || req->sqe.opcode == NVME_FABRICS_OPCODE)
+		return 0;
+	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
+	if (!ns)
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR;
+	if (ns->csi != NVR_CSI_NVM)
+		return 0;
+	req->ns = ns;
+	return nvm_precheck(req);
+}

@@ -250,6 +250,26 @@ static void nvm_io_done(struct be_io *io, int res)
 	req_complete_status(req, 0);
 }
 
+uint16_t nvm_precheck(struct req *req)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	uint16_t st;
+
+	switch (req->sqe.opcode) {
+	case nvme_cmd_write:
+	case nvme_cmd_compare:
+		st = nvm_lba_range(req, &slba, &nlb);
+		if (!st)
+			st = nvm_check_transfer(req, (uint64_t)nlb << req->ns->lba_shift);
+		if (!st && req->sqe.opcode == nvme_cmd_write && req->ns->readonly)
+			st = ST_DNR(NS_WRITE_PROTECTED);
+		return st;
+	default:
+		return 0;
+	}
+}
+
 void nvm_execute(struct req *req)
 {
 	switch (req->sqe.opcode) {
