@@ -31,6 +31,8 @@
 
 static const uint16_t st_invalid_field = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
 static const uint16_t st_internal = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+/* an unsupported log identifier (spec: "Invalid Log Page"; nvmet answers Invalid Field) */
+static const uint16_t st_invalid_log = NVME_STATUS(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_LOG_PAGE) | NVME_STATUS_DNR;
 
 int admin_opcode_dir(uint8_t opcode)
 {
@@ -211,7 +213,7 @@ static void admin_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		size = admin_log_effects(a.csi, log);
 		break;
 	default:
-		req_complete_status(req, st_invalid_field);
+		req_complete_status(req, st_invalid_log);
 		return;
 	}
 	if (a.offset > size) {
@@ -242,7 +244,7 @@ static uint32_t admin_aec_supported(const struct nvr_ctrl *ctrl)
 	return NVR_OAES_NS_ATTR | NVR_AEC_SMART_MASK;
 }
 
-/* Whether `fid` exists on this controller. */
+/* Whether `fid` exists on this controller (for Set; Get also reads VWC without a cache). */
 static bool admin_feature_supported(const struct nvr_ctrl *ctrl, uint8_t fid)
 {
 	if (ctrl->subsys->discovery)
@@ -357,7 +359,9 @@ static void admin_get_features(struct req *req, struct nvr_ctrl *ctrl)
 	bool cur = sel == ADMIN_SEL_CURRENT;
 	uint32_t dw0 = 0, len = 0;
 
-	if (!admin_feature_supported(ctrl, fid) || sel > ADMIN_SEL_CAPS) {
+	/* VWC Get is answered even without a cache (WCE 0), as nvmet does */
+	if ((!admin_feature_supported(ctrl, fid) && !(fid == NVME_FEAT_FID_VOLATILE_WC && !ctrl->subsys->discovery)) ||
+	    sel > ADMIN_SEL_CAPS) {
 		req_complete_status(req, st_invalid_field);
 		return;
 	}
@@ -369,7 +373,8 @@ static void admin_get_features(struct req *req, struct nvr_ctrl *ctrl)
 	case NVME_FEAT_FID_POWER_MGMT:
 		break;
 	case NVME_FEAT_FID_VOLATILE_WC:
-		dw0 = cur ? ctrl->feat_vwc : 1;
+		if (identify_has_vwc(ctrl->subsys))
+			dw0 = cur ? ctrl->feat_vwc : 1;
 		break;
 	case NVME_FEAT_FID_NUM_QUEUES:
 		dw0 = admin_queues_dw0(cur && ctrl->nr_io_queues ? ctrl->nr_io_queues : NVR_MAX_IO_QUEUES);

@@ -168,7 +168,7 @@ static void discovery_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 
 	st = identify_log_args(&req->sqe, req->data_len, &a);
 	if (!st && a.lid != NVME_LOG_LID_DISCOVER)
-		st = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
+		st = NVME_STATUS(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_LOG_PAGE) | NVME_STATUS_DNR;
 	if (st) {
 		req_complete_status(req, st);
 		return;

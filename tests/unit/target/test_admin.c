@@ -14,6 +14,7 @@
 #define ST_ASYNC_LIMIT 0x4105
 #define ST_NOT_SAVEABLE 0x410d
 #define ST_ABORT_SQ 0x0008
+#define ST_INVALID_LOG 0x4109
 #define AEN_NS_CHANGED 0x00040002u
 
 static struct nvr_subsys *sub_kv, *sub_plain;
@@ -172,9 +173,10 @@ static void test_logs(void)
 	tap_ok(fx_done.status == 0 && all_zero(req->buf, 0, 4096), "changed ns: empty");
 	fx_req_free(req);
 
-	tap_eq(status_of(get_log(ctrl, 0x0a, 512, 0, 0, false)), ST_INVALID_FIELD, "LID 0x0A: invalid field");
-	tap_eq(status_of(get_log(ctrl, 0x70, 1024, 0, 0, false)), ST_INVALID_FIELD,
-	       "discovery log on an NVM controller: invalid field");
+	tap_eq(status_of(get_log(ctrl, 0x0a, 512, 0, 0, false)), ST_INVALID_LOG, "LID 0x0A: invalid log page");
+	tap_eq(status_of(get_log(ctrl, 0x6f, 512, 0, 0, false)), ST_INVALID_LOG, "LID 0x6F: invalid log page");
+	tap_eq(status_of(get_log(ctrl, 0x70, 1024, 0, 0, false)), ST_INVALID_LOG,
+	       "discovery log on an NVM controller: invalid log page");
 	tap_eq(status_of(get_log(ctrl, 0x02, 4, 516, 0, false)), ST_INVALID_FIELD, "offset past the log: invalid field");
 	tap_eq(status_of(get_log(ctrl, 0x02, 4, 2, 0, false)), ST_INVALID_FIELD, "unaligned offset: invalid field");
 	req = get_log(ctrl, 0x02, 8, 512, 0, false);
@@ -253,7 +255,9 @@ static void test_features(void)
 	tap_eq(status_of(get_feat(ctrl, 0x04, 0, 0)), ST_INVALID_FIELD, "temperature threshold: invalid field");
 
 	ctrl->subsys = sub_plain;
-	tap_eq(status_of(get_feat(ctrl, 0x06, 0, 0)), ST_INVALID_FIELD, "VWC without volatile cache: invalid");
+	tap_eq(dw0_of(get_feat(ctrl, 0x06, 0, 0)), 0, "VWC Get without volatile cache: WCE 0");
+	tap_eq(dw0_of(get_feat(ctrl, 0x06, 1, 0)), 0, "VWC Get default without volatile cache: 0");
+	tap_eq(status_of(set_feat(ctrl, 0x06, 1, 0)), ST_INVALID_FIELD, "VWC Set without volatile cache: invalid");
 	tap_eq(status_of(set_feat(ctrl, 0x20, 1, 0)), ST_INVALID_FIELD, "KV config without KV: invalid");
 }
 

@@ -157,8 +157,8 @@ static void test_log(void)
 
 	tap_eq(status_of(disc_log(1024, 4096 + 4, &tgt->ports[2])), ST_INVALID_FIELD, "LPO past the log: invalid field");
 	tap_eq(status_of(disc_log(1024, 2, &tgt->ports[2])), ST_INVALID_FIELD, "unaligned LPO: invalid field");
-	tap_eq(status_of(disc_run(0x02, 512, 0x02 | (127u << 16), 0, 0, &tgt->ports[2])), ST_INVALID_FIELD,
-	       "SMART log on discovery: invalid field");
+	tap_eq(status_of(disc_run(0x02, 512, 0x02 | (127u << 16), 0, 0, &tgt->ports[2])), 0x4109,
+	       "SMART log on discovery: invalid log page");
 }
 
 static void test_build(void)
@@ -198,6 +198,7 @@ static void test_commands(void)
 	tap_eq(dctrl->kato_ms, 120000, "KATO stored");
 	tap_eq(status_of(disc_run(0x09, 0, 0x07, 0, 0, NULL)), ST_INVALID_FIELD, "number of queues: invalid field");
 	tap_eq(status_of(disc_run(0x0a, 8, 0x0e, 0, 0, NULL)), ST_INVALID_FIELD, "timestamp: invalid field");
+	tap_eq(status_of(disc_run(0x0a, 0, 0x06, 0, 0, NULL)), ST_INVALID_FIELD, "VWC on discovery: invalid field");
 	tap_eq(status_of(disc_run(0x08, 0, 0, 0, 0, NULL)), ST_INVALID_OPCODE, "abort: invalid opcode");
 	tap_eq(status_of(disc_run(0x80, 0, 0, 0, 0, NULL)), ST_INVALID_OPCODE, "format: invalid opcode");
 	fx_now_ms = 99;
