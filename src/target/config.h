@@ -124,8 +124,8 @@ void nvr_config_ns_to_be_spec(const struct cfg_ns *ns, struct be_spec *spec);
 /* "4096", "512K", "1G", "2t": binary suffixes K/M/G/T. 0 or -EINVAL/-ERANGE. */
 int nvr_parse_size(const char *s, uint64_t *out);
 /*
- * "127.0.0.1:4420", "[::1]:4420": numeric address and port 1..65535. addr gets the address
- * without brackets. 0 or -EINVAL.
+ * "127.0.0.1:4420", "[::1]:4420": numeric address and port 0..65535 (0: the kernel picks a free
+ * port). addr gets the canonical address without brackets. 0 or -EINVAL.
  */
 int nvr_parse_addr(const char *s, char *addr, size_t addrlen, uint16_t *port, int *family);
 /* An NQN as the NVMe spec defines it: "nqn.yyyy-mm.reverse.domain[:...]" or the UUID form. */

@@ -202,6 +202,12 @@ static void test_all_flags(void)
 	      cfg.subsys[0].ns[2].nsid == 3, "flags: automatic nsids skip explicit ones");
 	nvr_config_free(&cfg);
 
+	/* port 0: the kernel picks a free port per listener, so two of them do not clash */
+	rc = parse(&cfg, err, sizeof(err), "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", NULL);
+	check(rc == 0 && cfg.nr_ports == 2 && cfg.ports[0].port == 0 && cfg.ports[1].port == 0 &&
+	      cfg.ports[0].all_subsys, "flags: -l ADDR:0 twice is fine (dynamic ports)");
+	nvr_config_free(&cfg);
+
 	rc = parse(&cfg, err, sizeof(err), "--", NULL);
 	check(rc == 0 && cfg.nr_ports == 2, "flags: a lone -- is fine");
 	nvr_config_free(&cfg);
@@ -259,9 +265,10 @@ static void test_parse_addr(void)
 		{ "[::1]:4420", "::1", 4420, AF_INET6 }, { "[::]:1", "::", 1, AF_INET6 },
 		{ "[fe80::1:2]:8009", "fe80::1:2", 8009, AF_INET6 },
 		{ "[::ffff:10.0.0.1]:4420", "::ffff:10.0.0.1", 4420, AF_INET6 },
+		{ "127.0.0.1:0", "127.0.0.1", 0, AF_INET }, { "[0::1]:4420", "::1", 4420, AF_INET6 },
 	};
 	static const char *const bad[] = {
-		"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:44a",
+		"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:44a",
 		"::1:4420", "[::1]4420", "[::1]", "[127.0.0.1]:4420", "localhost:4420", ":4420", "[]:1",
 		"1.2.3:4420", "[::1]:4420x", "127.0.0.1:+4420", "[::1:4420",
 		"[0000:0000:0000:0000:0000:0000:0000:0000:0000]:1",
@@ -348,9 +355,9 @@ static void test_flag_errors(void)
 		    "mem:1G,uuid=d592cdf3-5d1c-44e0-8412-3fcf7d99df27" },
 		  "namespace 2 of nqn.2026-11.io.nvring:default has the same uuid as namespace 1 of nqn.2026-11.io.nvring:default" },
 		{ { "-l", "127.0.0.1" },
-		  "-l '127.0.0.1': expected ADDR:PORT or [IPV6]:PORT with a numeric address and a port 1..65535" },
+		  "-l '127.0.0.1': expected ADDR:PORT or [IPV6]:PORT with a numeric address and a port 0..65535 (0: any free port)" },
 		{ { "--listen", "::1:4420" },
-		  "--listen '::1:4420': expected ADDR:PORT or [IPV6]:PORT with a numeric address and a port 1..65535" },
+		  "--listen '::1:4420': expected ADDR:PORT or [IPV6]:PORT with a numeric address and a port 0..65535 (0: any free port)" },
 		{ { "-l", "127.0.0.1:4420", "--listen", "127.0.0.1:4420" }, "--listen '127.0.0.1:4420': given twice" },
 		{ { "--nqn", "foo" }, "--nqn 'foo': " NQN_MSG },
 		{ { "--nqn", "nqn.2014-08.org.nvmexpress.discovery" },
