@@ -34,7 +34,7 @@ static_assert(offsetof(struct nvme_id_independent_id_ns, nstat) == 14, "nstat");
 #define ID_LPA_EXT_DATA (1u << 2)    /* NUMDU and LPO in Get Log Page */
 #define ID_FRMW_SLOT1_RO 0x03        /* one slot, slot 1 read-only */
 #define ID_VWC_PRESENT (1u << 0)
-#define ID_VWC_NO_FLUSH_ALL (2u << 1) /* bits 2:1 = 10b: Flush with NSID FFFFFFFFh unsupported */
+#define ID_VWC_FLUSH_ALL (3u << 1)   /* bits 2:1 = 11b: Flush with NSID FFFFFFFFh supported (nvm.c) */
 #define ID_NMIC_SHARED (1u << 0)
 #define ID_NSATTR_WP (1u << 0)
 #define ID_NSTAT_READY (1u << 0)
@@ -132,7 +132,7 @@ void identify_ctrl(const struct nvr_ctrl *ctrl, void *buf)
 			   NVR_ONCS_SAVE_SELECT | NVR_ONCS_TIMESTAMP | NVR_ONCS_VERIFY);
 	id->fuses = 0;
 	if (identify_has_vwc(s))
-		id->vwc = ID_VWC_PRESENT | ID_VWC_NO_FLUSH_ALL;
+		id->vwc = ID_VWC_PRESENT | ID_VWC_FLUSH_ALL;
 	/* capsule sizes in 16-byte units: the SQE plus the in-capsule data we accept */
 	id->ioccsz = htole32((64 + NVR_IOCCSZ_ICD) / 16);
 	id->iorcsz = htole32(1);

@@ -81,7 +81,7 @@ static void test_ctrl(struct nvr_subsys *s)
 	tap_eq(u32_at(buf, 516), 8, "ctrl: NN = max nsid");
 	tap_eq(u16_at(buf, 520), 0xdd, "ctrl: ONCS compare|dsm|write zeroes|save-select|timestamp|verify");
 	tap_eq(u16_at(buf, 522), 0, "ctrl: FUSES 0");
-	tap_eq(u8_at(buf, 525), 0x05, "ctrl: VWC present, flush-all not supported");
+	tap_eq(u8_at(buf, 525), 0x07, "ctrl: VWC present, flush with NSID FFFFFFFFh supported");
 	tap_eq(u32_at(buf, 536) & 3, 1, "ctrl: SGLS bits 1:0 = byte aligned");
 	tap_ok(u32_at(buf, 536) & (1u << 20), "ctrl: SGLS offset (in-capsule) supported");
 	tap_ok(padded_eq(buf, 768, 256, "nqn.2026-11.io.nvring:test", '\0'), "ctrl: SUBNQN NUL padded");
