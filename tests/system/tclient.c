@@ -39,6 +39,19 @@ struct tc_daemon_log {
 const char *const tc_default_args[] = { "-l", "127.0.0.1:0", "--ns", "mem:64M", "--ns",
 					  "mem:16M,bs=4096", "-t", "2", "-v", NULL };
 
+const char *tc_subnqn = TC_SUBNQN;
+
+int tc_external_port(void)
+{
+	const char *p = getenv("TC_TARGET_PORT"), *n = getenv("TC_TARGET_NQN");
+
+	if (!p || !*p)
+		return 0;
+	if (n && *n)
+		tc_subnqn = n;
+	return atoi(p);
+}
+
 uint64_t tc_now_ms(void)
 {
 	struct timespec ts;
@@ -866,7 +879,7 @@ void tc_connect_args_default(struct tc_connect_args *a, uint16_t qid, uint16_t c
 	a->sqsize = qid ? 127 : 31;
 	a->cntlid = cntlid;
 	a->kato = qid ? 0 : 30000;
-	a->subnqn = TC_SUBNQN;
+	a->subnqn = tc_subnqn;
 	a->hostnqn = TC_HOSTNQN;
 }
 

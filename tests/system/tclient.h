@@ -27,6 +27,14 @@
 #define TC_ICD_ADMIN 8192
 #define TC_MDTS_BYTES (128 * 1024)
 
+/* Subsystem NQN used by tc_connect_args_default (TC_SUBNQN, or $TC_TARGET_NQN). */
+extern const char *tc_subnqn;
+/*
+ * An already running target given by $TC_TARGET_PORT (and $TC_TARGET_NQN): lets the
+ * transport tests check tclient itself against the Linux kernel target. 0 if unset.
+ */
+int tc_external_port(void);
+
 /* ---- the daemon under test ---- */
 struct tc_daemon {
 	pid_t pid;
