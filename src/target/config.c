@@ -1145,6 +1145,9 @@ static int j_type(struct jctx *j, json_object *v, json_type t, const char *where
 
 	if (json_object_get_type(v) != t)
 		return jerr(j, where, "must be %s", names[t]);
+	/* "\u0000" would silently cut a path or NQN short */
+	if (t == json_type_string && strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return jerr(j, where, "must not contain NUL characters");
 	return 0;
 }
 

@@ -594,6 +594,7 @@ static void test_json_errors(void)
 		{ SUBNS("\"backend\":\"file\""), "t.json: " NSPATH ".device: file needs a path" },
 		{ SUBNS("\"path\":\"\""), "t.json: " NSPATH ".device.path: file needs a path" },
 		{ SUBNS("\"path\":7"), "t.json: " NSPATH ".device.path: must be a string" },
+		{ SUBNS("\"path\":\"/etc/passwd\\u0000.img\""), "t.json: " NSPATH ".device.path: must not contain NUL characters" },
 		{ SUBNS("\"path\":\"/x\",\"readonly\":\"yes please\""),
 		  "t.json: " NSPATH ".device.readonly: must be a boolean (true/false, 0/1, \"0\"/\"1\")" },
 		{ SUBNS("\"path\":\"/x\",\"uuid\":\"d592cdf3-5d1c-44e0-8412\""),
