@@ -452,7 +452,7 @@ static void t_discovery(void)
 static void t_allow_host(void)
 {
 	static const char *const args[] = { "-l", "127.0.0.1:0", "--ns", "mem:4M", "--allow-host",
-					    "nqn.2014-08.org.nvmexpress:uuid:allowed-host", "-t",
+					    "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555", "-t",
 					    "1", NULL };
 	struct tc_daemon d2;
 	struct tc_conn c;
@@ -471,7 +471,7 @@ static void t_allow_host(void)
 	tc_close(&c);
 	if (CHECK_EQ(tc_open(&c, port), 0) && CHECK_EQ(tc_icreq(&c, 0, NULL), 0)) {
 		tc_connect_args_default(&a, 0, 0xffff);
-		a.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:allowed-host";
+		a.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555";
 		CHECK_EQ(tc_fabrics_connect(&c, &a, &cqe), 0);
 	}
 	tc_close(&c);
