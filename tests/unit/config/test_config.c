@@ -18,6 +18,7 @@
 
 static int tap_n, tap_failed;
 static const char *data_dir = ".";
+static const char *doc_path; /* docs/config.md: its JSON example must load */
 
 static bool check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool check(bool cond, const char *fmt, ...)
@@ -525,6 +526,10 @@ static void test_json_ext(void)
 	rc = parse(&cfg, err, sizeof(err), "-c", read_data("nvring-ext.json"), "-t", "5", "-v", NULL);
 	check(rc == 0 && cfg.threads == 5 && cfg.verbose == 1 && cfg.poll, "-c with -t/-v: flags win");
 	nvr_config_free(&cfg);
+	rc = parse(&cfg, err, sizeof(err), "--poll", "--config", read_data("nvmetcli.json"), NULL);
+	check(rc == 0 && cfg.poll && cfg.verbose == 0 && cfg.threads == (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+	      "-c with --poll: poll on, file without nvring section keeps defaults");
+	nvr_config_free(&cfg);
 }
 
 /* JSON snippets for the validation table */
@@ -816,10 +821,41 @@ static void test_json_robust(void)
 	free(text);
 }
 
+/* The example in docs/config.md is the first ```json block; it must stay valid. */
+static void test_doc_example(void)
+{
+	struct nvr_config cfg = { 0 };
+	char err[512], *text = NULL, *start, *end;
+	size_t cap = 0;
+	FILE *f;
+	ssize_t n;
+
+	if (!doc_path)
+		return;
+	f = fopen(doc_path, "r");
+	if (!check(f != NULL, "docs: %s opens", doc_path))
+		return;
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	start = n > 0 ? strstr(text, "```json\n") : NULL;
+	end = start ? strstr(start + 8, "\n```") : NULL;
+	if (check(start && end, "docs: has a JSON example")) {
+		end[1] = '\0';
+		check(nvr_config_load_json_string(&cfg, start + 8, "config.md", err, sizeof(err)) == 0,
+		      "docs: the JSON example loads%s%s", err[0] ? ": " : "", err[0] ? err : "");
+		check(cfg.nr_ports == 2 && cfg.ports[1].discovery_only && cfg.nr_subsys == 1 &&
+		      cfg.subsys[0].nr_ns == 3 && cfg.threads == 4, "docs: the JSON example means what it says");
+	}
+	nvr_config_free(&cfg);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
 		data_dir = argv[1];
+	if (argc > 2)
+		doc_path = argv[2];
 	test_defaults();
 	test_all_flags();
 	test_parse_size();
@@ -831,6 +867,7 @@ int main(int argc, char **argv)
 	test_json_errors();
 	test_json_accepts();
 	test_json_robust();
+	test_doc_example();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
