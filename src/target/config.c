@@ -682,15 +682,28 @@ static struct cfg_port *cfg_add_port(struct nvr_config *cfg)
 	return p;
 }
 
-/* Index of an earlier port with the same address as port i, or -1. */
-static long cfg_port_dup(const struct nvr_config *cfg, size_t i)
+static bool cfg_addr_is_any(const struct cfg_port *p)
+{
+	return !strcmp(p->addr, p->family == AF_INET6 ? "::" : "0.0.0.0");
+}
+
+/*
+ * Index of an earlier port that clashes with port i, or -1: the same address and port, or the
+ * same port with a wildcard address on either side (the kernel would refuse the second bind,
+ * and a subsystem meant for one address would leak to the other). *same tells which.
+ * Port 0 never clashes: the kernel picks a distinct port for each.
+ */
+static long cfg_port_dup(const struct nvr_config *cfg, size_t i, bool *same)
 {
 	const struct cfg_port *p = &cfg->ports[i];
 
-	for (size_t j = 0; j < i; j++) {
+	for (size_t j = 0; j < i && p->port; j++) {
 		const struct cfg_port *q = &cfg->ports[j];
 
-		if (q->port == p->port && q->family == p->family && !strcmp(q->addr, p->addr))
+		if (q->port != p->port || q->family != p->family)
+			continue;
+		*same = !strcmp(q->addr, p->addr);
+		if (*same || cfg_addr_is_any(p) || cfg_addr_is_any(q))
 			return (long)j;
 	}
 	return -1;
@@ -912,6 +925,7 @@ static int cfg_args_ports(struct nvr_config *cfg, const struct cfg_args *a, char
 
 	for (size_t i = 0; i < n; i++) {
 		struct cfg_port *p = cfg_add_port(cfg);
+		bool same;
 		long dup;
 
 		if (!p)
@@ -920,9 +934,12 @@ static int cfg_args_ports(struct nvr_config *cfg, const struct cfg_args *a, char
 			return cfg_err(err, errlen, "%s '%s': expected ADDR:PORT or [IPV6]:PORT with a numeric "
 				       "address and a port 0..65535 (0: any free port)", l[i].opt, l[i].val);
 		/* port 0 asks the kernel for a free port each time: never a duplicate */
-		dup = p->port ? cfg_port_dup(cfg, cfg->nr_ports - 1) : -1;
-		if (dup >= 0)
+		dup = cfg_port_dup(cfg, cfg->nr_ports - 1, &same);
+		if (dup >= 0 && same)
 			return cfg_err(err, errlen, "%s '%s': given twice", l[i].opt, l[i].val);
+		if (dup >= 0)
+			return cfg_err(err, errlen, "%s '%s': overlaps with '%s' (a wildcard address covers the other)",
+				       l[i].opt, l[i].val, l[dup].val);
 		p->portid = (uint16_t)(i + 1);
 		p->all_subsys = p->port != NVR_CFG_DISCOVERY_PORT;
 	}
@@ -1674,6 +1691,7 @@ static int j_port(struct jctx *j, json_object *o, const char *where, struct nvr_
 	json_object *v, *arr;
 	char w[JPATH], w2[JPATH];
 	uint64_t u;
+	bool same;
 	long dup;
 
 	if (j_type(j, o, json_type_object, where) || j_keys(j, o, where, keys))
@@ -1689,10 +1707,11 @@ static int j_port(struct jctx *j, json_object *o, const char *where, struct nvr_
 	if (j_get(j, o, "addr", json_type_object, where, true, &v) ||
 	    j_addr(j, v, jkey(w, where, "addr"), &p->family, p->addr, &p->port, NULL))
 		return -1;
-	dup = cfg_port_dup(cfg, (size_t)(p - cfg->ports));
+	dup = cfg_port_dup(cfg, (size_t)(p - cfg->ports), &same);
 	if (dup >= 0)
-		return jerr(j, w, "%s%s%s:%u is also ports[%ld]", p->family == AF_INET6 ? "[" : "",
-			    p->addr, p->family == AF_INET6 ? "]" : "", p->port, dup);
+		return jerr(j, w, "%s%s%s:%u %s ports[%ld]", p->family == AF_INET6 ? "[" : "",
+			    p->addr, p->family == AF_INET6 ? "]" : "", p->port,
+			    same ? "is also" : "overlaps (wildcard address) with", dup);
 	if (j_get(j, o, "subsystems", json_type_array, where, false, &arr))
 		return -1;
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {

@@ -203,6 +203,11 @@ static void test_all_flags(void)
 	      cfg.subsys[0].ns[2].nsid == 3, "flags: automatic nsids skip explicit ones");
 	nvr_config_free(&cfg);
 
+	/* different families or ports do not clash, even with wildcards */
+	rc = parse(&cfg, err, sizeof(err), "-l", "0.0.0.0:4420", "-l", "[::]:4420", "-l", "127.0.0.1:4421", NULL);
+	check(rc == 0 && cfg.nr_ports == 3, "flags: 0.0.0.0:4420, [::]:4420 and 127.0.0.1:4421 coexist");
+	nvr_config_free(&cfg);
+
 	/* port 0: the kernel picks a free port per listener, so two of them do not clash */
 	rc = parse(&cfg, err, sizeof(err), "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", NULL);
 	check(rc == 0 && cfg.nr_ports == 2 && cfg.ports[0].port == 0 && cfg.ports[1].port == 0 &&
@@ -360,6 +365,10 @@ static void test_flag_errors(void)
 		{ { "--listen", "::1:4420" },
 		  "--listen '::1:4420': expected ADDR:PORT or [IPV6]:PORT with a numeric address and a port 0..65535 (0: any free port)" },
 		{ { "-l", "127.0.0.1:4420", "--listen", "127.0.0.1:4420" }, "--listen '127.0.0.1:4420': given twice" },
+		{ { "-l", "0.0.0.0:4420", "-l", "127.0.0.1:4420" },
+		  "-l '127.0.0.1:4420': overlaps with '0.0.0.0:4420' (a wildcard address covers the other)" },
+		{ { "-l", "[::1]:4420", "-l", "[0::0]:4420" },
+		  "-l '[0::0]:4420': overlaps with '[::1]:4420' (a wildcard address covers the other)" },
 		{ { "--nqn", "foo" }, "--nqn 'foo': " NQN_MSG },
 		{ { "--nqn", "nqn.2014-08.org.nvmexpress.discovery" },
 		  "--nqn 'nqn.2014-08.org.nvmexpress.discovery': that is the discovery subsystem's NQN" },
@@ -682,6 +691,8 @@ static void test_json_errors(void)
 		{ DOC("", "{\"portid\":\"x\"," ADDR("ipv4", "127.0.0.1", "\"4420\"") "}"),
 		  "t.json: ports[0].portid: must be an integer 0..65535" },
 		{ DOC("", PORT("") "," PORT("")), "t.json: ports[1].portid: 1 is also ports[0]" },
+		{ DOC("", PORT("") ",{\"portid\":2," ADDR("ipv4", "0.0.0.0", "4420") "}"),
+		  "t.json: ports[1].addr: 0.0.0.0:4420 overlaps (wildcard address) with ports[0]" },
 		{ DOC("", PORT("") ",{\"portid\":2," ADDR("ipv4", "127.0.0.1", "4420") "}"),
 		  "t.json: ports[1].addr: 127.0.0.1:4420 is also ports[0]" },
 		{ DOC("", "{\"portid\":1," ADDR("ipv6", "::1", "\"4420\"") "},{\"portid\":2," ADDR("ipv6", "0::1", "\"4420\"") "}"),
