@@ -93,7 +93,7 @@ static void kvs_gc_fail_waiters(struct kvs *kv, struct io_uring *ring, struct kv
 			continue;
 		}
 		kvs_ops_committed(kv, io, -ENOSPC);
-		kvs_deliver(ring, io);
+		kvs_deliver(kv, ring, io);
 	}
 }
 

@@ -50,7 +50,7 @@ static void kvs_msg_sent(struct ring_op *op, const struct io_uring_cqe *cqe)
 
 static struct ring_op kvs_msg_sent_op = { .complete = kvs_msg_sent };
 
-void kvs_deliver(struct io_uring *ring, struct kvs_io *io)
+void kvs_deliver(struct kvs *kv, struct io_uring *ring, struct kvs_io *io)
 {
 	struct io_uring_sqe *sqe;
 
@@ -58,6 +58,7 @@ void kvs_deliver(struct io_uring *ring, struct kvs_io *io)
 		io->done(io);
 		return;
 	}
+	atomic_fetch_add(&kv->st_xring, 1);
 	io->priv.rop.complete = kvs_msg_arrived;
 	io->priv.msg_src = ring;
 	sqe = ring_get_sqe(ring);
@@ -329,7 +330,7 @@ static void kvs_batch_done(struct kvs *kv, struct io_uring *ring)
 		if (wr->kind == KVS_WR_GC)
 			kvs_gc_written(kv, ring, res);
 		else
-			kvs_deliver(ring, container_of(wr, struct kvs_io, priv.wr));
+			kvs_deliver(kv, ring, container_of(wr, struct kvs_io, priv.wr));
 	}
 	if (__atomic_load_n(&kv->gc_dirty, __ATOMIC_RELAXED) || kv->space_wait)
 		kvs_gc_kick(kv, ring);

@@ -269,6 +269,7 @@ void kvs_get_stats(struct kvs *kv, struct kvs_stats *st)
 	st->syncs = atomic_load(&kv->st_syncs);
 	st->gc_moved = atomic_load(&kv->st_gc_moved);
 	st->gc_freed = atomic_load(&kv->st_gc_freed);
+	st->xring = atomic_load(&kv->st_xring);
 	st->keys = atomic_load(&kv->idx.keys);
 	st->nsegs = kv->nsegs;
 	st->segment_size = kv->seg_size;

@@ -171,7 +171,7 @@ struct kvs {
 	struct kvs_batch batch;
 	struct kvs_gc gc;
 
-	atomic_uint_fast64_t st_stores, st_batches, st_syncs, st_gc_moved, st_gc_freed;
+	atomic_uint_fast64_t st_stores, st_batches, st_syncs, st_gc_moved, st_gc_freed, st_xring;
 };
 
 static inline uint64_t kvs_seg_dev_off(const struct kvs *kv, const struct kvs_seg *s)
@@ -183,7 +183,7 @@ static inline uint64_t kvs_seg_dev_off(const struct kvs *kv, const struct kvs_se
 void kvs_log_enqueue(struct kvs *kv, struct io_uring *ring, struct kvs_wr *wr);
 void kvs_log_kick(struct kvs *kv, struct io_uring *ring);
 struct io_uring_sqe *kvs_get_sqes(struct io_uring *ring, unsigned n);
-void kvs_deliver(struct io_uring *ring, struct kvs_io *io);
+void kvs_deliver(struct kvs *kv, struct io_uring *ring, struct kvs_io *io);
 void kvs_seg_live_add(struct kvs *kv, uint32_t seg, int64_t delta);
 void kvs_seg_unpin(struct kvs *kv, struct kvs_seg *s);
 void kvs_seg_release_locked(struct kvs *kv, struct kvs_seg *s);

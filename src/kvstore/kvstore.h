@@ -131,6 +131,7 @@ struct kvs_stats {
 	uint64_t syncs;         /* fdatasyncs issued */
 	uint64_t gc_moved;      /* records copied forward by GC */
 	uint64_t gc_freed;      /* segments reclaimed */
+	uint64_t xring;         /* completions handed to another thread's ring */
 	uint64_t keys;          /* live keys */
 	uint32_t nsegs;
 	uint32_t free_segs;

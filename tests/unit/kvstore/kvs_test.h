@@ -12,7 +12,7 @@
 
 #include "kvstore/kvstore.h"
 
-static int t_count, t_failed;
+static int t_count, t_failed; /* every test program uses these */
 
 static void __attribute__((format(printf, 2, 3))) t_ok(int cond, const char *fmt, ...)
 {
@@ -29,14 +29,14 @@ static void __attribute__((format(printf, 2, 3))) t_ok(int cond, const char *fmt
 	fflush(stdout);
 }
 
-static int t_done_plan(void)
+static inline int t_done_plan(void)
 {
 	printf("1..%d\n", t_count);
 	return t_failed ? 1 : 0;
 }
 
 /* Run every CQE now available; with wait, block (bounded) for at least one. */
-static int t_reap(struct io_uring *ring, int wait)
+static inline int t_reap(struct io_uring *ring, int wait)
 {
 	struct io_uring_cqe *cqe;
 	int n = 0;
@@ -65,12 +65,12 @@ struct t_io {
 	int done;
 };
 
-static void t_io_done(struct kvs_io *io)
+static inline void t_io_done(struct kvs_io *io)
 {
 	((struct t_io *)io->ctx)->done++;
 }
 
-static void t_io_prep(struct t_io *t, enum kvs_op op, const void *key, unsigned klen, void *buf,
+static inline void t_io_prep(struct t_io *t, enum kvs_op op, const void *key, unsigned klen, void *buf,
 		      uint32_t len, uint8_t options)
 {
 	memset(t, 0, sizeof(*t));
@@ -86,7 +86,7 @@ static void t_io_prep(struct t_io *t, enum kvs_op op, const void *key, unsigned 
 }
 
 /* Pump the ring until *flag >= target; -ETIME if nothing moves for 10 s. */
-static int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, int target)
+static inline int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, int target)
 {
 	while (*(volatile int *)flag < target) {
 		int r;
@@ -100,7 +100,7 @@ static int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, int tar
 }
 
 /* Pump until the engine has nothing in flight (GC finished, batches done). */
-static int t_drain(struct kvs *kv, struct io_uring *ring)
+static inline int t_drain(struct kvs *kv, struct io_uring *ring)
 {
 	for (int idle_rounds = 0; idle_rounds < 2;) {
 		kvs_poll(kv, ring);
@@ -117,7 +117,7 @@ static int t_drain(struct kvs *kv, struct io_uring *ring)
 }
 
 /* One operation, start to finish; returns its status. */
-static uint16_t t_run(struct kvs *kv, struct io_uring *ring, struct t_io *t)
+static inline uint16_t t_run(struct kvs *kv, struct io_uring *ring, struct t_io *t)
 {
 	kvs_submit(kv, ring, &t->io);
 	if (t_wait_flag(kv, ring, &t->done, 1))
@@ -125,7 +125,7 @@ static uint16_t t_run(struct kvs *kv, struct io_uring *ring, struct t_io *t)
 	return t->io.done ? t->io.status : 0xffff;
 }
 
-static uint16_t t_store(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+static inline uint16_t t_store(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
 			const void *val, uint32_t vlen, uint8_t opt)
 {
 	struct t_io t;
@@ -134,7 +134,7 @@ static uint16_t t_store(struct kvs *kv, struct io_uring *ring, const void *key, 
 	return t_run(kv, ring, &t);
 }
 
-static uint16_t t_retrieve(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+static inline uint16_t t_retrieve(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
 			   void *buf, uint32_t len, uint32_t *vsize)
 {
 	struct t_io t;
@@ -147,7 +147,7 @@ static uint16_t t_retrieve(struct kvs *kv, struct io_uring *ring, const void *ke
 	return st;
 }
 
-static uint16_t t_simple(struct kvs *kv, struct io_uring *ring, enum kvs_op op, const void *key,
+static inline uint16_t t_simple(struct kvs *kv, struct io_uring *ring, enum kvs_op op, const void *key,
 			 unsigned klen)
 {
 	struct t_io t;
@@ -157,7 +157,7 @@ static uint16_t t_simple(struct kvs *kv, struct io_uring *ring, enum kvs_op op, 
 }
 
 /* Deterministic value bytes for (key number, version). */
-static void t_fill(uint8_t *buf, size_t len, uint32_t keyno, uint32_t ver)
+static inline void t_fill(uint8_t *buf, size_t len, uint32_t keyno, uint32_t ver)
 {
 	uint32_t x = keyno * 2654435761u ^ (ver + 1) * 40503u;
 
@@ -167,7 +167,7 @@ static void t_fill(uint8_t *buf, size_t len, uint32_t keyno, uint32_t ver)
 	}
 }
 
-static char *t_tmpfile(void)
+static inline char *t_tmpfile(void)
 {
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *path = malloc(strlen(dir) + 32);

@@ -286,6 +286,54 @@ static void test_capacity(const char *path, const char *m)
 	kvs_close(kv);
 }
 
+/* Volatile cache: stores complete without a sync; a flush issues exactly one. */
+static void test_vwc(const char *path)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 64 * MiB, .format = true,
+				  .volatile_cache = true };
+	struct kvs_stats a, b, c;
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	int bad = 0;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		t_ok(0, "vwc: open: %s", err);
+		return;
+	}
+	io_uring_queue_init(64, &ring, 0);
+	t_drain(kv, &ring);
+	kvs_get_stats(kv, &a);
+	for (int i = 0; i < 20; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "v%d", i);
+		bad += t_store(kv, &ring, key, (unsigned)strlen(key), "data", 4, 0) != 0;
+	}
+	kvs_get_stats(kv, &b);
+	t_ok(!bad && b.stores == a.stores + 20 && b.syncs == a.syncs,
+	     "vwc: 20 stores complete with no sync (%llu)", (unsigned long long)(b.syncs - a.syncs));
+	t_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0, "vwc: flush succeeds");
+	kvs_get_stats(kv, &c);
+	t_ok(c.syncs == b.syncs + 1, "vwc: flush issued one sync");
+	t_drain(kv, &ring);
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+
+	cfg.volatile_cache = false;
+	if (kvs_open(&kv, &cfg, err, sizeof(err)))
+		return;
+	io_uring_queue_init(64, &ring, 0);
+	kvs_get_stats(kv, &a);
+	t_ok(t_store(kv, &ring, "w", 1, "x", 1, 0) == 0 && (kvs_get_stats(kv, &b), b.syncs == a.syncs + 1),
+	     "write-through: a lone store is synced before it completes");
+	t_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0 && (kvs_get_stats(kv, &c), c.syncs == b.syncs),
+	     "write-through: flush needs no extra sync");
+	t_drain(kv, &ring);
+	io_uring_queue_exit(&ring);
+	kvs_close(kv);
+}
+
 int main(void)
 {
 	char *path = t_tmpfile();
@@ -299,6 +347,7 @@ int main(void)
 	run_all(&vfile, "file+vwc");
 	test_capacity("kv:mem", "mem");
 	test_capacity(path, "file");
+	test_vwc(path);
 	unlink(path);
 	free(path);
 	return t_done_plan();
