@@ -213,7 +213,7 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 	ret = nvr_ctrl_connect(&o, &ctrl, &st);
 	if (ret == -EREMOTEIO) {
 		fprintf(stderr, "nvring: connect to %s:%s failed: NVMe status: %s (0x%x)\n", c->traddr,
-			o.trsvcid ? o.trsvcid : "default", nvr_status_str(st, 0), st & 0x7ff);
+			o.trsvcid ? o.trsvcid : "default", nvr_status_str(st, NVR_STATUS_FABRICS), st & 0x7ff);
 		return NULL;
 	}
 	if (ret) {

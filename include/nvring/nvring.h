@@ -53,9 +53,11 @@ static inline unsigned nvr_status_sct(uint16_t st) { return (st >> 8) & 0x7; }
 static inline unsigned nvr_status_sc(uint16_t st) { return st & 0xff; }
 static inline bool nvr_status_dnr(uint16_t st) { return (st & NVR_STATUS_DNR) != 0; }
 
-/* "LBA Out of Range (0x80)"-style name of an NVMe status (SCT/SC, flags ignored). The
- * command set matters for SCT 0 codes 0x80-0xBF: pass csi 1 for Key Value, 0 otherwise.
+/* Name of an NVMe status (SCT/SC; DNR/More ignored), e.g. "LBA Out of Range" for 0x080.
+ * Codes 0x80-0xBF mean different things per command kind, so say what the command was:
+ * csi 0 NVM (or admin), 1 Key Value, NVR_STATUS_FABRICS for fabrics commands (Connect...).
  * Returns a static string; unknown codes give "Unknown". */
+#define NVR_STATUS_FABRICS (-1)
 const char *nvr_status_str(uint16_t status, int csi);
 
 typedef void (*nvr_cb)(void *arg, const struct nvr_cpl *cpl);

@@ -111,14 +111,25 @@ static const struct status_name status_specific[] = {
 	{ 0x12b, "I/O Command Set Combination Rejected" },
 	{ 0x12c, "Invalid I/O Command Set" },
 	{ 0x12d, "Identifier Unavailable" },
-	/* fabrics command-specific codes (Connect, Authentication) share the 0x80 range */
-	{ 0x180, "Incompatible Format / Conflicting Attributes" },
-	{ 0x181, "Controller Busy / Invalid Protection Information" },
-	{ 0x182, "Connect Invalid Parameters / Attempted Write to Read Only Range" },
+};
+
+/* SCT 1, SC 0x80-0xBF: fabrics commands (Connect, Authentication) ... */
+static const struct status_name status_fabrics[] = {
+	{ 0x180, "Incompatible Format" },
+	{ 0x181, "Controller Busy" },
+	{ 0x182, "Connect Invalid Parameters" },
 	{ 0x183, "Connect Restart Discovery" },
 	{ 0x184, "Connect Invalid Host" },
 	{ 0x190, "Discovery Restart" },
 	{ 0x191, "Authentication Required" },
+};
+
+/* ... and I/O commands of the NVM command set */
+static const struct status_name status_nvm_specific[] = {
+	{ 0x180, "Conflicting Attributes" },
+	{ 0x181, "Invalid Protection Information" },
+	{ 0x182, "Attempted Write to Read Only Range" },
+	{ 0x183, "Command Size Limit Exceeded" },
 };
 
 static const struct status_name status_media[] = {
@@ -156,6 +167,13 @@ const char *nvr_status_str(uint16_t status, int csi)
 			STATUS_FIND(status_kv, code);
 		else
 			STATUS_FIND(status_nvm, code);
+		return "Unknown";
+	}
+	if (code >= 0x180 && code <= 0x1bf) {
+		if (csi == NVR_STATUS_FABRICS)
+			STATUS_FIND(status_fabrics, code);
+		else
+			STATUS_FIND(status_nvm_specific, code);
 		return "Unknown";
 	}
 	STATUS_FIND(status_generic, code);

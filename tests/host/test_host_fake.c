@@ -275,7 +275,9 @@ static void test_status_names(void)
 	ok(!strcmp(nvr_status_str(0x87, 1), "KV Key Does Not Exist"), "status name KV 0x87", NULL);
 	ok(!strcmp(nvr_status_str(0x89 | NVR_STATUS_DNR, 1), "KV Key Exists"), "status name KV 0x89 with DNR", NULL);
 	ok(!strcmp(nvr_status_str(0x80, 0), "LBA Out of Range"), "status name NVM 0x80", NULL);
-	ok(!strcmp(nvr_status_str(0x184, 0), "Connect Invalid Host"), "status name fabrics 0x184", NULL);
+	ok(!strcmp(nvr_status_str(0x184, NVR_STATUS_FABRICS), "Connect Invalid Host"), "status name fabrics 0x184", NULL);
+	ok(!strcmp(nvr_status_str(0x182, 0), "Attempted Write to Read Only Range"), "status name NVM SCT 1 0x82", NULL);
+	ok(!strcmp(nvr_status_str(0x002, 1), "Invalid Field in Command"), "status name generic with KV csi", NULL);
 	ok(!strcmp(nvr_status_str(0x0ff, 0), "Unknown"), "status name unknown", NULL);
 }
 
