@@ -43,12 +43,28 @@ static uint32_t hq_get_le32(const uint8_t *p)
 
 /* ---------------------------------------------------------------- failure and completion */
 
+/* Tell the controller why we give up (H2CTermReq), best effort: the connection is lost anyway.
+ * Only when no sendmsg is in flight, so the PDU cannot land inside another one. */
+static void hq_send_term(struct nvr_queue *q, int err)
+{
+	struct nvme_tcp_term_pdu t = { 0 };
+
+	if (q->fd < 0 || q->send_op.busy || (err != -EPROTO && err != -EBADMSG))
+		return;
+	t.hdr.type = NVME_TCP_H2C_TERM;
+	t.hdr.hlen = sizeof(t);
+	t.hdr.plen = sizeof(t);
+	t.fes = err == -EBADMSG ? NVME_TCP_FES_HDR_DIGEST_ERR : NVME_TCP_FES_INVALID_PDU_HDR;
+	(void)!send(q->fd, &t, sizeof(t), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void hq_fail(struct nvr_queue *q, int err)
 {
 	if (q->state == HQ_Q_FAILED)
 		return;
 	q->state = HQ_Q_FAILED;
 	q->err = err;
+	hq_send_term(q, err);
 	/* wakes the recv/send in flight; commands are failed once both are back */
 	if (q->fd >= 0)
 		shutdown(q->fd, SHUT_RDWR);

@@ -22,6 +22,16 @@
 #define FT_MAX_CONN 16
 #define FT_BLOCK 512
 #define FT_MAX_CMDS 1024
+#define FT_KV_NSID 2
+#define FT_KV_KEYS 64
+
+struct ft_kv {
+	bool used;
+	uint8_t key[16];
+	unsigned klen;
+	uint8_t *val;
+	uint32_t vlen;
+};
 
 struct ft {
 	struct ft_opts o;
@@ -35,12 +45,16 @@ struct ft {
 	atomic_uint cmds;
 	uint8_t *ns;
 	uint32_t cc;
+	atomic_int term_fes; /* FES of the last H2CTermReq received */
+	pthread_mutex_t kv_lock;
+	struct ft_kv kv[FT_KV_KEYS];
 };
 
 struct ft_pending { /* a write waiting for its H2CData */
 	bool used;
 	struct nvme_sqe sqe;
 	uint32_t len, got;
+	uint8_t *dst; /* where the data goes: namespace or a KV staging buffer */
 };
 
 struct ft_conn {
@@ -108,7 +122,7 @@ static int ft_send_rsp(struct ft_conn *c, uint16_t cid, uint16_t status, uint32_
 
 /* Read data to the host in c2h_chunk pieces; SUCCESS on the last one when allowed. */
 static int ft_send_c2h(struct ft_conn *c, uint16_t cid, const uint8_t *data, uint32_t len, bool may_succeed,
-		       bool corrupt)
+		       bool corrupt, uint32_t dw0)
 {
 	uint32_t chunk = c->ft->o.c2h_chunk ? c->ft->o.c2h_chunk : 16384;
 	bool success = may_succeed && c->ft->o.c2h_success && c->sqflow_off;
@@ -142,7 +156,7 @@ static int ft_send_c2h(struct ft_conn *c, uint16_t cid, const uint8_t *data, uin
 		atomic_fetch_add(&c->ft->cmds, 1);
 		return 0;
 	}
-	return ft_send_rsp(c, cid, 0, 0, 0);
+	return ft_send_rsp(c, cid, 0, dw0, 0);
 }
 
 static int ft_send_r2t(struct ft_conn *c, uint16_t cid, uint32_t len)
@@ -188,6 +202,113 @@ static int ft_io_rw(struct ft_conn *c, const struct nvme_sqe *s, uint64_t *off, 
 	if (*off + *len > c->ft->o.ns_bytes || s->nsid != 1)
 		return -1;
 	return 0;
+}
+
+/* ---- Key Value namespace (nsid 2): key in CDW2-3/14-15, KL and options in CDW11 ---- */
+
+static struct ft_kv *ft_kv_find(struct ft *ft, const struct nvme_sqe *s, uint8_t *key, unsigned *klen)
+{
+	*klen = s->cdw11 & 0xff;
+	memcpy(key, &s->cdw2, 4);
+	memcpy(key + 4, &s->cdw3, 4);
+	memcpy(key + 8, &s->cdw14, 4);
+	memcpy(key + 12, &s->cdw15, 4);
+	for (int i = 0; i < FT_KV_KEYS; i++)
+		if (ft->kv[i].used && ft->kv[i].klen == *klen && !memcmp(ft->kv[i].key, key, *klen))
+			return &ft->kv[i];
+	return NULL;
+}
+
+/* Store's value has arrived (in-capsule or by H2CData): apply the options and keep it. */
+static int ft_kv_commit(struct ft_conn *c, const struct nvme_sqe *s, uint8_t *val, uint32_t vlen)
+{
+	struct ft *ft = c->ft;
+	uint8_t opts = (uint8_t)(s->cdw11 >> 8), key[16];
+	struct ft_kv *e;
+	uint16_t st = 0;
+	unsigned klen;
+
+	pthread_mutex_lock(&ft->kv_lock);
+	e = ft_kv_find(ft, s, key, &klen);
+	if ((opts & 1) && !e)
+		st = NVME_STATUS(0, 0x87);
+	else if ((opts & 2) && e)
+		st = NVME_STATUS(0, 0x89);
+	for (int i = 0; !st && !e && i < FT_KV_KEYS; i++)
+		if (!ft->kv[i].used)
+			e = &ft->kv[i];
+	if (!st && !e)
+		st = NVME_STATUS(0, 0x81);
+	if (!st) {
+		free(e->val);
+		e->used = true;
+		memcpy(e->key, key, 16);
+		e->klen = klen;
+		e->val = val;
+		e->vlen = vlen;
+		val = NULL;
+	}
+	pthread_mutex_unlock(&ft->kv_lock);
+	free(val);
+	return ft_send_rsp(c, s->cid, st ? st | NVME_STATUS_DNR : 0, 0, 0);
+}
+
+static int ft_handle_kv(struct ft_conn *c, const struct nvme_sqe *s, const uint8_t *icd, uint32_t icdlen)
+{
+	struct ft *ft = c->ft;
+	uint8_t key[16], *val;
+	struct ft_kv *e;
+	unsigned klen = s->cdw11 & 0xff;
+	int ret;
+
+	if (klen < 1 || klen > 16)
+		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x86) | NVME_STATUS_DNR, 0, 0);
+	switch (s->opcode) {
+	case 0x01: /* store */
+		if (s->cdw10 != s->sgl.length || s->cdw10 > (1u << 20))
+			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x85) | NVME_STATUS_DNR, 0, 0);
+		val = malloc(s->cdw10 ? s->cdw10 : 1);
+		if (s->sgl.type == NVME_SGL_TYPE_ICD || !s->cdw10) {
+			if (icdlen != s->cdw10) {
+				free(val);
+				return -1;
+			}
+			memcpy(val, icd, icdlen);
+			return ft_kv_commit(c, s, val, icdlen);
+		}
+		if (s->cid >= FT_MAX_CMDS || c->pend[s->cid].used) {
+			free(val);
+			return -1;
+		}
+		c->pend[s->cid] = (struct ft_pending){ .used = true, .sqe = *s, .len = s->cdw10, .dst = val };
+		return ft_send_r2t(c, s->cid, s->cdw10);
+	case 0x02: /* retrieve: up to the host buffer, DW0 = full value size */
+		pthread_mutex_lock(&ft->kv_lock);
+		e = ft_kv_find(ft, s, key, &klen);
+		if (!e) {
+			pthread_mutex_unlock(&ft->kv_lock);
+			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x87) | NVME_STATUS_DNR, 0, 0);
+		}
+		val = malloc(e->vlen + 1);
+		memcpy(val, e->val, e->vlen);
+		klen = e->vlen; /* reuse: full size */
+		pthread_mutex_unlock(&ft->kv_lock);
+		ret = ft_send_c2h(c, s->cid, val, klen < s->cdw10 ? klen : s->cdw10, false, false, klen);
+		free(val);
+		return ret;
+	case 0x10: /* delete */
+	case 0x14: /* exist */
+		pthread_mutex_lock(&ft->kv_lock);
+		e = ft_kv_find(ft, s, key, &klen);
+		if (e && s->opcode == 0x10) {
+			free(e->val);
+			memset(e, 0, sizeof(*e));
+		}
+		pthread_mutex_unlock(&ft->kv_lock);
+		return ft_send_rsp(c, s->cid, e ? 0 : NVME_STATUS(0, 0x87) | NVME_STATUS_DNR, 0, 0);
+	default:
+		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x01) | NVME_STATUS_DNR, 0, 0);
+	}
 }
 
 static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, const uint8_t *icd, uint32_t icdlen)
@@ -263,7 +384,7 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 			if ((s->cdw10 & 0xff) != NVME_IDENTIFY_CNS_CTRL)
 				return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x02) | NVME_STATUS_DNR, 0, 0);
 			ft_identify(c, id);
-			return ft_send_c2h(c, s->cid, id, sizeof(id), true, false);
+			return ft_send_c2h(c, s->cid, id, sizeof(id), true, false, 0);
 		case nvme_admin_set_features:
 			return ft_send_rsp(c, s->cid, 0, s->cdw11, 0);
 		case nvme_admin_keep_alive:
@@ -272,6 +393,8 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x01) | NVME_STATUS_DNR, 0, 0);
 		}
 	}
+	if (s->nsid == FT_KV_NSID)
+		return ft_handle_kv(c, s, icd, icdlen);
 	switch (s->opcode) {
 	case nvme_cmd_flush:
 		return ft_send_rsp(c, s->cid, 0, 0, 0);
@@ -280,7 +403,7 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 			return -1;
 		if (ft_io_rw(c, s, &off, &len) || len != s->sgl.length)
 			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x80) | NVME_STATUS_DNR, 0, 0);
-		return ft_send_c2h(c, s->cid, ft->ns + off, len, true, ft->o.mode == FT_BAD_DDGST_READ);
+		return ft_send_c2h(c, s->cid, ft->ns + off, len, true, ft->o.mode == FT_BAD_DDGST_READ, 0);
 	case nvme_cmd_write:
 		if (ft_io_rw(c, s, &off, &len) || len != s->sgl.length)
 			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x80) | NVME_STATUS_DNR, 0, 0);
@@ -292,7 +415,7 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 		}
 		if (s->cid >= FT_MAX_CMDS || c->pend[s->cid].used)
 			return -1;
-		c->pend[s->cid] = (struct ft_pending){ .used = true, .sqe = *s, .len = len };
+		c->pend[s->cid] = (struct ft_pending){ .used = true, .sqe = *s, .len = len, .dst = ft->ns + off };
 		return ft_send_r2t(c, s->cid, len);
 	default:
 		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x01) | NVME_STATUS_DNR, 0, 0);
@@ -302,22 +425,20 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 static int ft_handle_h2c(struct ft_conn *c, const struct nvme_tcp_data_pdu *d, const uint8_t *data)
 {
 	struct ft_pending *p;
-	uint64_t off;
-	uint32_t len;
-
 	if (d->cccid >= FT_MAX_CMDS || !c->pend[d->cccid].used || d->ttag != d->cccid + 0x100)
 		return -1;
 	p = &c->pend[d->cccid];
 	if (d->datal > c->ft->o.maxh2cdata || d->datao != p->got || d->datao + d->datal > p->len)
 		return -1;
-	ft_io_rw(c, &p->sqe, &off, &len);
-	memcpy(c->ft->ns + off + d->datao, data, d->datal);
+	memcpy(p->dst + d->datao, data, d->datal);
 	p->got += d->datal;
 	if (!!(d->hdr.flags & NVME_TCP_F_DATA_LAST) != (p->got == p->len))
 		return -1;
 	if (p->got < p->len)
 		return 0;
 	p->used = false;
+	if (p->sqe.nsid == FT_KV_NSID)
+		return ft_kv_commit(c, &p->sqe, p->dst, p->len);
 	return ft_send_rsp(c, d->cccid, 0, 0, 0);
 }
 
@@ -330,6 +451,14 @@ static int ft_serve_pdu(struct ft_conn *c)
 
 	if (ft_recv(c->fd, &h, sizeof(h)))
 		return -1;
+	if (h.type == NVME_TCP_H2C_TERM && h.hlen == 24) {
+		struct nvme_tcp_term_pdu t;
+
+		memcpy(&t, &h, sizeof(h));
+		if (!ft_recv(c->fd, (uint8_t *)&t + 8, 16))
+			atomic_store(&c->ft->term_fes, t.fes);
+		return -1;
+	}
 	if ((h.type != NVME_TCP_CMD || h.hlen != 72) && (h.type != NVME_TCP_H2C_DATA || h.hlen != 24))
 		return -1;
 	if (!!(h.flags & NVME_TCP_F_HDGST) != c->hd)
@@ -388,6 +517,9 @@ static void *ft_conn_main(void *arg)
 		;
 out:
 	shutdown(c->fd, SHUT_RDWR);
+	for (int i = 0; i < FT_MAX_CMDS; i++)
+		if (c->pend[i].used && c->pend[i].sqe.nsid == FT_KV_NSID)
+			free(c->pend[i].dst);
 	free(c->buf);
 	free(c);
 	return NULL;
@@ -436,6 +568,7 @@ struct ft *ft_start(const struct ft_opts *opts)
 		ft->o.icd = 4096;
 	ft->ns = calloc(1, ft->o.ns_bytes);
 	pthread_mutex_init(&ft->lock, NULL);
+	pthread_mutex_init(&ft->kv_lock, NULL);
 	ft->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (bind(ft->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(ft->lfd, 16) ||
 	    getsockname(ft->lfd, (struct sockaddr *)&a, &alen)) {
@@ -457,8 +590,10 @@ unsigned ft_cmds(const struct ft *ft)
 	return atomic_load(&((struct ft *)ft)->cmds);
 }
 
-void ft_stop(struct ft *ft)
+int ft_stop(struct ft *ft)
 {
+	int fes;
+
 	shutdown(ft->lfd, SHUT_RDWR);
 	pthread_join(ft->acceptor, NULL);
 	close(ft->lfd);
@@ -468,6 +603,11 @@ void ft_stop(struct ft *ft)
 		close(ft->fds[i]);
 	}
 	pthread_mutex_destroy(&ft->lock);
+	pthread_mutex_destroy(&ft->kv_lock);
+	for (int i = 0; i < FT_KV_KEYS; i++)
+		free(ft->kv[i].val);
+	fes = atomic_load(&ft->term_fes);
 	free(ft->ns);
 	free(ft);
+	return fes;
 }

@@ -2,7 +2,8 @@
 /*
  * A tiny scripted NVMe/TCP target for host tests, on 127.0.0.1 with a dynamic port. It serves a
  * RAM namespace correctly (ICReq, Connect, properties, Identify, Set Features, read/write with
- * in-capsule data, R2T/H2CData split, C2HData split, digests) or misbehaves on purpose.
+ * in-capsule data, R2T/H2CData split, C2HData split, digests) plus a small Key Value namespace
+ * (nsid 2: store/retrieve/delete/exist with options), or misbehaves on purpose.
  */
 #ifndef NVRING_TESTS_FAKE_TARGET_H
 #define NVRING_TESTS_FAKE_TARGET_H
@@ -37,8 +38,9 @@ struct ft_opts {
 struct ft;
 struct ft *ft_start(const struct ft_opts *opts);
 const char *ft_port(const struct ft *ft);
-/* Commands served so far (all queues), and the last opcode seen on an I/O queue. */
+/* Commands served so far (all queues). */
 unsigned ft_cmds(const struct ft *ft);
-void ft_stop(struct ft *ft);
+/* Stop, free; returns the FES of the last H2CTermReq the host sent (0: none). */
+int ft_stop(struct ft *ft);
 
 #endif

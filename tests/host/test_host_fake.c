@@ -232,6 +232,63 @@ static void test_close_on_read(void)
 	ft_stop(ft);
 }
 
+static void test_kv(void)
+{
+	struct ft_opts fo = { .mode = FT_GOOD };
+	struct ft *ft = ft_start(&fo);
+	struct nvr_ctrl *c;
+	struct nvr_queue *q;
+	uint8_t key16[16], big[65536], back[65536], sqe[64];
+	uint32_t vsize = 0;
+	char buf[64] = "", why[96];
+	int err, r1, r2, r3;
+
+	for (int i = 0; i < 16; i++)
+		key16[i] = (uint8_t)(0xf0 + i);
+	/* KV command set layout: key bytes 0-7 at SQE bytes 8-15 (CDW2-3), 8-15 at 56-63 (CDW14-15),
+	 * KL in CDW11 bits 7:0, options in bits 15:8, value size in CDW10 */
+	nvr_sqe_kv(sqe, 0x01, 2, key16, 16, NVR_KV_STORE_MUST_NOT_EXIST, 1234);
+	ok(sqe[0] == 0x01 && !memcmp(sqe + 8, key16, 8) && !memcmp(sqe + 56, key16 + 8, 8) && sqe[44] == 16 &&
+		   sqe[45] == 2 && sqe[40] == (1234 & 0xff) && sqe[41] == (1234 >> 8) && sqe[4] == 2,
+	   "KV SQE layout: key in CDW2-3/14-15, KL and options in CDW11, size in CDW10", NULL);
+	ok(nvr_sqe_kv(sqe, 0x01, 2, key16, 17, 0, 0) == -EINVAL, "KV key of 17 bytes is refused locally", NULL);
+
+	c = connect_to(ft, false, false, false, &err);
+	if (!c) {
+		ok(0, "KV: connect", NULL);
+		ft_stop(ft);
+		return;
+	}
+	q = nvr_ctrl_io_queue(c, 0);
+	r1 = nvr_kv_store(q, 2, "hello", 5, 0, "world", 5);
+	r2 = nvr_kv_retrieve(q, 2, "hello", 5, buf, sizeof(buf), &vsize);
+	snprintf(why, sizeof(why), "store %d retrieve %d size %u value %.5s", r1, r2, vsize, buf);
+	ok(!r1 && !r2 && vsize == 5 && !memcmp(buf, "world", 5), "KV store then retrieve (in-capsule)", why);
+	memset(buf, 0, sizeof(buf));
+	r2 = nvr_kv_retrieve(q, 2, "hello", 5, buf, 2, &vsize);
+	snprintf(why, sizeof(why), "retrieve %d size %u value %.5s", r2, vsize, buf);
+	ok(!r2 && vsize == 5 && !memcmp(buf, "wo\0", 3), "KV retrieve into a 2-byte buffer: 2 bytes, DW0 = 5", why);
+	fill(big, sizeof(big), 5);
+	r1 = nvr_kv_store(q, 2, key16, 16, 0, big, sizeof(big));
+	r2 = nvr_kv_retrieve(q, 2, key16, 16, back, sizeof(back), &vsize);
+	snprintf(why, sizeof(why), "store %d retrieve %d size %u", r1, r2, vsize);
+	ok(!r1 && !r2 && vsize == sizeof(big) && !memcmp(big, back, sizeof(big)), "KV 64 KiB value by R2T, 16-byte key", why);
+	r1 = nvr_kv_store(q, 2, "hello", 5, NVR_KV_STORE_MUST_NOT_EXIST, "x", 1);
+	r2 = nvr_kv_store(q, 2, "nope", 4, NVR_KV_STORE_MUST_EXIST, "x", 1);
+	r3 = nvr_kv_exist(q, 2, "nope", 4);
+	snprintf(why, sizeof(why), "0x%x 0x%x 0x%x", r1, r2, r3);
+	ok((r1 & 0x7ff) == 0x89 && (r2 & 0x7ff) == 0x87 && (r3 & 0x7ff) == 0x87 &&
+		   !strcmp(nvr_status_str((uint16_t)r2, 1), "KV Key Does Not Exist"),
+	   "KV options: must-not-exist gives 0x89, must-exist and exist of a missing key give 0x87", why);
+	r1 = nvr_kv_exist(q, 2, "hello", 5);
+	r2 = nvr_kv_delete(q, 2, "hello", 5);
+	r3 = nvr_kv_exist(q, 2, "hello", 5);
+	snprintf(why, sizeof(why), "%d %d 0x%x", r1, r2, r3);
+	ok(!r1 && !r2 && (r3 & 0x7ff) == 0x87, "KV exist, delete, then exist gives 0x87", why);
+	nvr_ctrl_disconnect(c);
+	ft_stop(ft);
+}
+
 static void test_bad(enum ft_mode mode, bool hd, int want, const char *name)
 {
 	struct ft_opts fo = { .mode = mode };
@@ -239,7 +296,7 @@ static void test_bad(enum ft_mode mode, bool hd, int want, const char *name)
 	uint64_t t0 = now_ms(), dt;
 	struct nvr_ctrl *c;
 	char why[96];
-	int err;
+	int err, fes;
 
 	c = connect_to(ft, hd, false, false, &err);
 	dt = now_ms() - t0;
@@ -247,7 +304,13 @@ static void test_bad(enum ft_mode mode, bool hd, int want, const char *name)
 	ok(!c && err == want && dt < 3000, name, why);
 	if (c)
 		nvr_ctrl_disconnect(c);
-	ft_stop(ft);
+	fes = ft_stop(ft);
+	if (want == -EPROTO || want == -EBADMSG) {
+		int want_fes = want == -EBADMSG ? 3 : 1;
+
+		snprintf(why, sizeof(why), "FES %d", fes);
+		ok(fes == want_fes, "  ...and the host sent an H2CTermReq with the matching FES", why);
+	}
 }
 
 static void test_refused(void)
@@ -289,6 +352,7 @@ int main(void)
 	test_good(false, true, true, "ddgst+sqflow off+C2H SUCCESS");
 	test_ddgst_error();
 	test_close_on_read();
+	test_kv();
 	test_refused();
 	test_bad(FT_SILENT_IC, false, -ETIMEDOUT, "peer never answers ICReq: ETIMEDOUT within the timeout");
 	test_bad(FT_SILENT_CMD, false, -ETIMEDOUT, "peer never answers Connect: ETIMEDOUT within the timeout");
