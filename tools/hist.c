@@ -43,6 +43,8 @@ uint64_t hist_quantile(const struct hist *h, double q)
 
 	if (!h->count)
 		return 0;
+	if (q >= 1.0)
+		return h->max;
 	rank = (uint64_t)(q * (double)h->count);
 	if (rank >= h->count)
 		rank = h->count - 1;
