@@ -206,11 +206,13 @@ static void admin_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		size = admin_log_changed_ns(ctrl, log);
 		break;
 	case NVME_LOG_LID_CMD_EFFECTS:
-		if (a.csi > 63 || !(identify_csi_mask(ctrl->subsys) & (1ull << a.csi))) {
-			req_complete_status(req, st_invalid_field);
-			return;
-		}
-		size = admin_log_effects(a.csi, log);
+		/*
+		 * A command set none of our namespaces uses gets the admin part and no I/O
+		 * commands (true: none is supported). nvme-cli asks for ZNS whenever CAP.CSS
+		 * has the I/O command set bit, and prints nothing if that fails.
+		 */
+		size = admin_log_effects(a.csi < 64 && (identify_csi_mask(ctrl->subsys) & (1ull << a.csi)) ? a.csi : 0xff,
+					 log);
 		break;
 	default:
 		req_complete_status(req, st_invalid_log);
