@@ -76,25 +76,42 @@ static void kvs_gc_abort(struct kvs *kv)
 	__atomic_store_n(&kv->gc.victim->state, KVS_SEG_SEALED, __ATOMIC_SEQ_CST);
 	kv->gc.victim = NULL;
 	kv->gc.state = KVS_GC_IDLE;
+	kv->gc.busy = false;
 	pthread_mutex_unlock(&kv->log_lock);
 }
 
 /* Foreground writes waiting for space GC cannot make: capacity exceeded. Flushes stay queued. */
 static void kvs_gc_fail_waiters(struct kvs *kv, struct io_uring *ring, struct kvs_wr *list)
 {
-	struct kvs_wr *next;
+	struct kvs_wr *next, *flushes = NULL, **tail = &flushes;
 
 	for (; list; list = next) {
 		struct kvs_io *io = container_of(list, struct kvs_io, priv.wr);
 
 		next = list->next;
 		if (list->kind == KVS_WR_FLUSH) {
-			kvs_log_enqueue(kv, ring, list);
+			*tail = list;
+			tail = &list->next;
 			continue;
 		}
 		kvs_ops_committed(kv, io, -ENOSPC);
 		kvs_deliver(kv, ring, io);
 	}
+	if (!flushes)
+		return;
+	*tail = NULL;
+	pthread_mutex_lock(&kv->log_lock);
+	for (struct kvs_wr *f = flushes; f; f = next) {
+		next = f->next;
+		f->next = NULL;
+		if (kv->fg_last)
+			kv->fg_last->next = f;
+		else
+			kv->fg_first = f;
+		kv->fg_last = f;
+	}
+	pthread_mutex_unlock(&kv->log_lock);
+	kvs_log_kick(kv, ring);
 }
 
 static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring);
@@ -106,7 +123,7 @@ void kvs_gc_kick(struct kvs *kv, struct io_uring *ring)
 	struct kvs_wr *fail = NULL;
 
 	pthread_mutex_lock(&kv->log_lock);
-	if (gc->state != KVS_GC_IDLE) {
+	if (gc->busy) {
 		pthread_mutex_unlock(&kv->log_lock);
 		return;
 	}
@@ -132,6 +149,7 @@ void kvs_gc_kick(struct kvs *kv, struct io_uring *ring)
 	}
 	__atomic_store_n(&v->state, KVS_SEG_GC, __ATOMIC_SEQ_CST);
 	gc->victim = v;
+	gc->busy = true;
 	gc->state = KVS_GC_READ;
 	gc->pos = KVS_SEG_HDR_LEN;
 	gc->buf_base = gc->pos;
@@ -231,6 +249,7 @@ static void kvs_gc_inv_done(struct kvs *kv, int res)
 		kvs_seg_release_locked(kv, v);
 	gc->victim = NULL;
 	gc->state = KVS_GC_IDLE;
+	gc->busy = false;
 	pthread_mutex_unlock(&kv->log_lock);
 	kvs_log_kick(kv, ring);  /* writes waiting for a segment */
 	kvs_gc_kick(kv, ring);   /* next victim, if any is due */

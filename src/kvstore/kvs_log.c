@@ -14,6 +14,24 @@
 #include "../spec/crc32c.h"
 #include "kvs_priv.h"
 
+/* MSG_RING orders the sender's writes before the receiver's reads in the kernel, where
+ * ThreadSanitizer cannot see it: tell it. */
+#if defined(__SANITIZE_THREAD__)
+#define KVS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KVS_TSAN 1
+#endif
+#endif
+#ifdef KVS_TSAN
+#include <sanitizer/tsan_interface.h>
+#define kvs_handoff_release(p) __tsan_release(p)
+#define kvs_handoff_acquire(p) __tsan_acquire(p)
+#else
+#define kvs_handoff_release(p) ((void)(p))
+#define kvs_handoff_acquire(p) ((void)(p))
+#endif
+
 void kvs_rec_seal(struct kvs_rec_hdr *h, uint64_t seq, uint64_t epoch)
 {
 	h->seq = seq;
@@ -37,6 +55,7 @@ static void kvs_msg_arrived(struct ring_op *op, const struct io_uring_cqe *cqe)
 	struct kvs_io *io = container_of(op, struct kvs_io, priv.rop);
 
 	(void)cqe;
+	kvs_handoff_acquire(io);
 	io->done(io);
 }
 
@@ -59,11 +78,11 @@ void kvs_deliver(struct kvs *kv, struct io_uring *ring, struct kvs_io *io)
 		return;
 	}
 	atomic_fetch_add(&kv->st_xring, 1);
-	io->priv.rop.complete = kvs_msg_arrived;
 	io->priv.msg_src = ring;
 	sqe = ring_get_sqe(ring);
 	io_uring_prep_msg_ring(sqe, io->priv.ring->ring_fd, 0, (uint64_t)(uintptr_t)&io->priv.rop, 0);
 	ring_op_attach(sqe, &kvs_msg_sent_op);
+	kvs_handoff_release(io);
 }
 
 /* ---- segment accounting ---- */
@@ -306,7 +325,7 @@ static void kvs_batch_done(struct kvs *kv, struct io_uring *ring)
 	struct kvs_batch *b = &kv->batch;
 	struct kvs_wr *list = b->first, *wr, *next;
 	int res = b->res;
-	bool formed;
+	bool formed, wait;
 
 	/* Index first: a store is visible before its completion is delivered. */
 	for (wr = list; wr; wr = wr->next)
@@ -321,6 +340,7 @@ static void kvs_batch_done(struct kvs *kv, struct io_uring *ring)
 	}
 	kv->inflight = false;
 	formed = kvs_log_form(kv);
+	wait = kv->space_wait;
 	pthread_mutex_unlock(&kv->log_lock);
 	if (formed)
 		kvs_log_issue(kv, ring);
@@ -332,7 +352,7 @@ static void kvs_batch_done(struct kvs *kv, struct io_uring *ring)
 		else
 			kvs_deliver(kv, ring, container_of(wr, struct kvs_io, priv.wr));
 	}
-	if (__atomic_load_n(&kv->gc_dirty, __ATOMIC_RELAXED) || kv->space_wait)
+	if (__atomic_load_n(&kv->gc_dirty, __ATOMIC_RELAXED) || wait)
 		kvs_gc_kick(kv, ring);
 }
 
@@ -352,6 +372,9 @@ void kvs_log_enqueue(struct kvs *kv, struct io_uring *ring, struct kvs_wr *wr)
 	bool formed, wait;
 
 	wr->next = NULL;
+	/* Set here, on the owner's thread: the CQE a delivering thread posts lands on it. */
+	if (wr->kind != KVS_WR_GC)
+		container_of(wr, struct kvs_io, priv.wr)->priv.rop.complete = kvs_msg_arrived;
 	pthread_mutex_lock(&kv->log_lock);
 	if (wr->kind == KVS_WR_GC) {
 		kv->gc_first = wr;

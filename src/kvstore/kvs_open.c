@@ -239,7 +239,7 @@ bool kvs_idle(struct kvs *kv)
 	bool idle;
 
 	pthread_mutex_lock(&kv->log_lock);
-	idle = !kv->inflight && kv->gc.state == KVS_GC_IDLE && !kv->fg_first && !kv->gc_first;
+	idle = !kv->inflight && !kv->gc.busy && !kv->fg_first && !kv->gc_first;
 	pthread_mutex_unlock(&kv->log_lock);
 	return idle;
 }

@@ -119,7 +119,8 @@ enum kvs_gc_state {
 };
 
 struct kvs_gc {
-	enum kvs_gc_state state;  /* IDLE <-> busy transitions under log_lock */
+	bool busy;                /* a victim is being compacted; under log_lock */
+	enum kvs_gc_state state;  /* step in progress; only the thread running the step */
 	struct kvs_seg *victim;
 	uint64_t min_other_seq;   /* tombstones older than every other record shadow nothing */
 	uint32_t pos;             /* next record to examine in the victim */

@@ -170,10 +170,13 @@ static inline void t_fill(uint8_t *buf, size_t len, uint32_t keyno, uint32_t ver
 static inline char *t_tmpfile(void)
 {
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char *path = malloc(strlen(dir) + 32);
+	size_t len = strlen(dir) + 32;
+	char *path = malloc(len);
 	int fd;
 
-	sprintf(path, "%s/kvs-test-XXXXXX", dir);
+	if (!path)
+		exit(2);
+	snprintf(path, len, "%s/kvs-test-XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd < 0) {
 		perror("mkstemp");
