@@ -224,6 +224,13 @@ int tc_daemon_stop(struct tc_daemon *d, int timeout_ms)
 	if (lg) {
 		pthread_join(lg->thread, NULL);
 		close(d->errfd);
+		if (ret != 0)
+			tc_daemon_dump(d, 3000);
+		pthread_mutex_destroy(&lg->lock);
+		pthread_cond_destroy(&lg->cond);
+		free(lg->buf);
+		free(lg);
+		d->priv = NULL;
 	}
 	return ret;
 }
@@ -318,6 +325,11 @@ int tc_send(struct tc_conn *c, const void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EPIPE || errno == ECONNRESET) {
+				/* the peer closed: same outcome as reading EOF */
+				c->closed = true;
+				return -ECONNRESET;
+			}
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		}
 		p += n;

@@ -56,7 +56,10 @@ extern const char *const tc_default_args[];
 const char *tc_daemon_path(void);
 /* Start nvringd with args (NULL-terminated, without argv[0]); wait for "ready". */
 int tc_daemon_start(struct tc_daemon *d, const char *const *args);
-/* SIGTERM, wait up to timeout_ms; returns the exit code (0 = graceful), or negative. */
+/*
+ * SIGTERM, wait up to timeout_ms; returns the exit code (0 = graceful), or negative.
+ * Frees the collected log (its tail is printed as diagnostics when the exit was not 0).
+ */
 int tc_daemon_stop(struct tc_daemon *d, int timeout_ms);
 /* Copy of the daemon output collected so far (caller frees). */
 char *tc_daemon_log(struct tc_daemon *d);
