@@ -392,11 +392,22 @@ int cmd_perf(int argc, char **argv)
 	ctrl = cli_connect(&c, cfg.queues);
 	if (!ctrl)
 		return CLI_EXIT_ERR;
-	if (nvr_ctrl_nr_io_queues(ctrl) < cfg.queues || nvr_queue_depth(nvr_ctrl_io_queue(ctrl, 0)) < cfg.qd) {
-		fprintf(stderr, "nvring perf: controller gave %u queues of depth %u\n", nvr_ctrl_nr_io_queues(ctrl),
-			nvr_queue_depth(nvr_ctrl_io_queue(ctrl, 0)));
+	if (nvr_ctrl_nr_io_queues(ctrl) < cfg.queues) {
+		fprintf(stderr, "nvring perf: controller gave %u I/O queues, %u asked\n", nvr_ctrl_nr_io_queues(ctrl),
+			cfg.queues);
 		nvr_ctrl_disconnect(ctrl);
 		return CLI_EXIT_ERR;
+	}
+	if (nvr_queue_depth(nvr_ctrl_io_queue(ctrl, 0)) < cfg.qd) {
+		/* MQES/MAXCMD limit, and one SQ slot stays empty under SQ flow control */
+		cfg.qd = nvr_queue_depth(nvr_ctrl_io_queue(ctrl, 0));
+		fprintf(stderr, "nvring perf: queue depth limited to %u by the controller\n", cfg.qd);
+	}
+	if (nvr_ctrl_max_xfer(ctrl) && (cfg.kv ? cfg.vsize : cfg.bs) > nvr_ctrl_max_xfer(ctrl)) {
+		fprintf(stderr, "nvring perf: I/O size above the controller's MDTS limit of %u bytes\n",
+			nvr_ctrl_max_xfer(ctrl));
+		nvr_ctrl_disconnect(ctrl);
+		return CLI_EXIT_USAGE;
 	}
 	if (cfg.kv) {
 		units = cfg.keys;

@@ -36,6 +36,25 @@ enum nvr_dir {
 	NVR_DIR_C2H = 2, /* controller to host (read) */
 };
 
+/* A 64-byte submission queue entry as the NVMe spec lays it out (little-endian). CID, PSDT and
+ * DPTR are owned by the library: whatever the caller puts there is replaced. */
+struct nvr_sqe {
+	uint8_t opcode;
+	uint8_t flags;
+	uint16_t cid;
+	uint32_t nsid;
+	uint32_t cdw2;
+	uint32_t cdw3;
+	uint64_t mptr;
+	uint64_t dptr[2];
+	uint32_t cdw10;
+	uint32_t cdw11;
+	uint32_t cdw12;
+	uint32_t cdw13;
+	uint32_t cdw14;
+	uint32_t cdw15;
+};
+
 /* Completion of one command. err != 0: the command did not complete on the wire (negative
  * errno: -ETIMEDOUT, -ECONNRESET, -EPROTO, ...). err == 0: status is the NVMe status as
  * (SCT << 8) | SC plus NVR_STATUS_DNR / NVR_STATUS_MORE, 0 on success. */
@@ -104,7 +123,7 @@ int nvr_ctrl_keep_alive(struct nvr_ctrl *ctrl);
 
 /* ---- asynchronous core ---- */
 
-/* Queue a command. sqe: the 64-byte SQE (struct nvme_sqe of the spec, CID/PSDT/SGL are filled by
+/* Queue a command. sqe: a 64-byte SQE (struct nvr_sqe; CID, PSDT and the SGL are filled by
  * the library). buf/len: data for dir (len 0 with NVR_DIR_NONE). The buffer must stay valid until
  * cb runs. Small writes go in-capsule when the controller allows (IOCCSZ), the rest by R2T.
  * Returns 0, -EBUSY (queue full: poll and retry), -EINVAL, or the queue's fatal error. */

@@ -20,6 +20,10 @@
 #include "internal.h"
 #include "spec/crc32c.h"
 
+static_assert(sizeof(struct nvr_sqe) == sizeof(struct nvme_sqe), "public SQE is the wire SQE");
+static_assert(offsetof(struct nvr_sqe, cdw10) == offsetof(struct nvme_sqe, cdw10), "public SQE cdw10");
+static_assert(offsetof(struct nvr_sqe, dptr) == offsetof(struct nvme_sqe, sgl), "public SQE dptr");
+
 uint64_t hq_now_ns(void)
 {
 	struct timespec ts;
