@@ -207,6 +207,8 @@ void kvs_close(struct kvs *kv)
 {
 	if (!kv)
 		return;
+	if (kv->segs && !kvs_idle(kv))
+		fprintf(stderr, "kvstore: closed with I/O in flight\n");
 	if (kv->fd >= 0) {
 		fdatasync(kv->fd);
 		close(kv->fd);

@@ -106,8 +106,16 @@ struct kvs_config {
 	bool format;            /* discard existing content */
 };
 
+/*
+ * Apply one namespace-spec option: size|capacity=BYTES, segment_size|segment=BYTES,
+ * max_value=BYTES, gc_threshold|gc=PERCENT, volatile_cache|vwc[=BOOL], format[=BOOL]
+ * (BYTES takes K/M/G/T suffixes; val NULL = bare flag). -ENOENT for an unknown key,
+ * -EINVAL/-ERANGE for a bad value; err says which.
+ */
+int kvs_config_opt(struct kvs_config *cfg, const char *key, const char *val, char *err, size_t errlen);
+
 int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t errlen);
-/* No operation may be in flight. Syncs and frees. */
+/* Call when kvs_idle() (no operation, batch or GC step in flight). Syncs and frees. */
 void kvs_close(struct kvs *kv);
 
 /* Start an operation; done is called exactly once (possibly before this returns). */

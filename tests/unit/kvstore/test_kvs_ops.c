@@ -334,6 +334,67 @@ static void test_vwc(const char *path)
 	kvs_close(kv);
 }
 
+static void test_open_errors(const char *path)
+{
+	struct kvs_config nomem = { .path = "kv:mem" };
+	struct kvs_config bigval = { .path = "kv:mem", .capacity = 64 * MiB, .segment_size = 65536,
+				     .max_value = 65536 };
+	struct kvs_config few = { .path = "kv:mem", .capacity = 4 * 65536, .segment_size = 65536,
+				  .max_value = 1024 };
+	struct kvs_config file = { .path = path, .capacity = 8 * MiB, .segment_size = 65536,
+				   .max_value = 1024, .format = true };
+	struct kvs *kv = NULL;
+	char err[256] = "";
+	FILE *f;
+	uint8_t b;
+
+	t_ok(kvs_open(&kv, &nomem, err, sizeof(err)) == -EINVAL && !kv && *err,
+	     "open kv:mem without a capacity fails (%s)", err);
+	t_ok(kvs_open(&kv, &bigval, err, sizeof(err)) == -EINVAL && !kv,
+	     "open with a max value that does not fit a segment fails (%s)", err);
+	t_ok(kvs_open(&kv, &few, err, sizeof(err)) == -EINVAL && !kv,
+	     "open with too few segments fails (%s)", err);
+	if (kvs_open(&kv, &file, err, sizeof(err)) == 0)
+		kvs_close(kv);
+	/* damage the superblock's segment size: CRC no longer matches */
+	f = fopen(path, "r+b");
+	fseek(f, 32, SEEK_SET);
+	b = (uint8_t)fgetc(f);
+	fseek(f, 32, SEEK_SET);
+	fputc(b ^ 1, f);
+	fclose(f);
+	file.format = false;
+	kv = NULL;
+	t_ok(kvs_open(&kv, &file, err, sizeof(err)) == -EUCLEAN && !kv,
+	     "open with a corrupt superblock fails (%s)", err);
+	file.format = true;
+	t_ok(kvs_open(&kv, &file, err, sizeof(err)) == 0, "format over a corrupt superblock works");
+	kvs_close(kv);
+}
+
+static void test_config_opts(void)
+{
+	struct kvs_config c = { 0 };
+	char err[128];
+
+	t_ok(kvs_config_opt(&c, "size", "64M", err, sizeof(err)) == 0 && c.capacity == 64u << 20 &&
+		     kvs_config_opt(&c, "segment", "1MiB", err, sizeof(err)) == 0 &&
+		     c.segment_size == 1u << 20 &&
+		     kvs_config_opt(&c, "max_value", "65536", err, sizeof(err)) == 0 &&
+		     c.max_value == 65536 && kvs_config_opt(&c, "gc", "30", err, sizeof(err)) == 0 &&
+		     c.gc_threshold == 30 && kvs_config_opt(&c, "vwc", NULL, err, sizeof(err)) == 0 &&
+		     c.volatile_cache && kvs_config_opt(&c, "format", "no", err, sizeof(err)) == 0 &&
+		     !c.format,
+	     "config options parse");
+	t_ok(kvs_config_opt(&c, "segment", "1000", err, sizeof(err)) == -ERANGE &&
+		     kvs_config_opt(&c, "gc", "100", err, sizeof(err)) == -ERANGE &&
+		     kvs_config_opt(&c, "size", "12X", err, sizeof(err)) == -EINVAL &&
+		     kvs_config_opt(&c, "vwc", "maybe", err, sizeof(err)) == -EINVAL &&
+		     kvs_config_opt(&c, "colour", "red", err, sizeof(err)) == -ENOENT &&
+		     strstr(err, "colour"),
+	     "config options reject bad values and unknown keys");
+}
+
 int main(void)
 {
 	char *path = t_tmpfile();
@@ -342,12 +403,14 @@ int main(void)
 	struct kvs_config vfile = { .path = path, .capacity = 64 * MiB, .format = true,
 				    .volatile_cache = true };
 
+	test_config_opts();
 	run_all(&mem, "mem");
 	run_all(&file, "file");
 	run_all(&vfile, "file+vwc");
 	test_capacity("kv:mem", "mem");
 	test_capacity(path, "file");
 	test_vwc(path);
+	test_open_errors(path);
 	unlink(path);
 	free(path);
 	return t_done_plan();
