@@ -121,6 +121,8 @@ uint32_t discovery_log_build_for(struct target *tgt, const char *hostnqn, const 
 	size = DISC_REC_SIZE * (v.rec + 1);
 	if (buf && len) {
 		memset(buf, 0, len);
+		if (offset >= size) /* nothing of the log in the window (and no overflow below) */
+			return size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 		memset(&hdr, 0, sizeof(hdr));
 		hdr.genctr = htole64(atomic_load(&tgt->genctr));
 		hdr.numrec = htole64(v.rec);

@@ -175,6 +175,9 @@ static void test_build(void)
 	tap_ok(u8_at(b, 1024 + 2) == 3 && u8_at(b, 2048 + 2) == 3 && u8_at(b, 3072 + 2) == 3 && u8_at(b, 4096 + 2) == 2,
 	       "build all: discovery entries first, one per port");
 	tap_ok(all_zero(b, 7 * 1024, 1024), "build all: zero filled after");
+	memset(b, 0xa5, 64);
+	tap_eq(discovery_log_build(tgt, b, 64, UINT64_MAX - 8), 7 * 1024, "build at a huge offset: full length");
+	tap_ok(all_zero(b, 0, 64), "build at a huge offset: zeroes, no overflow");
 
 	/* a wildcard listen address is reported as the address the host reached */
 	memset(&any, 0, sizeof(any));
