@@ -19,7 +19,7 @@
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
 
-#define FT_MAX_CONN 16
+#define FT_MAX_CONN 512 /* connections over the fake's life; each CLI run uses two */
 #define FT_BLOCK 512
 #define FT_MAX_CMDS 1024
 #define FT_KV_NSID 2
@@ -253,6 +253,8 @@ static int ft_kv_commit(struct ft_conn *c, const struct nvme_sqe *s, uint8_t *va
 	return ft_send_rsp(c, s->cid, st ? st | NVME_STATUS_DNR : 0, 0, 0);
 }
 
+static int ft_kv_list(struct ft_conn *c, const struct nvme_sqe *s);
+
 static int ft_handle_kv(struct ft_conn *c, const struct nvme_sqe *s, const uint8_t *icd, uint32_t icdlen)
 {
 	struct ft *ft = c->ft;
@@ -261,6 +263,8 @@ static int ft_handle_kv(struct ft_conn *c, const struct nvme_sqe *s, const uint8
 	unsigned klen = s->cdw11 & 0xff;
 	int ret;
 
+	if (s->opcode == 0x06)
+		return ft_kv_list(c, s);
 	if (klen < 1 || klen > 16)
 		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x86) | NVME_STATUS_DNR, 0, 0);
 	switch (s->opcode) {
@@ -309,6 +313,36 @@ static int ft_handle_kv(struct ft_conn *c, const struct nvme_sqe *s, const uint8
 	default:
 		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x01) | NVME_STATUS_DNR, 0, 0);
 	}
+}
+
+/* KV List: u32 count, then {u16 length, key, pad to 4 bytes} for every key, up to CDW10 bytes */
+static int ft_kv_list(struct ft_conn *c, const struct nvme_sqe *s)
+{
+	struct ft *ft = c->ft;
+	uint32_t len = s->cdw10, off = 4, count = 0;
+	uint8_t *out;
+	int ret;
+
+	if (len < 4 || len > (1u << 20) || len != s->sgl.length)
+		return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x02) | NVME_STATUS_DNR, 0, 0);
+	out = calloc(1, len);
+	pthread_mutex_lock(&ft->kv_lock);
+	for (int i = 0; i < FT_KV_KEYS; i++) {
+		uint16_t kl = (uint16_t)ft->kv[i].klen;
+		uint32_t need = (2u + kl + 3u) & ~3u;
+
+		if (!ft->kv[i].used || off + need > len)
+			continue;
+		memcpy(out + off, &kl, 2);
+		memcpy(out + off + 2, ft->kv[i].key, kl);
+		off += need;
+		count++;
+	}
+	pthread_mutex_unlock(&ft->kv_lock);
+	memcpy(out, &count, 4);
+	ret = ft_send_c2h(c, s->cid, out, len, true, false, 0);
+	free(out);
+	return ret;
 }
 
 static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, const uint8_t *icd, uint32_t icdlen)

@@ -55,39 +55,12 @@ kq=nqn.2026-01.io.nvring:vs-nvringd-kv
 if ! start_target kv "$kport" --ns kv:mem --nqn "$kq"; then
 	tap SKIP "KV commands" "nvringd has no kv namespace: $(head -c 120 "$tmp/kv.log")"
 else
-	k=(-a 127.0.0.1 --trsvcid "$kport" --nqn "$kq")
-	"$nvring" kv store "${k[@]}" --key hello --value world >/dev/null 2>&1 && tap OK "kv store" || tap FAIL "kv store"
-	out=$("$nvring" kv retrieve "${k[@]}" --key hello 2>"$tmp/err")
-	[[ $out == world ]] && grep -q "value size 5" "$tmp/err" && tap OK "kv retrieve: value and full size" ||
-		tap FAIL "kv retrieve" "$out $(cat "$tmp/err")"
-	"$nvring" kv retrieve "${k[@]}" --key hello --buffer-size 2 -o json >"$tmp/kv.json" 2>/dev/null &&
-		python3 -c "import json; d=json.load(open('$tmp/kv.json')); assert d['value_size']==5 and d['bytes_returned']==2, d" &&
-		tap OK "kv retrieve into a short buffer reports the full size (CQE DW0)" || tap FAIL "kv retrieve short buffer"
-	"$nvring" kv store "${k[@]}" --key hello --value x --must-not-exist 2>"$tmp/err" >/dev/null
-	rc=$?
-	((rc == 1)) && grep -q "KV Key Exists (0x89)" "$tmp/err" && tap OK "kv store --must-not-exist: KV Key Exists (0x89)" ||
-		tap FAIL "kv store --must-not-exist" "rc $rc $(cat "$tmp/err")"
-	"$nvring" kv store "${k[@]}" --key nope --value x --must-exist 2>"$tmp/err" >/dev/null
-	rc=$?
-	((rc == 1)) && grep -q "KV Key Does Not Exist (0x87)" "$tmp/err" && tap OK "kv store --must-exist: KV Key Does Not Exist (0x87)" ||
-		tap FAIL "kv store --must-exist" "rc $rc $(cat "$tmp/err")"
-	"$nvring" kv exist "${k[@]}" --key hello >/dev/null 2>&1 && tap OK "kv exist (present)" || tap FAIL "kv exist (present)"
-	head -c 70000 /dev/urandom >"$tmp/v"
-	"$nvring" kv store "${k[@]}" --key-hex 0x00ff10 --value-file "$tmp/v" >/dev/null 2>&1 &&
-		"$nvring" kv retrieve "${k[@]}" --key-hex 00ff10 --data "$tmp/v2" >/dev/null 2>&1 && cmp -s "$tmp/v" "$tmp/v2" &&
-		tap OK "kv 70000-byte value from file, binary key, back to file" || tap FAIL "kv value from file"
-	"$nvring" kv list "${k[@]}" -o json >"$tmp/l.json" 2>/dev/null &&
-		python3 -c "import json; d=json.load(open('$tmp/l.json')); assert 'hello' in d['keys'] and '0x00ff10' in d['keys'], d" &&
-		tap OK "kv list shows both keys" || tap FAIL "kv list" "$(head -c 200 "$tmp/l.json")"
-	"$nvring" kv delete "${k[@]}" --key hello >/dev/null 2>&1 && tap OK "kv delete" || tap FAIL "kv delete"
-	"$nvring" kv exist "${k[@]}" --key hello 2>"$tmp/err" >/dev/null
-	rc=$?
-	((rc == 1)) && grep -q "KV Key Does Not Exist (0x87)" "$tmp/err" && tap OK "kv exist after delete: 0x87, exit 1" ||
-		tap FAIL "kv exist after delete" "rc $rc $(cat "$tmp/err")"
-	"$nvring" perf "${k[@]}" --kv --keys 2000 --value-size 1024 -w randrw -q 16 -t 1 --verify --json >"$tmp/p.json" 2>"$tmp/err"
-	rc=$?
-	((rc == 0)) && python3 -c "import json; d=json.load(open('$tmp/p.json')); assert d['ios']>0 and d['errors']==0 and d['verify_failures']==0, d" &&
-		tap OK "perf --kv randrw --verify" || tap FAIL "perf --kv" "rc $rc $(head -c 300 "$tmp/err")"
+	"$here/kv-suite.sh" 127.0.0.1 "$kport" "$kq" "$nvring" 1 | tee "$tmp/kv.tap" | grep -v '^1\.\.' |
+		while IFS= read -r line; do
+			[[ $line =~ ^(not\ )?ok\ [0-9]+\ (.*)$ ]] && echo "${BASH_REMATCH[1]}ok $((n + ++i)) ${BASH_REMATCH[2]}" || echo "$line"
+		done
+	n=$((n + $(grep -c '^\(not \)\?ok ' "$tmp/kv.tap")))
+	failed=$((failed + $(grep -c '^not ok ' "$tmp/kv.tap")))
 fi
 echo "1..$n"
 ((failed == 0))
