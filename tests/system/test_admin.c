@@ -391,6 +391,133 @@ static void t_keep_alive_cmd(void)
 	tc_close(&c);
 }
 
+
+static void t_before_enable(void)
+{
+	struct tc_conn c;
+	struct tc_connect_args a;
+	uint8_t id[4096];
+
+	REQUIRE(fresh(&c));
+	tc_connect_args_default(&a, 0, 0xffff);
+	REQUIRE_EQ(tc_fabrics_connect(&c, &a, NULL), 0);
+	/* admin commands need CSTS.RDY: Command Sequence Error (nvmet_check_ctrl_status) */
+	CHECK_EQ(tc_identify(&c, 0x01, 0, 0, id) & ST_MASK, 0x0c);
+	CHECK_EQ(tc_enable(&c, 0), 0);
+	CHECK_EQ(tc_identify(&c, 0x01, 0, 0, id), 0);
+	tc_close(&c);
+}
+
+static void t_property_errors(void)
+{
+	struct tc_conn c;
+	uint64_t v = 0;
+
+	REQUIRE_EQ(tc_admin_session(&c, PORT, 0, 30000, NULL), 0);
+	/* CAP is read-only, offset 0x50 is no property: Invalid Field */
+	CHECK_EQ(tc_prop_set(&c, 0x00, true, 0) & ST_MASK, 0x02);
+	CHECK_EQ(tc_prop_get(&c, 0x50, false, &v) & ST_MASK, 0x02);
+	/* the controller is still enabled */
+	CHECK_EQ(tc_prop_get(&c, 0x1c, false, &v), 0);
+	CHECK_EQ(v & 1, 1);
+	tc_close(&c);
+}
+
+static void t_io_queue_twice(void)
+{
+	struct tc_conn a, q1, q2;
+	struct tc_connect_args ca;
+	struct nvme_cqe cqe;
+	int st;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q1, PORT, 0, a.cntlid, 1, 31, 0), 0);
+	REQUIRE(fresh(&q2));
+	tc_connect_args_default(&ca, 1, a.cntlid);
+	st = tc_fabrics_connect(&q2, &ca, &cqe);
+	/* nvmet: "qid already created" -> Command Sequence Error; 0x182 (IPO 42) also fits */
+	CHECK((st & ST_MASK) == 0x0c || ((st & ST_MASK) == 0x182 && cqe.dw0 == 42));
+	/* the first queue is unaffected */
+	CHECK_EQ(tc_rw(&q1, 0x02, 1, 0, 1, (uint8_t[512]){ 0 }, 512, false), 0);
+	tc_close(&q2);
+	tc_close(&q1);
+	tc_close(&a);
+}
+
+static void t_abort(void)
+{
+	struct tc_conn c;
+	struct tc_cmd cmd;
+
+	REQUIRE_EQ(tc_admin_session(&c, PORT, 0, 30000, NULL), 0);
+	/* Abort of a CID that is not outstanding: success, DW0 bit 0 = 1 (not aborted) */
+	tc_cmd_init(&cmd, 0x08, 0);
+	cmd.sqe.cdw10 = 0x1234u << 16 | 0; /* CID 0x1234 on SQ 0 */
+	CHECK_EQ(tc_exec(&c, &cmd), 0);
+	CHECK_EQ(cmd.cqe.dw0 & 1, 1);
+	tc_close(&c);
+}
+
+static void t_aer_limit(void)
+{
+	struct tc_conn c;
+	static struct tc_cmd aer[17];
+	uint8_t id[4096];
+	unsigned n;
+
+	REQUIRE_EQ(tc_admin_session(&c, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_identify(&c, 0x01, 0, 0, id), 0);
+	n = id[259] + 1u; /* AERL is 0's based */
+	REQUIRE(n <= 16);
+	for (unsigned i = 0; i < n; i++) {
+		tc_cmd_init(&aer[i], 0x0c, 0);
+		REQUIRE_EQ(tc_submit(&c, &aer[i]), 0);
+	}
+	/* one more than AERL+1: Asynchronous Event Request Limit Exceeded (SCT 1 SC 0x05) */
+	tc_cmd_init(&aer[n], 0x0c, 0);
+	CHECK_EQ(tc_exec(&c, &aer[n]) & ST_MASK, 0x105);
+	for (unsigned i = 0; i < n; i++)
+		CHECK(!aer[i].done);
+	CHECK_EQ(c.proto_errs, 0);
+	tc_close(&c);
+}
+
+static void t_sqe_checks(void)
+{
+	struct tc_conn c;
+	struct tc_cmd cmd;
+	uint8_t id[4096];
+
+	REQUIRE_EQ(tc_admin_session(&c, PORT, 0, 30000, NULL), 0);
+	/* PSDT must be SGL (01b) on fabrics: PRP (00b) is Invalid Field */
+	tc_cmd_init(&cmd, 0x06, 0);
+	cmd.sqe.cdw10 = 1;
+	cmd.rbuf = id;
+	cmd.rlen = sizeof(id);
+	cmd.raw_sqe = true;
+	cmd.sqe.cid = 500;
+	cmd.sqe.flags = 0;
+	cmd.sqe.sgl.type = NVME_SGL_TYPE_TRANSPORT;
+	cmd.sqe.sgl.length = sizeof(id);
+	CHECK_EQ(tc_exec(&c, &cmd) & ST_MASK, 0x02);
+	CHECK_EQ(cmd.n_c2h, 0);
+	/* fused operations are not supported */
+	cmd.sqe.cid = 501;
+	cmd.sqe.flags = NVME_CMD_PSDT_SGL | 1;
+	CHECK_EQ(tc_exec(&c, &cmd) & ST_MASK, 0x02);
+	/* an SGL data block with a memory address has no meaning on TCP: SGL Descriptor Type
+	 * Invalid (0x11), as SPDK answers */
+	cmd.sqe.cid = 502;
+	cmd.sqe.flags = NVME_CMD_PSDT_SGL;
+	cmd.sqe.sgl.type = 0x00;
+	CHECK_EQ(tc_exec(&c, &cmd) & ST_MASK, 0x11);
+	CHECK_EQ(cmd.n_c2h, 0);
+	/* still fine afterwards */
+	CHECK_EQ(tc_identify(&c, 0x01, 0, 0, id), 0);
+	CHECK_EQ(c.proto_errs, 0);
+	tc_close(&c);
+}
+
 /* ---------------------------------------------------------------- discovery */
 
 static void t_discovery(void)
@@ -509,6 +636,12 @@ int main(void)
 	tap_run("Get/Set Features 6/7/0xB/0xF", t_features);
 	tap_run("AER stays outstanding without an event", t_aer_held);
 	tap_run("Keep Alive command", t_keep_alive_cmd);
+	tap_run("admin command before CC.EN: Command Sequence Error", t_before_enable);
+	tap_run("Property Set CAP / Get unknown offset: Invalid Field", t_property_errors);
+	tap_run("second Connect of the same I/O QID rejected", t_io_queue_twice);
+	tap_run("Abort of a CID not outstanding: DW0 bit 0 set", t_abort);
+	tap_run("AERL+2nd AER: Async Event Request Limit Exceeded (0x105)", t_aer_limit);
+	tap_run("PSDT PRP, fused, memory-address SGL rejected", t_sqe_checks);
 	tap_run("discovery controller and log page 0x70", t_discovery);
 	tap_run("--allow-host: other hosts get Connect Invalid Host (0x184)", t_allow_host);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);

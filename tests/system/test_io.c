@@ -276,6 +276,68 @@ static void t_bad_opcode(void)
 	CHECK_EQ(Q.proto_errs, 0);
 }
 
+/* Two I/O queues of one controller on two connections: data is shared, commands interleave. */
+static void t_two_queues(void)
+{
+	enum { LEN = 32768 };
+	struct tc_conn q2;
+	static struct tc_cmd c1, c2;
+	static uint8_t w1[LEN], w2[LEN], r[LEN];
+
+	REQUIRE(SESSION_OK);
+	REQUIRE_EQ(tc_io_session(&q2, PORT, 0, A.cntlid, 2, 127, 0), 0);
+	tc_fill(w1, LEN, 21);
+	tc_fill(w2, LEN, 22);
+	tc_cmd_init(&c1, 0x01, 1);
+	c1.sqe.cdw10 = 40000;
+	c1.sqe.cdw12 = LEN / 512 - 1;
+	c1.wbuf = w1;
+	c1.wlen = LEN;
+	tc_cmd_init(&c2, 0x01, 1);
+	c2.sqe.cdw10 = 40000 + LEN / 512;
+	c2.sqe.cdw12 = LEN / 512 - 1;
+	c2.wbuf = w2;
+	c2.wlen = LEN;
+	REQUIRE_EQ(tc_submit(&Q, &c1), 0);
+	REQUIRE_EQ(tc_submit(&q2, &c2), 0);
+	CHECK_EQ(tc_wait(&q2, &c2), 0);
+	CHECK_EQ(tc_wait(&Q, &c1), 0);
+	CHECK_EQ(c1.status, 0);
+	CHECK_EQ(c2.status, 0);
+	/* each queue reads what the other wrote */
+	CHECK_EQ(tc_rw(&q2, 0x02, 1, 40000, LEN / 512, r, LEN, false), 0);
+	CHECK_EQ(tc_memdiff(r, w1, LEN), -1);
+	CHECK_EQ(tc_rw(&Q, 0x02, 1, 40000 + LEN / 512, LEN / 512, r, LEN, false), 0);
+	CHECK_EQ(tc_memdiff(r, w2, LEN), -1);
+	CHECK_EQ(q2.proto_errs, 0);
+	tc_close(&q2);
+}
+
+/* A read with an in-capsule SGL makes no sense: rejected, no data sent. */
+static void t_read_icd_sgl(void)
+{
+	struct tc_cmd cmd;
+	uint8_t b[512];
+
+	REQUIRE(SESSION_OK);
+	tc_cmd_init(&cmd, 0x02, 1);
+	cmd.rbuf = b;
+	cmd.rlen = sizeof(b);
+	cmd.raw_sqe = true;
+	cmd.sqe.cid = 900;
+	cmd.sqe.flags = NVME_CMD_PSDT_SGL;
+	cmd.sqe.sgl.type = NVME_SGL_TYPE_ICD;
+	cmd.sqe.sgl.length = sizeof(b);
+	/*
+	 * nvmet_tcp_map_data answers Invalid Field with DNR; SGL Offset Invalid (0x16) also
+	 * describes it (no in-capsule data at that offset). Either, with DNR, and no data.
+	 */
+	CHECK_EQ(tc_exec(&Q, &cmd) & NVME_STATUS_DNR, NVME_STATUS_DNR);
+	CHECK((cmd.status & ST_MASK) == 0x02 || (cmd.status & ST_MASK) == 0x16);
+	CHECK_EQ(cmd.n_c2h, 0);
+	CHECK_EQ(Q.proto_errs, 0);
+}
+
 static void t_stop(void)
 {
 	tc_close(&Q);
@@ -308,6 +370,8 @@ int main(void)
 	tap_run("SGL length short of NLB: Data SGL Length Invalid (0x0F)", t_sgl_length);
 	tap_run("invalid nsid: Invalid Namespace (0x0B) with DNR", t_bad_nsid);
 	tap_run("invalid I/O opcode (0x01)", t_bad_opcode);
+	tap_run("two I/O queues of one controller", t_two_queues);
+	tap_run("read with an in-capsule SGL: Invalid Field", t_read_icd_sgl);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();
 }
