@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "ctrl.h"
+#include "identify.h"
 #include "log.h"
 #include "target.h"
 
@@ -114,6 +115,8 @@ static void fabrics_connect(struct req *req)
 		ctrl->kato_ms = cmd->kato;
 		ctrl->last_ka_ms = c->w->now_ms;
 		ctrl->nr_io_queues = s->discovery ? 0 : NVR_MAX_IO_QUEUES;
+		/* a present volatile cache starts enabled, as hosts assume */
+		ctrl->feat_vwc = !s->discovery && identify_has_vwc(s);
 		pthread_mutex_lock(&tgt->lock);
 		ctrl->queues[0] = c;
 		pthread_mutex_unlock(&tgt->lock);
