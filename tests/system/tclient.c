@@ -313,14 +313,48 @@ void tc_close(struct tc_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	free(c->batch);
+	c->batch = NULL;
+	c->batch_len = c->batch_cap = 0;
 }
 
+static int tc_send_raw(struct tc_conn *c, const void *buf, size_t len);
+
 int tc_send(struct tc_conn *c, const void *buf, size_t len)
+{
+	if (c->batching) {
+		if (c->batch_len + len > c->batch_cap) {
+			size_t cap = (c->batch_cap + len) * 2;
+			uint8_t *nb = realloc(c->batch, cap);
+
+			if (!nb)
+				return -ENOMEM;
+			c->batch = nb;
+			c->batch_cap = cap;
+		}
+		memcpy(c->batch + c->batch_len, buf, len);
+		c->batch_len += len;
+		return 0;
+	}
+	return tc_send_raw(c, buf, len);
+}
+
+int tc_flush(struct tc_conn *c)
+{
+	int r = tc_send_raw(c, c->batch, c->batch_len);
+
+	c->batch_len = 0;
+	c->batching = false;
+	return r;
+}
+
+static int tc_send_raw(struct tc_conn *c, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+		size_t chunk = c->send_chunk && c->send_chunk < len ? c->send_chunk : len;
+		ssize_t n = send(c->fd, p, chunk, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)

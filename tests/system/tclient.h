@@ -132,12 +132,19 @@ struct tc_conn {
 	uint32_t term_plen;
 	uint8_t term_hlen;
 	bool closed;        /* peer closed the connection */
+	/* send shaping for robustness tests */
+	uint32_t send_chunk; /* >0: at most this many bytes per send() (dribble) */
+	bool batching;      /* tc_send appends to batch until tc_flush (coalesce PDUs) */
+	uint8_t *batch;
+	size_t batch_len, batch_cap;
 };
 
 /* TCP connect to 127.0.0.1:port with timeouts (no ICReq). */
 int tc_open(struct tc_conn *c, int port);
 void tc_close(struct tc_conn *c);
 int tc_send(struct tc_conn *c, const void *buf, size_t len);
+/* Send what accumulated while c->batching was set, in one send() where the kernel allows. */
+int tc_flush(struct tc_conn *c);
 /* Read exactly len bytes; -ECONNRESET on EOF, -ETIMEDOUT on timeout. */
 int tc_recv_exact(struct tc_conn *c, void *buf, size_t len);
 /* Wait until the peer closes (EOF/RST) within timeout_ms; 0 closed, -ETIMEDOUT, -EPROTO if data came. */

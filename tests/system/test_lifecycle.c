@@ -93,7 +93,7 @@ static void t_sigterm_inflight(void)
 {
 	enum { N = 64, LEN = 65536 };
 	struct tc_daemon d2;
-	struct tc_conn a, q;
+	struct tc_conn a = { .fd = -1 }, q = { .fd = -1 };
 	static struct tc_cmd cmds[N];
 	uint8_t *buf = malloc((size_t)N * LEN);
 	int completed = 0, failed_st = 0, r = 0, ret;

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stream handling under awkward delivery: PDUs dribbled a byte per segment, many PDUs in
+ * one segment, a peer that stops reading while it has reads outstanding, unsolicited
+ * H2CData, and random garbage after ICReq. nvringd must answer correctly or terminate
+ * only the offending connection, and keep serving a bystander session throughout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tclient.h"
+
+static struct tc_daemon D;
+static int PORT;
+static struct tc_conn PA, PQ;
+static bool PARALLEL_OK;
+
+static void parallel_session(void)
+{
+	REQUIRE_EQ(tc_admin_session(&PA, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&PQ, PORT, 0, PA.cntlid, 1, 127, 0), 0);
+	PARALLEL_OK = true;
+}
+
+static void parallel_check(void)
+{
+	uint8_t w[4096], r[4096];
+
+	if (!CHECK(PARALLEL_OK))
+		return;
+	tc_fill(w, sizeof(w), 777);
+	CHECK_EQ(tc_keep_alive(&PA), 0);
+	CHECK_EQ(tc_rw(&PQ, 0x01, 1, 8, 8, w, sizeof(w), true), 0);
+	CHECK_EQ(tc_rw(&PQ, 0x02, 1, 8, 8, r, sizeof(r), false), 0);
+	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
+}
+
+/* Every PDU of a full session sent one byte per send() (TCP_NODELAY: one per segment). */
+static void dribble(uint8_t digest)
+{
+	struct tc_conn a, q;
+	uint8_t w[12288], r[12288];
+	struct tc_cmd cmd;
+
+	REQUIRE_EQ(tc_open(&a, PORT), 0);
+	a.send_chunk = 1;
+	REQUIRE_EQ(tc_icreq(&a, digest, NULL), 0);
+	{
+		struct tc_connect_args ca;
+
+		tc_connect_args_default(&ca, 0, 0xffff);
+		REQUIRE_EQ(tc_fabrics_connect(&a, &ca, NULL), 0);
+	}
+	REQUIRE_EQ(tc_enable(&a, 0), 0);
+	REQUIRE_EQ(tc_open(&q, PORT), 0);
+	q.send_chunk = 3;
+	REQUIRE_EQ(tc_icreq(&q, digest, NULL), 0);
+	{
+		struct tc_connect_args ca;
+
+		tc_connect_args_default(&ca, 1, a.cntlid);
+		REQUIRE_EQ(tc_fabrics_connect(&q, &ca, NULL), 0);
+	}
+	tc_fill(w, sizeof(w), digest + 50);
+	CHECK_EQ(tc_rw(&q, 0x01, 1, 2048, 8, w, 4096, true), 0);      /* in-capsule */
+	tc_cmd_init(&cmd, 0x01, 1);                                    /* R2T, 3 H2CData */
+	cmd.sqe.cdw10 = 2048 + 8;
+	cmd.sqe.cdw12 = 8192 / 512 - 1;
+	cmd.wbuf = w + 4096;
+	cmd.wlen = 8192;
+	cmd.h2c_split = 3000;
+	CHECK_EQ(tc_exec(&q, &cmd), 0);
+	CHECK_EQ(tc_rw(&q, 0x02, 1, 2048, 24, r, sizeof(r), false), 0);
+	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
+	CHECK_EQ(q.proto_errs + a.proto_errs, 0);
+	tc_close(&q);
+	tc_close(&a);
+	parallel_check();
+}
+
+static void t_dribble_plain(void) { dribble(0); }
+static void t_dribble_digests(void) { dribble(NVME_TCP_HDR_DIGEST_ENABLE | NVME_TCP_DATA_DIGEST_ENABLE); }
+
+/* 64 capsules (reads, in-capsule writes, R2T writes) in a single send. */
+static void t_coalesced(void)
+{
+	enum { N = 64, LEN = 4096 };
+	struct tc_conn a, q;
+	static struct tc_cmd cmds[N];
+	static uint8_t w[N * LEN], r[N * LEN];
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 3, a.cntlid, 1, 127, 0), 0);
+	tc_fill(w, sizeof(w), 99);
+	q.batching = true;
+	for (int i = 0; i < N; i++) {
+		tc_cmd_init(&cmds[i], 0x01, 1);
+		cmds[i].sqe.cdw10 = 30000 + (uint32_t)i * 8;
+		cmds[i].sqe.cdw12 = 7;
+		cmds[i].wbuf = w + i * LEN;
+		cmds[i].wlen = LEN;
+		cmds[i].incapsule = i % 4 != 0; /* every fourth by R2T */
+		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
+	}
+	REQUIRE_EQ(tc_flush(&q), 0);
+	for (int i = 0; i < N; i++) {
+		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
+		CHECK_EQ(cmds[i].status, 0);
+	}
+	q.batching = true;
+	for (int i = 0; i < N; i++) {
+		tc_cmd_init(&cmds[i], 0x02, 1);
+		cmds[i].sqe.cdw10 = 30000 + (uint32_t)i * 8;
+		cmds[i].sqe.cdw12 = 7;
+		cmds[i].rbuf = r + i * LEN;
+		cmds[i].rlen = LEN;
+		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
+	}
+	REQUIRE_EQ(tc_flush(&q), 0);
+	for (int i = 0; i < N; i++) {
+		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
+		CHECK_EQ(cmds[i].status, 0);
+	}
+	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
+	CHECK_EQ(q.proto_errs, 0);
+	tc_close(&q);
+	tc_close(&a);
+}
+
+/*
+ * A host that queues 100 reads of 128 KiB (12.5 MiB) and does not read its socket: the
+ * target's sends back up, yet the bystander on the same daemon is served. Afterwards the
+ * slow host drains everything and gets every byte right.
+ */
+static void t_slow_reader(void)
+{
+	enum { N = 100, LEN = 128 * 1024 };
+	struct tc_conn a, q;
+	static struct tc_cmd cmds[N];
+	uint8_t *r = malloc((size_t)N * LEN), *w = malloc(LEN);
+
+	REQUIRE(r && w);
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 127, 0), 0);
+	tc_fill(w, LEN, 1234);
+	REQUIRE_EQ(tc_rw(&q, 0x01, 1, 60000, LEN / 512, w, LEN, false), 0);
+	for (int i = 0; i < N; i++) {
+		tc_cmd_init(&cmds[i], 0x02, 1);
+		cmds[i].sqe.cdw10 = 60000;
+		cmds[i].sqe.cdw12 = LEN / 512 - 1;
+		cmds[i].rbuf = r + (size_t)i * LEN;
+		cmds[i].rlen = LEN;
+		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
+	}
+	/* the bystander, possibly on the same worker, still gets answers */
+	for (int i = 0; i < 5; i++)
+		parallel_check();
+	for (int i = 0; i < N; i++) {
+		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
+		CHECK_EQ(cmds[i].status, 0);
+		CHECK_EQ(tc_memdiff(r + (size_t)i * LEN, w, LEN), -1);
+	}
+	CHECK_EQ(q.proto_errs, 0);
+	tc_close(&q);
+	tc_close(&a);
+	free(r);
+	free(w);
+}
+
+/* H2CData nobody asked for (no R2T outstanding): a fatal transport error for that queue. */
+static void t_unsolicited_h2c(void)
+{
+	struct tc_conn a, q;
+	uint8_t pdu[24 + 512] = { 0 };
+	struct nvme_tcp_data_pdu *d = (struct nvme_tcp_data_pdu *)pdu;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 127, 0), 0);
+	d->hdr.type = NVME_TCP_H2C_DATA;
+	d->hdr.flags = NVME_TCP_F_DATA_LAST;
+	d->hdr.hlen = 24;
+	d->hdr.pdo = 24;
+	d->hdr.plen = sizeof(pdu);
+	d->cccid = 77;
+	d->ttag = 0x1234;
+	d->datal = 512;
+	REQUIRE_EQ(tc_send(&q, pdu, sizeof(pdu)), 0);
+	/* NVMe/TCP 1.0 7.4.6.?: invalid ttag is an Invalid PDU Header Field (FEI 10) or, as
+	 * SPDK answers for an unknown command, a sequence/parameter error; any TermReq, then close */
+	CHECK_EQ(tc_expect_term(&q), 0);
+	CHECK(q.term_fes >= 1 && q.term_fes <= 6);
+	tap_diag("unsolicited H2CData: FES %u FEI %u", q.term_fes, q.term_fei);
+	CHECK_EQ(tc_wait_closed(&q, 3000), 0);
+	tc_close(&q);
+	tc_close(&a);
+	parallel_check();
+}
+
+/* Random bytes after ICReq, 200 rounds: each ends in TermReq or close, the daemon lives. */
+static void t_garbage(void)
+{
+	uint32_t seed = 0x5eed;
+	int terms = 0, closes = 0;
+
+	for (int i = 0; i < 200; i++) {
+		struct tc_conn c;
+		uint8_t junk[300];
+		size_t len;
+		int r;
+
+		if (!CHECK_EQ(tc_open(&c, PORT), 0))
+			break;
+		if (!CHECK_EQ(tc_icreq(&c, (uint8_t)(i & 3), NULL), 0)) {
+			tc_close(&c);
+			break;
+		}
+		tc_fill(junk, sizeof(junk), seed + (uint32_t)i);
+		len = 8 + (size_t)junk[299] % 280;
+		/* keep plen plausible in half the rounds so the header checks, not just plen, run */
+		if (i % 2) {
+			uint32_t plen = (uint32_t)len;
+
+			junk[0] = (uint8_t)(junk[0] % 10);
+			memcpy(junk + 4, &plen, 4);
+		}
+		tc_send(&c, junk, len);
+		/* a plausible PDU may also wait for more bytes: then our close ends it */
+		shutdown(c.fd, SHUT_WR);
+		r = tc_expect_term(&c);
+		if (r == 0)
+			terms++;
+		else if (r == -ECONNRESET)
+			closes++;
+		else
+			CHECK_EQ(r, 0);
+		tc_close(&c);
+	}
+	tap_diag("garbage: %d TermReq, %d plain close", terms, closes);
+	parallel_check();
+}
+
+static void t_stop(void)
+{
+	tc_close(&PQ);
+	tc_close(&PA);
+	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+}
+
+int main(void)
+{
+	if (!tc_daemon_path())
+		return tap_skip_all("nvringd not built ($NVRINGD)");
+	alarm(220);
+	if (tc_daemon_start(&D, tc_default_args) < 0) {
+		tap_run("nvringd starts and reports ready", t_stop);
+		return tap_finish();
+	}
+	PORT = D.ports[0];
+	tap_run("bystander session", parallel_session);
+	tap_run("session dribbled 1-3 bytes per segment", t_dribble_plain);
+	tap_run("session dribbled 1-3 bytes per segment, digests", t_dribble_digests);
+	tap_run("64 capsules in one send, then 64 reads in one send", t_coalesced);
+	tap_run("peer not reading 12.5 MiB of C2HData does not stall others", t_slow_reader);
+	tap_run("unsolicited H2CData: TermReq and close", t_unsolicited_h2c);
+	tap_run("random bytes after ICReq, 200 rounds", t_garbage);
+	tap_run("nvringd exits 0 on SIGTERM", t_stop);
+	return tap_finish();
+}
