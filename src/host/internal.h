@@ -50,6 +50,11 @@ struct hq_req {
 	uint32_t h2c_end;   /* end of the R2T window */
 	uint32_t h2c_chunk; /* data bytes of the H2CData PDU in flight */
 	uint16_t ttag;
+	/* an R2T that arrived while the previous PDU was still being sent (the peer can answer
+	 * what it has received before our sendmsg returns): applied once that send completes */
+	bool r2t_pending;
+	uint16_t r2t_ttag;
+	uint32_t r2t_off, r2t_len;
 	nvr_cb cb;
 	void *cb_arg;
 	struct nvr_cpl cpl;
@@ -89,8 +94,11 @@ struct nvr_queue {
 	struct msghdr msg;
 	struct iovec iov[HQ_SEND_IOV_MAX];
 	int iov_idx, iov_cnt;
-	struct hq_req *inflight[HQ_SEND_IOV_MAX];
-	int nr_inflight;
+	struct {
+		struct hq_req *req;
+		int iov_end; /* its PDU is sent once iov_idx reaches this */
+	} inflight[HQ_SEND_IOV_MAX];
+	int nr_inflight, inflight_done;
 
 	/* receive side */
 	struct hq_op recv_op;

@@ -233,7 +233,7 @@ static void hq_send_start(struct nvr_queue *q)
 	if (!q->ctl_len && !q->send_head)
 		return;
 	q->iov_cnt = q->iov_idx = 0;
-	q->nr_inflight = 0;
+	q->nr_inflight = q->inflight_done = 0;
 	if (q->ctl_len) {
 		hq_iov_add(q, q->ctl, q->ctl_len);
 		q->ctl_in_send = true;
@@ -250,7 +250,8 @@ static void hq_send_start(struct nvr_queue *q)
 		else
 			hq_emit_h2c(q, r);
 		r->in_send = true;
-		q->inflight[q->nr_inflight++] = r;
+		q->inflight[q->nr_inflight].req = r;
+		q->inflight[q->nr_inflight++].iov_end = q->iov_cnt;
 	}
 	if (!q->iov_cnt)
 		return;
@@ -271,6 +272,18 @@ static void hq_send_start(struct nvr_queue *q)
 	q->send_op.busy = true;
 }
 
+/* Start sending the data an R2T asked for. The window must continue where the data sent so far ends. */
+static int hq_r2t_apply(struct nvr_queue *q, struct hq_req *r, uint16_t ttag, uint32_t off, uint32_t len)
+{
+	if (!len || off != r->h2c_off || len > r->len - off)
+		return -EPROTO;
+	r->ttag = ttag;
+	r->h2c_end = off + len;
+	r->state = HQ_REQ_SEND_H2C;
+	hq_send_append(q, r);
+	return 0;
+}
+
 /* A sent PDU: advance the request to its next step. */
 static void hq_req_sent(struct nvr_queue *q, struct hq_req *r)
 {
@@ -283,11 +296,29 @@ static void hq_req_sent(struct nvr_queue *q, struct hq_req *r)
 		r->state = HQ_REQ_WAIT;
 	} else if (r->state == HQ_REQ_SEND_H2C) {
 		r->h2c_off += r->h2c_chunk;
-		if (r->h2c_off < r->h2c_end)
+		r->h2c_chunk = 0;
+		if (r->h2c_off < r->h2c_end) {
 			hq_send_append(q, r);
-		else
-			r->state = HQ_REQ_WAIT;
+			return;
+		}
+		r->state = HQ_REQ_WAIT;
 	}
+	if (r->r2t_pending) {
+		r->r2t_pending = false;
+		if (hq_r2t_apply(q, r, r->r2t_ttag, r->r2t_off, r->r2t_len))
+			hq_fail(q, -EPROTO);
+	}
+}
+
+/* Requests whose PDUs lie entirely in the bytes sent so far move on now, not at the batch end. */
+static void hq_sent_upto(struct nvr_queue *q)
+{
+	if (q->ctl_in_send && q->iov_idx >= 1) {
+		q->ctl_in_send = false;
+		q->ctl_len = 0;
+	}
+	while (q->inflight_done < q->nr_inflight && q->inflight[q->inflight_done].iov_end <= q->iov_idx)
+		hq_req_sent(q, q->inflight[q->inflight_done++].req);
 }
 
 static void hq_on_send(struct nvr_queue *q, int res)
@@ -311,6 +342,9 @@ static void hq_on_send(struct nvr_queue *q, int res)
 		if (!v->iov_len)
 			q->iov_idx++;
 	}
+	hq_sent_upto(q);
+	if (q->state == HQ_Q_FAILED)
+		return;
 	if (q->iov_idx < q->iov_cnt) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 
@@ -325,13 +359,7 @@ static void hq_on_send(struct nvr_queue *q, int res)
 		q->send_op.busy = true;
 		return;
 	}
-	if (q->ctl_in_send) {
-		q->ctl_in_send = false;
-		q->ctl_len = 0;
-	}
-	for (int i = 0; i < q->nr_inflight; i++)
-		hq_req_sent(q, q->inflight[i]);
-	q->nr_inflight = 0;
+	q->nr_inflight = q->inflight_done = 0;
 }
 
 /* ---------------------------------------------------------------- receive side */
@@ -398,8 +426,10 @@ static int hq_handle_rsp(struct nvr_queue *q)
 	const struct nvme_cqe *c = &q->rx_hdr.rsp.cqe;
 	struct hq_req *r = hq_req_by_cid(q, c->cid);
 
-	if (!r || r->state == HQ_REQ_SEND_CMD)
+	/* a capsule still in our sendmsg has reached the peer already if it answers */
+	if (!r || (r->state == HQ_REQ_SEND_CMD && !r->in_send))
 		return -EPROTO;
+	r->r2t_pending = false;
 	if (r->state == HQ_REQ_SEND_H2C && !r->in_send)
 		hq_send_list_remove(q, r); /* early error: the controller wants no more data */
 	hq_req_complete(q, r, nvme_status_from_wire(c->status), c->dw0, c->dw1);
@@ -411,15 +441,19 @@ static int hq_handle_r2t(struct nvr_queue *q)
 	const struct nvme_tcp_r2t_pdu *p = &q->rx_hdr.r2t;
 	struct hq_req *r = hq_req_by_cid(q, p->cccid);
 
-	if (!r || r->dir != NVR_DIR_H2C || r->icd || r->state != HQ_REQ_WAIT)
+	if (!r || r->dir != NVR_DIR_H2C || r->icd || r->r2t_pending)
 		return -EPROTO;
-	if (!p->r2tl || p->r2to != r->h2c_off || p->r2tl > r->len - p->r2to)
+	if (r->in_send && (r->state == HQ_REQ_SEND_CMD || r->state == HQ_REQ_SEND_H2C)) {
+		/* the PDU before it is still in our sendmsg: apply when that send completes */
+		r->r2t_pending = true;
+		r->r2t_ttag = p->ttag;
+		r->r2t_off = p->r2to;
+		r->r2t_len = p->r2tl;
+		return 0;
+	}
+	if (r->state != HQ_REQ_WAIT)
 		return -EPROTO;
-	r->ttag = p->ttag;
-	r->h2c_end = p->r2to + p->r2tl;
-	r->state = HQ_REQ_SEND_H2C;
-	hq_send_append(q, r);
-	return 0;
+	return hq_r2t_apply(q, r, p->ttag, p->r2to, p->r2tl);
 }
 
 static int hq_handle_c2h(struct nvr_queue *q)
@@ -428,7 +462,7 @@ static int hq_handle_c2h(struct nvr_queue *q)
 	uint32_t hd = hq_hd(q), dd = (p->hdr.flags & NVME_TCP_F_DDGST) ? NVME_TCP_DIGEST_LEN : 0;
 	struct hq_req *r = hq_req_by_cid(q, p->cccid);
 
-	if (!r || r->dir != NVR_DIR_C2H || r->state != HQ_REQ_WAIT)
+	if (!r || r->dir != NVR_DIR_C2H || (r->state != HQ_REQ_WAIT && !(r->state == HQ_REQ_SEND_CMD && r->in_send)))
 		return -EPROTO;
 	if (!!dd != q->ddgst || p->hdr.pdo != p->hdr.hlen + hd ||
 	    p->hdr.plen != p->hdr.pdo + p->datal + dd)
@@ -724,7 +758,7 @@ int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf,
 	r->buf = buf;
 	r->len = len;
 	r->icd = dir == NVR_DIR_H2C && (force_icd || len <= q->icd_max);
-	r->in_send = r->done = r->ddgst_err = false;
+	r->in_send = r->done = r->ddgst_err = r->r2t_pending = false;
 	r->c2h_done = r->h2c_off = r->h2c_end = r->h2c_chunk = 0;
 	r->cb = cb;
 	r->cb_arg = arg;

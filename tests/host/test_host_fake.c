@@ -132,6 +132,57 @@ static void test_async(struct nvr_queue *q, const char *name)
 	free(r);
 }
 
+/* Big H2CData PDUs: one sendmsg carries megabytes, so the target answers early commands while the
+ * sendmsg is still running (responses and R2Ts for requests the host has not seen sent yet). */
+static void test_big_batches(bool dd)
+{
+	enum { N = 24, BS = 256 * 1024 };
+	struct ft_opts fo = { .mode = FT_GOOD, .maxh2cdata = 1 << 20, .c2h_chunk = 1 << 20 };
+	struct ft *ft = ft_start(&fo);
+	uint8_t *w = malloc((size_t)N * BS), *r = calloc(N, BS);
+	struct async_ctx a = { 0 };
+	struct nvr_ctrl *c;
+	struct nvr_queue *q;
+	char why[96];
+	int err, rounds = 0;
+
+	c = connect_to(ft, false, dd, false, &err);
+	if (!c) {
+		ok(0, "big batches: connect", NULL);
+		goto out;
+	}
+	q = nvr_ctrl_io_queue(c, 0);
+	fill(w, (size_t)N * BS, 42);
+	for (int round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < N; i++) {
+			struct nvme_sqe sqe;
+
+			nvr_sqe_rw(&sqe, true, 1, (uint64_t)i * (BS / 512), BS / 512);
+			nvr_submit(q, &sqe, NVR_DIR_H2C, w + (size_t)i * BS, BS, async_cb, &a);
+		}
+		while (a.done < (unsigned)(round + 1) * 2 * N - N && nvr_queue_wait(q, 1, 5000) > 0)
+			;
+		for (unsigned i = 0; i < N; i++) {
+			struct nvme_sqe sqe;
+
+			nvr_sqe_rw(&sqe, false, 1, (uint64_t)i * (BS / 512), BS / 512);
+			nvr_submit(q, &sqe, NVR_DIR_C2H, r + (size_t)i * BS, BS, async_cb, &a);
+		}
+		while (a.done < (unsigned)(round + 1) * 2 * N && nvr_queue_wait(q, 1, 5000) > 0)
+			;
+		rounds++;
+	}
+	snprintf(why, sizeof(why), "done %u bad %u queue error %d", a.done, a.bad, nvr_queue_error(q, NULL));
+	ok(a.done == 4 * 2 * N && !a.bad && !memcmp(w, r, (size_t)N * BS),
+	   dd ? "24 x 256 KiB writes in 1 MiB H2CData PDUs, early answers, data digest"
+	      : "24 x 256 KiB writes in 1 MiB H2CData PDUs, early answers during the sendmsg", why);
+	nvr_ctrl_disconnect(c);
+out:
+	ft_stop(ft);
+	free(w);
+	free(r);
+}
+
 static void test_good(bool hd, bool dd, bool nosqflow, const char *tag)
 {
 	struct ft_opts fo = { .mode = FT_GOOD, .c2h_success = true };
@@ -350,6 +401,8 @@ int main(void)
 	test_good(false, false, false, "plain");
 	test_good(true, true, false, "digests");
 	test_good(false, true, true, "ddgst+sqflow off+C2H SUCCESS");
+	test_big_batches(false);
+	test_big_batches(true);
 	test_ddgst_error();
 	test_close_on_read();
 	test_kv();
