@@ -149,7 +149,7 @@ while IFS= read -r line <&"$qout"; do
 		;;
 	esac
 done
-wait "$tpid"; trc=$?
+{ wait "$tpid"; } 2>/dev/null; trc=$?   # no "Killed" job notice after a freeze
 exec {qout}<&- {qin}>&-
 qpid=
 echo "# boot.sh: guest ${finished:-did not finish} after $((SECONDS - start)) s"
