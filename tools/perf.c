@@ -473,6 +473,9 @@ int cmd_perf(int argc, char **argv)
 		uint64_t now, ios = 0, lat = 0, bytes = 0;
 
 		usleep(100000);
+		/* the admin queue belongs to this thread: keep the controller alive when KATO is set */
+		if (nvr_ctrl_keep_alive(ctrl) && !cfg.json)
+			fprintf(stderr, "nvring perf: keep-alive failed\n");
 		now = perf_now();
 		if (now - t0 >= (uint64_t)cfg.seconds * 1000000000ull)
 			atomic_store(&perf_stop, true);

@@ -435,6 +435,15 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 	case nvme_cmd_read:
 		if (ft->o.mode == FT_CLOSE_ON_READ)
 			return -1;
+		if (ft->o.mode == FT_SILENT_READ)
+			return 0;
+		if (ft->o.mode == FT_TERM_ON_READ) {
+			struct nvme_tcp_term_pdu t = { .hdr = { .type = NVME_TCP_C2H_TERM, .hlen = 24, .plen = 24 } };
+
+			t.fes = NVME_TCP_FES_DATA_OUT_OF_RANGE;
+			t.fei = 12;
+			return ft_send(c->fd, &t, sizeof(t));
+		}
 		if (ft_io_rw(c, s, &off, &len) || len != s->sgl.length)
 			return ft_send_rsp(c, s->cid, NVME_STATUS(0, 0x80) | NVME_STATUS_DNR, 0, 0);
 		return ft_send_c2h(c, s->cid, ft->ns + off, len, true, ft->o.mode == FT_BAD_DDGST_READ, 0);

@@ -24,6 +24,8 @@ enum ft_mode {
 	FT_BAD_HDGST,       /* corrupt header digest on the Connect response */
 	FT_BAD_DDGST_READ,  /* good, but reads carry a wrong data digest */
 	FT_CLOSE_ON_READ,   /* good, but closes the connection on the first read */
+	FT_SILENT_READ,     /* good, but never answers reads */
+	FT_TERM_ON_READ,    /* good, but answers a read with C2HTermReq FES 0x04 */
 };
 
 struct ft_opts {

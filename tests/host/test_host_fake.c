@@ -9,6 +9,7 @@
 #include "fake_target.h"
 #include "nvring/nvring.h"
 #include "spec/nvme_cmd.h"
+#include "spec/nvme_tcp.h"
 
 static int t_num, t_fail;
 
@@ -283,6 +284,51 @@ static void test_close_on_read(void)
 	ft_stop(ft);
 }
 
+/* The target goes quiet or gives up during I/O: the command and the queue fail, the admin queue lives. */
+static void test_io_failures(void)
+{
+	struct ft_opts fo = { .mode = FT_SILENT_READ };
+	struct ft *ft = ft_start(&fo);
+	struct nvr_ctrl *c;
+	uint8_t b[4096];
+	uint16_t fes = 0;
+	char why[96];
+	int err;
+
+	c = connect_to(ft, false, false, false, &err);
+	if (c) {
+		struct nvr_queue *q = nvr_ctrl_io_queue(c, 0);
+		uint64_t t0 = now_ms(), dt;
+		int ret = nvr_read(q, 1, 0, 8, b, sizeof(b));
+
+		dt = now_ms() - t0;
+		err = nvr_ctrl_disconnect(c);
+		snprintf(why, sizeof(why), "read %d after %llu ms, disconnect %d", ret, (unsigned long long)dt, err);
+		ok(ret == -ETIMEDOUT && dt >= 400 && dt < 2000 && err == 0,
+		   "target never answers a read: ETIMEDOUT after the 500 ms timeout, clean disconnect", why);
+	} else {
+		ok(0, "silent read: connect", NULL);
+	}
+	ft_stop(ft);
+
+	fo.mode = FT_TERM_ON_READ;
+	ft = ft_start(&fo);
+	c = connect_to(ft, false, false, false, &err);
+	if (c) {
+		struct nvr_queue *q = nvr_ctrl_io_queue(c, 0);
+		int ret = nvr_read(q, 1, 0, 8, b, sizeof(b));
+		int qerr = nvr_queue_error(q, &fes);
+
+		snprintf(why, sizeof(why), "read %d, queue error %d, FES %u", ret, qerr, fes);
+		ok(ret == -ECONNABORTED && qerr == -ECONNABORTED && fes == NVME_TCP_FES_DATA_OUT_OF_RANGE,
+		   "C2HTermReq during I/O: ECONNABORTED, FES 0x04 exposed by nvr_queue_error", why);
+		nvr_ctrl_disconnect(c);
+	} else {
+		ok(0, "term on read: connect", NULL);
+	}
+	ft_stop(ft);
+}
+
 static void test_kv(void)
 {
 	struct ft_opts fo = { .mode = FT_GOOD };
@@ -406,6 +452,7 @@ int main(void)
 	test_ddgst_error();
 	test_close_on_read();
 	test_kv();
+	test_io_failures();
 	test_refused();
 	test_bad(FT_SILENT_IC, false, -ETIMEDOUT, "peer never answers ICReq: ETIMEDOUT within the timeout");
 	test_bad(FT_SILENT_CMD, false, -ETIMEDOUT, "peer never answers Connect: ETIMEDOUT within the timeout");
