@@ -567,6 +567,19 @@ static void t_discovery(void)
 	/* GENCTR is stable while nothing changes */
 	REQUIRE_EQ(tc_get_log(&c, 0x70, 0, 0, log, 1024), 0);
 	CHECK_EQ(le64(log), genctr);
+	/* a discovery controller has no I/O queues: IPO 42 (QID) */
+	{
+		struct tc_conn q;
+		struct nvme_cqe cqe;
+
+		if (fresh(&q)) {
+			tc_connect_args_default(&a, 1, c.cntlid);
+			a.subnqn = TC_DISCNQN;
+			CHECK_EQ(tc_fabrics_connect(&q, &a, &cqe) & ST_MASK, 0x182);
+			CHECK_EQ(cqe.dw0, 42);
+		}
+		tc_close(&q);
+	}
 	/* an NVM admin command the discovery controller does not have */
 	CHECK_EQ(tc_get_log(&c, 0x02, 0xffffffff, 0, log, 512) & ST_MASK, 0x109);
 	CHECK_EQ(c.proto_errs, 0);

@@ -5,6 +5,7 @@
  * H2CData, and random garbage after ICReq. nvringd must answer correctly or terminate
  * only the offending connection, and keep serving a bystander session throughout.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,145 @@ static void t_garbage(void)
 	parallel_check();
 }
 
+
+/* 8 threads, each with its own I/O queue (qid 1..8) and LBA range, write+verify at QD 8. */
+struct worker_arg {
+	int qid;
+	uint16_t cntlid;
+	int errors;
+	int ios;
+};
+
+static void *io_worker(void *p)
+{
+	enum { QD = 8, LEN = 16384, ROUNDS = 40 };
+	struct worker_arg *wa = p;
+	struct tc_conn q;
+	struct tc_cmd cmds[QD];
+	uint8_t *w = malloc(QD * LEN), *r = malloc(QD * LEN);
+	uint32_t base = 70000 + (uint32_t)wa->qid * 4096;
+
+	if (!w || !r || tc_io_session(&q, PORT, (uint8_t)(wa->qid & 3), wa->cntlid,
+				       (uint16_t)wa->qid, 63, 0) != 0) {
+		wa->errors++;
+		goto out;
+	}
+	for (int round = 0; round < ROUNDS && !wa->errors; round++) {
+		tc_fill(w, QD * LEN, (uint32_t)(wa->qid * 1000 + round));
+		for (int i = 0; i < QD; i++) {
+			tc_cmd_init(&cmds[i], 0x01, 1);
+			cmds[i].sqe.cdw10 = base + (uint32_t)i * (LEN / 512);
+			cmds[i].sqe.cdw12 = LEN / 512 - 1;
+			cmds[i].wbuf = w + i * LEN;
+			cmds[i].wlen = LEN;
+			cmds[i].h2c_split = (uint32_t)(4096 << (round % 3));
+			if (tc_submit(&q, &cmds[i]) != 0)
+				wa->errors++;
+		}
+		for (int i = 0; i < QD; i++)
+			if (tc_wait(&q, &cmds[i]) != 0 || cmds[i].status)
+				wa->errors++;
+		for (int i = 0; i < QD; i++) {
+			tc_cmd_init(&cmds[i], 0x02, 1);
+			cmds[i].sqe.cdw10 = base + (uint32_t)i * (LEN / 512);
+			cmds[i].sqe.cdw12 = LEN / 512 - 1;
+			cmds[i].rbuf = r + i * LEN;
+			cmds[i].rlen = LEN;
+			if (tc_submit(&q, &cmds[i]) != 0)
+				wa->errors++;
+		}
+		for (int i = 0; i < QD; i++)
+			if (tc_wait(&q, &cmds[i]) != 0 || cmds[i].status)
+				wa->errors++;
+		if (tc_memdiff(r, w, QD * LEN) != -1)
+			wa->errors++;
+		wa->ios += 2 * QD;
+	}
+	wa->errors += q.proto_errs;
+	tc_close(&q);
+out:
+	free(w);
+	free(r);
+	return NULL;
+}
+
+static void t_parallel_queues(void)
+{
+	enum { T = 8 };
+	struct tc_conn a;
+	pthread_t th[T];
+	struct worker_arg wa[T];
+	uint32_t dw0 = 0;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_set_features(&a, 0x07, (T - 1u) << 16 | (T - 1u), &dw0), 0);
+	REQUIRE((dw0 & 0xffff) + 1 >= T && (dw0 >> 16) + 1 >= T);
+	for (int i = 0; i < T; i++) {
+		wa[i] = (struct worker_arg){ .qid = i + 1, .cntlid = a.cntlid };
+		REQUIRE_EQ(pthread_create(&th[i], NULL, io_worker, &wa[i]), 0);
+	}
+	for (int i = 0; i < T; i++) {
+		pthread_join(th[i], NULL);
+		if (!CHECK_EQ(wa[i].errors, 0))
+			tap_diag("queue %d: %d errors after %d I/Os", wa[i].qid, wa[i].errors, wa[i].ios);
+	}
+	CHECK_EQ(tc_keep_alive(&a), 0);
+	tc_close(&a);
+}
+
+/* 300 short sessions (admin + I/O queue): no descriptors left behind. */
+static void t_session_churn(void)
+{
+	int base = tc_daemon_nfds(&D), now = -1;
+	uint64_t end;
+
+	REQUIRE(base > 0);
+	for (int i = 0; i < 300; i++) {
+		struct tc_conn a, q;
+		uint8_t b[512];
+
+		if (!CHECK_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0))
+			break;
+		if (!CHECK_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 31, 0), 0)) {
+			tc_close(&a);
+			break;
+		}
+		CHECK_EQ(tc_rw(&q, 0x02, 1, 0, 1, b, sizeof(b), false), 0);
+		/* half close the I/O queue first, half the admin queue first */
+		if (i % 2) {
+			tc_close(&q);
+			tc_close(&a);
+		} else {
+			tc_close(&a);
+			tc_close(&q);
+		}
+	}
+	end = tc_now_ms() + 5000;
+	while (tc_now_ms() < end) {
+		now = tc_daemon_nfds(&D);
+		if (now <= base)
+			break;
+		usleep(10000); /* polling the fd table with a deadline */
+	}
+	if (!CHECK(now <= base))
+		tap_diag("daemon fds: %d before, %d after", base, now);
+	parallel_check();
+}
+
+/* Losing the admin queue ends the association: the target closes its I/O queues. */
+static void t_admin_loss(void)
+{
+	struct tc_conn a, q;
+
+	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
+	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 31, 0), 0);
+	tc_close(&a);
+	/* NVMe-oF: a lost admin queue connection terminates the association and its I/O
+	 * queues; waiting the whole 30 s KATO would not be "terminated" */
+	CHECK_EQ(tc_wait_closed(&q, 3000), 0);
+	tc_close(&q);
+}
+
 static void t_stop(void)
 {
 	tc_close(&PQ);
@@ -267,6 +407,9 @@ int main(void)
 	tap_run("peer not reading 12.5 MiB of C2HData does not stall others", t_slow_reader);
 	tap_run("unsolicited H2CData: TermReq and close", t_unsolicited_h2c);
 	tap_run("random bytes after ICReq, 200 rounds", t_garbage);
+	tap_run("8 I/O queues in 8 threads, write+verify at QD 8", t_parallel_queues);
+	tap_run("300 sessions opened and closed: no fd leak", t_session_churn);
+	tap_run("admin queue closed by host: I/O queues closed", t_admin_loss);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();
 }
