@@ -77,7 +77,7 @@ nsze=$(json "$tmp/idn.json" "d['nsze']")
 rc=$?
 # nvringd answers LBA Out of Range; nvmet's file backend maps its -ENOSPC to Capacity Exceeded
 ((rc == 1)) && grep -Eq "LBA Out of Range \(0x80\)|Capacity Exceeded \(0x81\)" "$tmp/err" &&
-	tap OK "read past the end: $(grep -o '[A-Za-z ]* (0x8[01])' "$tmp/err"), exit 1" ||
+	tap OK "read past the end: $(grep -o '[A-Za-z][A-Za-z ]* (0x8[01])' "$tmp/err"), exit 1" ||
 	tap FAIL "read past the end: LBA Out of Range (0x80), exit 1" "rc $rc $(cat "$tmp/err")"
 "$nvring" io-passthru "${conn[@]}" --opcode 0x7e --namespace-id 1 --output-format json >"$tmp/bad.json" 2>/dev/null
 rc=$?

@@ -174,6 +174,32 @@ static int ft_send_r2t(struct ft_conn *c, uint16_t cid, uint32_t len)
 	return ft_send_hdr(c, &r, 24);
 }
 
+/* Seeded junk that often looks like a PDU: a real type, hlen 24, plen and CID near the truth. */
+static void ft_send_garbage(struct ft_conn *c, uint16_t cid)
+{
+	static const uint8_t types[] = { NVME_TCP_RSP, NVME_TCP_C2H_DATA, NVME_TCP_R2T, NVME_TCP_C2H_TERM, NVME_TCP_ICRESP };
+	uint32_t x = c->ft->o.seed * 2654435761u + 1;
+	uint8_t buf[4096];
+
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	for (size_t off = 0; off + 24 <= sizeof(buf); off += 24 + buf[off + 5] % 64) {
+		struct nvme_tcp_hdr *h = (void *)(buf + off);
+
+		if (buf[off + 6] & 1) {
+			h->type = types[buf[off + 7] % sizeof(types)];
+			h->hlen = buf[off + 4] & 1 ? 24 : h->hlen;
+			h->plen = 24 + (buf[off + 3] & 3 ? 0 : buf[off + 2]);
+			memcpy(buf + off + 8, &cid, 2); /* cid / cccid */
+		}
+	}
+	ft_send(c->fd, buf, sizeof(buf));
+}
+
 static void ft_identify(struct ft_conn *c, uint8_t *id)
 {
 	struct nvme_id_ctrl *ic = (void *)id;
@@ -390,6 +416,9 @@ static int ft_handle_cmd(struct ft_conn *c, const struct nvme_tcp_cmd_pdu *p, co
 			}
 			case FT_BAD_CID:
 				return ft_send_rsp(c, (uint16_t)(s->cid + 7), 0, 1, 0);
+			case FT_GARBAGE:
+				ft_send_garbage(c, s->cid);
+				return -1;
 			default:
 				return ft_send_rsp(c, s->cid, 0, 1, 0);
 			}

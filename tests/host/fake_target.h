@@ -26,6 +26,7 @@ enum ft_mode {
 	FT_CLOSE_ON_READ,   /* good, but closes the connection on the first read */
 	FT_SILENT_READ,     /* good, but never answers reads */
 	FT_TERM_ON_READ,    /* good, but answers a read with C2HTermReq FES 0x04 */
+	FT_GARBAGE,         /* answers Connect with seeded random PDUs (plausible headers), then closes */
 };
 
 struct ft_opts {
@@ -35,6 +36,7 @@ struct ft_opts {
 	uint32_t icd;        /* in-capsule bytes advertised in IOCCSZ, default 4096 */
 	bool c2h_success;    /* SUCCESS flag when the host disabled SQ flow control */
 	uint64_t ns_bytes;   /* default 8 MiB, 512-byte blocks */
+	uint32_t seed;       /* FT_GARBAGE */
 };
 
 struct ft;

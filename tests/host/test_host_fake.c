@@ -329,6 +329,32 @@ static void test_io_failures(void)
 	ft_stop(ft);
 }
 
+/* Random but plausible PDUs must end in an error, never a crash or a hang (ASan build checks memory). */
+static void test_garbage(void)
+{
+	unsigned bad = 0, slow = 0;
+	char why[96];
+
+	for (uint32_t seed = 1; seed <= 150; seed++) {
+		struct ft_opts fo = { .mode = FT_GARBAGE, .seed = seed };
+		struct ft *ft = ft_start(&fo);
+		uint64_t t0 = now_ms();
+		struct nvr_ctrl *c;
+		int err;
+
+		c = connect_to(ft, seed % 2, seed % 3 == 0, false, &err);
+		if (c || err >= 0)
+			bad++;
+		if (now_ms() - t0 > 2000)
+			slow++;
+		if (c)
+			nvr_ctrl_disconnect(c);
+		ft_stop(ft);
+	}
+	snprintf(why, sizeof(why), "%u accepted, %u slower than 2 s", bad, slow);
+	ok(!bad && !slow, "150 seeded garbage PDU streams: each fails cleanly and promptly", why);
+}
+
 static void test_kv(void)
 {
 	struct ft_opts fo = { .mode = FT_GOOD };
@@ -453,6 +479,7 @@ int main(void)
 	test_close_on_read();
 	test_kv();
 	test_io_failures();
+	test_garbage();
 	test_refused();
 	test_bad(FT_SILENT_IC, false, -ETIMEDOUT, "peer never answers ICReq: ETIMEDOUT within the timeout");
 	test_bad(FT_SILENT_CMD, false, -ETIMEDOUT, "peer never answers Connect: ETIMEDOUT within the timeout");
