@@ -11,6 +11,10 @@
 #   -m MEM      guest memory (default 1536M)   -c N  guest CPUs (default 2)
 #   -p H:G      forward host 127.0.0.1:H to guest port G (repeatable)
 #   -f SRC[:DST] add a host file to the guest (DST default: /run/SRCNAME)
+#   -x BIN[:DST] add a host executable and the shared libraries ldd lists
+#               (e.g. nvringd, for tests inside the guest)
+#   -n MB       attach an emulated PCI NVMe drive (QEMU nvme, serial nvring0)
+#               backed by a sparse MB-MiB file: /dev/nvme0n1, /dev/ng0n1
 #   -e VAR=VAL  export VAR in the guest before the script runs (repeatable)
 #   -H CMD      host hook: run with bash -c when the guest calls host_sync or
 #               freezes; $1 / $INTEROP_SYNC = the sync name; its stdout is
@@ -33,11 +37,12 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 dir=${INTEROP_DIR:-build/interop}
 limit=300 mem=1536M cpus=2 hook= hook_limit=120 keep_log= quiet=quiet
-fwds=() files=() envs=()
-while getopts "b:t:m:c:p:f:e:H:T:k:v" o; do
+fwds=() files=() envs=() bins=() nvme_mb=
+while getopts "b:t:m:c:p:f:x:n:e:H:T:k:v" o; do
 	case $o in
 	b) dir=$OPTARG ;; t) limit=$OPTARG ;; m) mem=$OPTARG ;; c) cpus=$OPTARG ;;
 	p) fwds+=("$OPTARG") ;; f) files+=("$OPTARG") ;; e) envs+=("$OPTARG") ;;
+	x) bins+=("$OPTARG") ;; n) nvme_mb=$OPTARG ;;
 	H) hook=$OPTARG ;; T) hook_limit=$OPTARG ;; k) keep_log=$OPTARG ;; v) quiet= ;;
 	*) echo "boot.sh: bad option" >&2; exit 2 ;;
 	esac
@@ -79,6 +84,18 @@ for f in "${files[@]}"; do
 	mkdir -p "$run/root$(dirname "$dst")"
 	cp -L "$src" "$run/root$dst"
 done
+for f in "${bins[@]}"; do
+	src=${f%%:*} dst=${f#*:}
+	[[ $f == *:* ]] || dst=/run/$(basename "$src")
+	[[ -x $src ]] || bail "no executable $src"
+	mkdir -p "$run/root$(dirname "$dst")"
+	cp -L "$src" "$run/root$dst"
+	# Libraries at the paths ldd resolved them to; the base's stay (same distro).
+	ldd "$src" 2>/dev/null | awk '/=>/ && $3 ~ /^\// { print $3 }' | while read -r lib; do
+		mkdir -p "$run/root$(dirname "$lib")"
+		cp -L "$lib" "$run/root$lib"
+	done
+done
 (cd "$run/root" && find . -mindepth 1 | LC_ALL=C sort | \
 	if command -v cpio >/dev/null; then cpio --quiet -o -H newc -R 0:0; \
 	else busybox cpio -o -H newc -R 0:0; fi) >"$run/run.cpio" || bail "cpio failed"
@@ -90,6 +107,12 @@ for f in "${fwds[@]}"; do netdev+=",hostfwd=tcp:127.0.0.1:${f%%:*}-:${f#*:}"; do
 accel=(-accel tcg,thread=multi)
 # KVM only on request: /dev/kvm may exist yet fail (nested MSR errors).
 [[ ${INTEROP_KVM:-0} == 1 ]] && accel=(-accel kvm "${accel[@]}")
+nvme_dev=()
+if [[ -n $nvme_mb ]]; then
+	truncate -s "${nvme_mb}M" "$run/nvme.img"
+	nvme_dev=(-drive "file=$run/nvme.img,if=none,id=nvm0,format=raw,cache=unsafe"
+		-device nvme,serial=nvring0,drive=nvm0)
+fi
 log=${keep_log:-$run/console.log}
 : >"$log"
 
@@ -102,7 +125,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-serial "file:$log"
 	-chardev stdio,id=res,signal=off -serial chardev:res
 	-netdev "$netdev" -device virtio-net-pci,netdev=n0
-	"${qemu_extra[@]}")
+	"${nvme_dev[@]}" "${qemu_extra[@]}")
 
 start=$SECONDS
 # meson test sets MALLOC_PERTURB_, which makes QEMU's allocations several

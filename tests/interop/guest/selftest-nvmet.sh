@@ -19,5 +19,27 @@ check "fio randwrite 4k qd16 + verify=crc32c" \
 check "nvme disconnect" nvme disconnect -n $NQN
 ctrl_gone() { ! nvme_ctrl_dev $NQN; }
 check "controller gone" wait_for 10 ctrl_gone
+# boot.sh -n: QEMU's emulated PCI NVMe drive, for passthrough tests.
+if [ "${SELFTEST_PCI:-0}" = 1 ]; then
+	pci_ctrl() {
+		for _c in /sys/class/nvme/nvme*; do
+			[ "$(cat $_c/transport)" = pcie ] && [ "$(cat $_c/serial | tr -d ' ')" = nvring0 ] &&
+				basename $_c && return 0
+		done
+		return 1
+	}
+	check "QEMU PCI NVMe drive is up" wait_for 10 pci_ctrl
+	pc=$(pci_ctrl)
+	pns=$(ls -d /sys/class/nvme/$pc/nvme*n1 2>/dev/null | head -n 1 | xargs basename)
+	dd if=/dev/urandom of=/tmp/pci.in bs=4096 count=1 2>/dev/null
+	pci_roundtrip() {
+		nvme io-passthru /dev/ng${pns#nvme} --opcode=0x01 --namespace-id=1 --write \
+			--data-len=4096 --cdw10=8 --cdw12=$((4096 / $(cat /sys/block/$pns/queue/logical_block_size) - 1)) \
+			--input-file=/tmp/pci.in &&
+		dd if=/dev/$pns bs=4096 skip=$((8 * $(cat /sys/block/$pns/queue/logical_block_size) / 4096)) count=1 iflag=direct 2>/dev/null |
+			cmp - /tmp/pci.in
+	}
+	check "io-passthru write on /dev/ng${pns#nvme}, block read back: same bytes" pci_roundtrip
+fi
 diag "checks took $(awk "BEGIN { print $(elapsed) - $t0 }") s after boot"
 tap_done
