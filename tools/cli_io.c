@@ -84,6 +84,29 @@ static int io_rw(int argc, char **argv, bool write)
 			    : nvr_read(q, a.nsid, lba, n / lbas, buf + done, n);
 		done += n;
 	}
+	if (!ret && a.c.json) {
+		/* scripts get a summary; read data without --data travels as hex */
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "command", json_object_new_string(name));
+		json_object_object_add(j, "start_block", json_object_new_int64((int64_t)a.slba));
+		json_object_object_add(j, "blocks", json_object_new_int64((int64_t)nlb));
+		json_object_object_add(j, "bytes", json_object_new_int64((int64_t)len));
+		if (!write && a.data)
+			ret = cli_write_output(a.data, buf, len);
+		if (!write && !a.data) {
+			char *hex = malloc(len * 2 + 1);
+
+			for (uint64_t i = 0; hex && i < len; i++)
+				sprintf(hex + i * 2, "%02x", buf[i]);
+			if (hex)
+				hex[len * 2] = 0;
+			json_object_object_add(j, "data", json_object_new_string(hex ? hex : ""));
+			free(hex);
+		}
+		cli_print_json(j);
+		goto out;
+	}
 	if (!ret && !write) {
 		ret = cli_write_output(a.data, buf, len);
 		if (ret)

@@ -55,6 +55,10 @@ head -c "$bs" /dev/urandom >"$tmp/w1"
 "$nvring" read "${conn[@]}" -s 7 -c 0 >"$tmp/r1" 2>/dev/null
 cmp -s "$tmp/w1" "$tmp/r1" && tap OK "write from stdin, read to stdout" || tap FAIL "write from stdin, read to stdout"
 
+"$nvring" read "${conn[@]}" -s 7 -c 0 --output-format json >"$tmp/r1.json" 2>/dev/null &&
+	python3 -c "import json; d=json.load(open('$tmp/r1.json')); assert bytes.fromhex(d['data'])==open('$tmp/w1','rb').read() and d['blocks']==1" &&
+	tap OK "read -o json carries the block as hex" || tap FAIL "read -o json carries the block as hex"
+
 # io-passthru: read one block back through a raw Read (opcode 0x02)
 "$nvring" io-passthru "${conn[@]}" --opcode 2 --namespace-id 1 --cdw10 7 --cdw12 0 --data-len "$bs" -r -b \
 	>"$tmp/p1" 2>"$tmp/err"
