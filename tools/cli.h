@@ -42,6 +42,9 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *desc, const st
 /* Connect per the common options; prints the error and returns NULL on failure. */
 struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues);
 
+/* Shut the controller down (CC.SHN) and free it; warns on stderr if that fails. */
+void cli_disconnect(struct nvr_ctrl *ctrl);
+
 /* Report a helper's result: 0 ok, >0 NVMe status (printed by name), <0 errno. Returns exit code. */
 int cli_report(const struct cli_common *c, const char *what, int ret, int csi);
 void cli_status_json(struct json_object *o, int ret, int csi);

@@ -61,7 +61,7 @@ int cmd_discover(int argc, char **argv)
 		return CLI_EXIT_ERR;
 	ret = nvr_discover(nvr_ctrl_admin_queue(ctrl), &e, &nr, &gen);
 	if (ret) {
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return cli_report(&c, "discover", ret, 0);
 	}
 	if (c.json) {
@@ -99,7 +99,7 @@ int cmd_discover(int argc, char **argv)
 		}
 	}
 	free(e);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	return CLI_EXIT_OK;
 }
 
@@ -124,7 +124,7 @@ int cmd_id_ctrl(int argc, char **argv)
 	id = nvr_ctrl_id(ctrl);
 	if (raw || (c.output && !strcmp(c.output, "binary"))) {
 		ret = cli_write_output(NULL, id, 4096);
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return ret ? CLI_EXIT_ERR : CLI_EXIT_OK;
 	}
 	admin_str(sn, id->sn, 20);
@@ -154,7 +154,7 @@ int cmd_id_ctrl(int argc, char **argv)
 	admin_strfield(j, "subnqn", subnqn);
 	if (j)
 		cli_print_json(j);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	return CLI_EXIT_OK;
 }
 
@@ -179,7 +179,7 @@ int cmd_id_ns(int argc, char **argv)
 		return CLI_EXIT_ERR;
 	ret = nvr_identify(nvr_ctrl_admin_queue(ctrl), csi ? NVME_IDENTIFY_CNS_CSI_NS : NVME_IDENTIFY_CNS_NS,
 			   (uint8_t)csi, nsid, 0, &ns);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (ret)
 		return cli_report(&c, "id-ns", ret, 0);
 	if (raw || (c.output && !strcmp(c.output, "binary")))
@@ -246,7 +246,7 @@ int cmd_list_ns(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = nvr_identify(nvr_ctrl_admin_queue(ctrl), NVME_IDENTIFY_CNS_NS_ACTIVE_LIST, 0, start, 0, list);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (ret)
 		return cli_report(&c, "list-ns", ret, 0);
 	if (c.json) {
@@ -292,7 +292,7 @@ int cmd_get_log(int argc, char **argv)
 		return CLI_EXIT_ERR;
 	buf = calloc(1, len);
 	ret = buf ? nvr_get_log(nvr_ctrl_admin_queue(ctrl), (uint8_t)lid, nsid, (uint8_t)lsp, lpo, buf, len) : -ENOMEM;
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (!ret) {
 		if (raw || (c.output && !strcmp(c.output, "binary"))) {
 			ret = cli_write_output(NULL, buf, len);
@@ -371,7 +371,7 @@ static int feature_common(int argc, char **argv, bool set)
 	else
 		ret = nvr_get_features(nvr_ctrl_admin_queue(ctrl), (uint8_t)fid, (uint8_t)sel, nsid, cdw11, buf, len,
 				       &result);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (!ret) {
 		if (c.json) {
 			struct json_object *j = json_object_new_object();

@@ -224,6 +224,15 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 	return ctrl;
 }
 
+void cli_disconnect(struct nvr_ctrl *ctrl)
+{
+	int ret = nvr_ctrl_disconnect(ctrl);
+
+	/* the command's result stands; a failed shutdown is only worth a warning */
+	if (ret)
+		fprintf(stderr, "nvring: warning: controller shutdown: %s\n", strerror(-ret));
+}
+
 void cli_status_json(struct json_object *o, int ret, int csi)
 {
 	if (ret < 0) {

@@ -47,19 +47,19 @@ static int io_rw(int argc, char **argv, bool write)
 	lbas = cli_lba_size(ctrl, a.nsid, NULL);
 	if (!lbas || !q) {
 		fprintf(stderr, "nvring %s: cannot read the LBA size of namespace %u\n", name, a.nsid);
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return CLI_EXIT_ERR;
 	}
 	len = nlb * lbas;
 	if (a.size && a.size < len) {
 		fprintf(stderr, "nvring %s: --data-size %" PRIu64 " is less than %" PRIu64 " blocks of %u\n", name, a.size,
 			nlb, lbas);
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return CLI_EXIT_USAGE;
 	}
 	buf = len <= (1u << 30) ? calloc(1, len) : NULL;
 	if (!buf) {
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return cli_report(&a.c, name, -ENOMEM, 0);
 	}
 	if (write) {
@@ -116,7 +116,7 @@ static int io_rw(int argc, char **argv, bool write)
 		fprintf(stderr, "%s: Success\n", name);
 out:
 	free(buf);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	return cli_report(&a.c, name, ret, 0);
 }
 
@@ -145,7 +145,7 @@ int cmd_flush(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = nvr_flush(nvr_ctrl_io_queue(ctrl, 0), nsid);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (!ret && !c.json)
 		printf("NVMe Flush: success\n");
 	return cli_report(&c, "flush", ret, 0);
@@ -174,7 +174,7 @@ int cmd_write_zeroes(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = nvr_write_zeroes(nvr_ctrl_io_queue(ctrl, 0), nsid, slba, nlb0 + 1);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (!ret && !c.json)
 		printf("NVMe Write Zeroes: success\n");
 	return cli_report(&c, "write-zeroes", ret, 0);
@@ -240,7 +240,7 @@ int cmd_dsm(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = nvr_dsm(nvr_ctrl_io_queue(ctrl, 0), nsid, attr, r, (uint32_t)n);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (!ret && !c.json)
 		printf("NVMe DSM: success\n");
 	return cli_report(&c, "dsm", ret, 0);
@@ -345,7 +345,7 @@ static int passthru(int argc, char **argv, bool admin)
 		return CLI_EXIT_ERR;
 	}
 	ret = nvr_exec(admin ? nvr_ctrl_admin_queue(ctrl) : nvr_ctrl_io_queue(ctrl, 0), &sqe, dir, buf, len, &cpl);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	if (c.json) {
 		struct json_object *j = json_object_new_object();
 

@@ -233,6 +233,6 @@ int cmd_kv(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = kv_run(&a, sub, nvr_ctrl_io_queue(ctrl, 0));
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	return cli_report(&a.c, name, ret, 1);
 }

@@ -395,7 +395,7 @@ int cmd_perf(int argc, char **argv)
 	if (nvr_ctrl_nr_io_queues(ctrl) < cfg.queues) {
 		fprintf(stderr, "nvring perf: controller gave %u I/O queues, %u asked\n", nvr_ctrl_nr_io_queues(ctrl),
 			cfg.queues);
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return CLI_EXIT_ERR;
 	}
 	if (nvr_queue_depth(nvr_ctrl_io_queue(ctrl, 0)) < cfg.qd) {
@@ -406,7 +406,7 @@ int cmd_perf(int argc, char **argv)
 	if (nvr_ctrl_max_xfer(ctrl) && (cfg.kv ? cfg.vsize : cfg.bs) > nvr_ctrl_max_xfer(ctrl)) {
 		fprintf(stderr, "nvring perf: I/O size above the controller's MDTS limit of %u bytes\n",
 			nvr_ctrl_max_xfer(ctrl));
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return CLI_EXIT_USAGE;
 	}
 	if (cfg.kv) {
@@ -415,14 +415,14 @@ int cmd_perf(int argc, char **argv)
 		cfg.lba_size = cli_lba_size(ctrl, cfg.nsid, &cfg.ns_blocks);
 		if (!cfg.lba_size || cfg.bs % cfg.lba_size || cfg.bs % 8) {
 			fprintf(stderr, "nvring perf: I/O size must be a multiple of the LBA size (%u)\n", cfg.lba_size);
-			nvr_ctrl_disconnect(ctrl);
+			cli_disconnect(ctrl);
 			return CLI_EXIT_USAGE;
 		}
 		units = cfg.ns_blocks / (cfg.bs / cfg.lba_size);
 	}
 	if (units < cfg.queues) {
 		fprintf(stderr, "nvring perf: namespace too small\n");
-		nvr_ctrl_disconnect(ctrl);
+		cli_disconnect(ctrl);
 		return CLI_EXIT_USAGE;
 	}
 	th = calloc(cfg.threads, sizeof(*th));
@@ -527,6 +527,6 @@ out:
 		for (unsigned i = 0; i < cfg.threads; i++)
 			free(th[i].tmp);
 	free(th);
-	nvr_ctrl_disconnect(ctrl);
+	cli_disconnect(ctrl);
 	return rc;
 }

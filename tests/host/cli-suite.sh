@@ -10,6 +10,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 conn=(-a "$addr" --trsvcid "$port" --nqn "$nqn")
+# run nvring through a wrapper that also keeps every stderr line, for the final shutdown check
+real=$(realpath "$nvring")
+cat >"$tmp/nvring" <<EOF
+#!/bin/bash
+e=\$(mktemp); "$real" "\$@" 2>"\$e"; rc=\$?; cat "\$e" >&2; cat "\$e" >>"$tmp/stderr.log"; rm -f "\$e"; exit \$rc
+EOF
+chmod +x "$tmp/nvring"
+nvring=$tmp/nvring
 
 tap() { # tap OK|FAIL name [detail]
 	n=$((n + 1))
@@ -115,5 +123,8 @@ for dg in "" "-g -G"; do
 	fi
 done
 
+# every run above shut its controller down (CC.SHN, CSTS.SHST) without complaint
+grep -q "controller shutdown" "$tmp/stderr.log" && tap FAIL "every command shut its controller down cleanly" \
+	"$(grep "controller shutdown" "$tmp/stderr.log" | head -3)" || tap OK "every command shut its controller down cleanly"
 echo "1..$n"
 ((failed == 0))
