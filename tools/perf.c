@@ -362,7 +362,7 @@ int cmd_perf(int argc, char **argv)
 	struct perf_thread *th = NULL;
 	struct perf_q *pqs = NULL;
 	struct nvr_ctrl *ctrl;
-	uint64_t units, t0, last, last_ios = 0, last_lat = 0;
+	uint64_t units, t0, last, last_ios = 0, last_lat = 0, last_bytes = 0;
 	int ret, rc = CLI_EXIT_OK;
 
 	ret = cli_parse(argc, argv, "perf", "Measure IOPS, bandwidth and latency.", opts, &c, NULL, NULL);
@@ -489,11 +489,12 @@ int cmd_perf(int argc, char **argv)
 		if (!cfg.json)
 			fprintf(stderr, "[%3.0fs] %10.0f IOPS, %9.2f MiB/s, avg %8.1f us\n", (now - t0) / 1e9,
 				(ios - last_ios) / ((now - last) / 1e9),
-				(double)bytes / ((now - t0) / 1e9) / (1024.0 * 1024.0),
+				(double)(bytes - last_bytes) / ((now - last) / 1e9) / (1024.0 * 1024.0),
 				ios > last_ios ? (lat - last_lat) / 1000.0 / (double)(ios - last_ios) : 0.0);
 		last = now;
 		last_ios = ios;
 		last_lat = lat;
+		last_bytes = bytes;
 	}
 	for (unsigned i = 0; i < cfg.threads; i++)
 		pthread_join(th[i].tid, NULL);
