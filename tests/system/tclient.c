@@ -285,20 +285,38 @@ int tc_daemon_nfds(struct tc_daemon *d)
 
 int tc_open(struct tc_conn *c, int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	return tc_open_addr(c, "127.0.0.1", port);
+}
+
+int tc_open_addr(struct tc_conn *c, const char *addr, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	bool v6 = strchr(addr, ':') != NULL;
 	struct timeval tv = { .tv_sec = TC_TIMEOUT_MS / 1000, .tv_usec = 0 };
 	int one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->next_cid = 1;
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (v6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			return -EINVAL;
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			return -EINVAL;
+	}
+	c->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(c->fd, (struct sockaddr *)&ss, v6 ? sizeof(*s6) : sizeof(*s4)) < 0) {
 		int e = -errno;
 
 		close(c->fd);

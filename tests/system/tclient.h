@@ -141,6 +141,8 @@ struct tc_conn {
 
 /* TCP connect to 127.0.0.1:port with timeouts (no ICReq). */
 int tc_open(struct tc_conn *c, int port);
+/* Same to a literal IPv4 or IPv6 address ("::1"). */
+int tc_open_addr(struct tc_conn *c, const char *addr, int port);
 void tc_close(struct tc_conn *c);
 int tc_send(struct tc_conn *c, const void *buf, size_t len);
 /* Send what accumulated while c->batching was set, in one send() where the kernel allows. */

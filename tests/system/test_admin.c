@@ -250,6 +250,10 @@ static void t_identify_ctrl(void)
 	CHECK_EQ(le16(id + 1800), 0);           /* ICDOFF */
 	CHECK_EQ(id[1803], 1);                  /* MSDBD */
 	CHECK(id[4] != 0 && id[24] != 0);       /* SN, MN present */
+	/* ONCS for what the NVM tests exercise: Compare 0, DSM 2, Write Zeroes 3, Verify 7 */
+	CHECK_EQ(le16(id + 520) & 0x8d, 0x8d);
+	CHECK_EQ(le16(id + 522), 0);            /* FUSES: no fused operations */
+	CHECK(id[261] & 2);                     /* LPA: commands supported and effects log */
 	tc_close(&c);
 }
 

@@ -189,6 +189,43 @@ static void t_two_listeners(void)
 	CHECK_EQ(tc_daemon_stop(&d2, 10000), 0);
 }
 
+/* An IPv6 loopback listener serves, and discovery describes it as IPv6. */
+static void t_ipv6(void)
+{
+	static const char *const args[] = { "-l", "[::1]:0", "--ns", "mem:4M", "-t", "1", NULL };
+	struct tc_daemon d2;
+	struct tc_conn a;
+	struct tc_connect_args ca;
+	uint8_t *log = calloc(1, 4096);
+	char port[16];
+
+	REQUIRE(log);
+	REQUIRE_EQ(tc_daemon_start(&d2, args), 0);
+	if (CHECK_EQ(tc_open_addr(&a, "::1", d2.ports[0]), 0) && CHECK_EQ(tc_icreq(&a, 0, NULL), 0)) {
+		tc_connect_args_default(&ca, 0, 0xffff);
+		ca.subnqn = TC_DISCNQN;
+		if (CHECK_EQ(tc_fabrics_connect(&a, &ca, NULL), 0) && CHECK_EQ(tc_enable(&a, 0), 0) &&
+		    CHECK_EQ(tc_get_log(&a, 0x70, 0, 0, log, 4096), 0)) {
+			const uint8_t *e = log + 1024;
+
+			snprintf(port, sizeof(port), "%d", d2.ports[0]);
+			CHECK(log[8] >= 1);                 /* NUMREC */
+			CHECK_EQ(e[1], 2);                  /* ADRFAM IPv6 */
+			CHECK_EQ(strncmp((const char *)e + 512, "::1", 3), 0);
+			CHECK(e[515] == ' ' || e[515] == 0);
+			CHECK_EQ(strncmp((const char *)e + 32, port, strlen(port)), 0);
+		}
+	}
+	tc_close(&a);
+	if (CHECK_EQ(tc_open_addr(&a, "::1", d2.ports[0]), 0) && CHECK_EQ(tc_icreq(&a, 3, NULL), 0)) {
+		tc_connect_args_default(&ca, 0, 0xffff);
+		CHECK_EQ(tc_fabrics_connect(&a, &ca, NULL), 0);
+	}
+	tc_close(&a);
+	CHECK_EQ(tc_daemon_stop(&d2, 10000), 0);
+	free(log);
+}
+
 static void t_stop(void)
 {
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
@@ -211,6 +248,7 @@ int main(void)
 	tap_run("SIGTERM with 64 commands in flight: all end, exit 0", t_sigterm_inflight);
 	tap_run("SIGTERM with idle connections: exit 0, connections closed", t_sigterm_idle);
 	tap_run("two listeners both serve", t_two_listeners);
+	tap_run("IPv6 listener [::1] serves, discovery says ADRFAM 2", t_ipv6);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();
 }
