@@ -87,30 +87,28 @@ static void req_put(struct req *req)
 	conn_maybe_free(c);
 }
 
+/* Grow a request-owned pool buffer to at least len bytes. */
+static int req_grow(struct req *req, void **buf, uint32_t *size, uint32_t len)
+{
+	struct bufpool *bp = req->conn->w->bufs;
+
+	if (*size >= len)
+		return 0;
+	if (*size)
+		bufpool_put(bp, *buf, *size);
+	*size = 0;
+	*buf = bufpool_get(bp, len, size);
+	return *buf ? 0 : -ENOMEM;
+}
+
 int req_alloc_buf(struct req *req, uint32_t len)
 {
-	struct conn *c = req->conn;
-
-	if (req->buf_size >= len)
-		return 0;
-	if (req->buf_size)
-		bufpool_put(c->w->bufs, req->buf, req->buf_size);
-	req->buf_size = 0;
-	req->buf = bufpool_get(c->w->bufs, len, &req->buf_size);
-	return req->buf ? 0 : -ENOMEM;
+	return req_grow(req, &req->buf, &req->buf_size, len);
 }
 
 int req_alloc_aux(struct req *req, uint32_t len)
 {
-	struct conn *c = req->conn;
-
-	if (req->aux_size >= len)
-		return 0;
-	if (req->aux_size)
-		bufpool_put(c->w->bufs, req->aux, req->aux_size);
-	req->aux_size = 0;
-	req->aux = bufpool_get(c->w->bufs, len, &req->aux_size);
-	return req->aux ? 0 : -ENOMEM;
+	return req_grow(req, &req->aux, &req->aux_size, len);
 }
 
 static int conn_alloc_pool(struct conn *c, unsigned n)
