@@ -882,7 +882,11 @@ int tc_poll(struct tc_conn *c)
 		}
 		cmd->n_r2t++;
 		cmd->r2t_bytes += t.r2tl;
-		r = tc_send_h2c(c, cmd, t.ttag, t.r2to, t.r2tl);
+		cmd->r2t_ttag = t.ttag;
+		cmd->r2t_off = t.r2to;
+		cmd->r2t_len = t.r2tl;
+		if (!cmd->defer_r2t)
+			r = tc_send_h2c(c, cmd, t.ttag, t.r2to, t.r2tl);
 		break;
 	}
 	case NVME_TCP_C2H_TERM: {
@@ -920,6 +924,56 @@ int tc_wait(struct tc_conn *c, struct tc_cmd *cmd)
 			return r;
 	}
 	return 0;
+}
+
+int tc_wait_r2t(struct tc_conn *c, struct tc_cmd *cmd)
+{
+	int seen = cmd->n_r2t;
+
+	while (!cmd->done && cmd->n_r2t == seen) {
+		int r = tc_poll(c);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int tc_h2c(struct tc_conn *c, struct tc_cmd *cmd, uint32_t off, uint32_t len, bool last)
+{
+	uint32_t hd = c->hdgst ? 4 : 0, dd = c->ddgst ? 4 : 0;
+	uint32_t pdo = tc_pad_to(24 + hd, c->cpda);
+	uint32_t plen = pdo + len + dd;
+	struct nvme_tcp_data_pdu d = { 0 };
+	uint8_t *buf;
+	int r;
+
+	if (!cmd->wbuf || (uint64_t)off + len > cmd->wlen)
+		return -EINVAL;
+	buf = calloc(1, plen);
+	if (!buf)
+		return -ENOMEM;
+	d.hdr.type = NVME_TCP_H2C_DATA;
+	d.hdr.flags = (uint8_t)((hd ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0) |
+				(last ? NVME_TCP_F_DATA_LAST : 0));
+	d.hdr.hlen = 24;
+	d.hdr.pdo = (uint8_t)pdo;
+	d.hdr.plen = plen;
+	d.cccid = cmd->sqe.cid;
+	d.ttag = cmd->r2t_ttag;
+	d.datao = off;
+	d.datal = len;
+	memcpy(buf, &d, sizeof(d));
+	if (hd)
+		tc_put_le32(buf + 24, crc32c(buf, 24));
+	memcpy(buf + pdo, (const uint8_t *)cmd->wbuf + off, len);
+	if (dd)
+		tc_put_le32(buf + pdo + len, crc32c(buf + pdo, len));
+	r = tc_send(c, buf, plen);
+	free(buf);
+	if (r == 0)
+		cmd->n_h2c++;
+	return r;
 }
 
 int tc_exec(struct tc_conn *c, struct tc_cmd *cmd)

@@ -97,6 +97,7 @@ struct tc_cmd {
 	bool bad_ddgst;     /* corrupt data digest on the data we send */
 	bool bad_hdgst;     /* corrupt header digest of the capsule */
 	bool no_last;       /* omit DATA_LAST on H2CData */
+	bool defer_r2t;     /* record R2Ts (r2t_*) and let the test send H2CData via tc_h2c */
 	/* results */
 	bool done;
 	bool got_rsp;       /* a CapsuleResp arrived */
@@ -105,6 +106,8 @@ struct tc_cmd {
 	uint16_t status;    /* libnvme encoding */
 	int n_c2h, n_r2t, n_h2c;
 	uint32_t c2h_bytes, r2t_bytes;
+	uint16_t r2t_ttag;  /* last R2T received */
+	uint32_t r2t_off, r2t_len;
 	uint8_t last_c2h_flags;
 	int digest_errs;    /* bad digests seen on PDUs of this command */
 };
@@ -168,6 +171,10 @@ int tc_submit(struct tc_conn *c, struct tc_cmd *cmd);
 /* Process one incoming PDU (completions, R2T, data). */
 int tc_poll(struct tc_conn *c);
 int tc_wait(struct tc_conn *c, struct tc_cmd *cmd);
+/* Wait until cmd has an R2T recorded (defer_r2t) or is done. */
+int tc_wait_r2t(struct tc_conn *c, struct tc_cmd *cmd);
+/* Send one H2CData PDU with cmd's data [off, off+len) for its last R2T. */
+int tc_h2c(struct tc_conn *c, struct tc_cmd *cmd, uint32_t off, uint32_t len, bool last);
 /* Submit and wait: returns the NVMe status (>= 0) or negative errno. */
 int tc_exec(struct tc_conn *c, struct tc_cmd *cmd);
 
