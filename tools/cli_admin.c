@@ -40,12 +40,21 @@ static void admin_strfield(struct json_object *j, const char *name, const char *
 		printf("%-10s: %s\n", name, v);
 }
 
+/* Names for discovery entry fields; values come from the network, so look them up with bounds. */
+static const char *disc_trtype(uint8_t t)
+{
+	return t == 1 ? "rdma" : t == 2 ? "fc" : t == 3 ? "tcp" : t == 254 ? "loop" : "unknown";
+}
+
+static const char *disc_subtype(uint8_t t)
+{
+	return t == 1 ? "referral" : t == 2 ? "nvme subsystem" : t == 3 ? "current discovery subsystem" : "unknown";
+}
+
 int cmd_discover(int argc, char **argv)
 {
 	struct cli_common c = { 0 };
 	struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL } };
-	static const char *trtype[] = { [1] = "rdma", [2] = "fc", [3] = "tcp", [254] = "loop" };
-	static const char *subtype[] = { [1] = "referral", [2] = "nvme subsystem", [3] = "current discovery subsystem" };
 	struct nvr_disc_entry *e = NULL;
 	struct nvr_ctrl *ctrl;
 	unsigned nr = 0;
@@ -72,9 +81,9 @@ int cmd_discover(int argc, char **argv)
 		for (unsigned i = 0; i < nr; i++) {
 			struct json_object *r = json_object_new_object();
 
-			json_object_object_add(r, "trtype", json_object_new_string(trtype[e[i].trtype] ? trtype[e[i].trtype] : "unknown"));
+			json_object_object_add(r, "trtype", json_object_new_string(disc_trtype(e[i].trtype)));
 			json_object_object_add(r, "adrfam", json_object_new_string(e[i].adrfam == 2 ? "ipv6" : "ipv4"));
-			json_object_object_add(r, "subtype", json_object_new_string(e[i].subtype <= 3 && subtype[e[i].subtype] ? subtype[e[i].subtype] : "unknown"));
+			json_object_object_add(r, "subtype", json_object_new_string(disc_subtype(e[i].subtype)));
 			json_object_object_add(r, "treq", json_object_new_int(e[i].treq));
 			json_object_object_add(r, "portid", json_object_new_int(e[i].portid));
 			json_object_object_add(r, "trsvcid", json_object_new_string(e[i].trsvcid));
@@ -88,9 +97,9 @@ int cmd_discover(int argc, char **argv)
 		printf("\nDiscovery Log Number of Records %u, Generation counter %" PRIu64 "\n", nr, gen);
 		for (unsigned i = 0; i < nr; i++) {
 			printf("=====Discovery Log Entry %u======\n", i);
-			printf("trtype:  %s\n", trtype[e[i].trtype] ? trtype[e[i].trtype] : "unknown");
+			printf("trtype:  %s\n", disc_trtype(e[i].trtype));
 			printf("adrfam:  %s\n", e[i].adrfam == 2 ? "ipv6" : "ipv4");
-			printf("subtype: %s\n", e[i].subtype <= 3 && subtype[e[i].subtype] ? subtype[e[i].subtype] : "unknown");
+			printf("subtype: %s\n", disc_subtype(e[i].subtype));
 			printf("treq:    %#x\n", e[i].treq);
 			printf("portid:  %u\n", e[i].portid);
 			printf("trsvcid: %s\n", e[i].trsvcid);

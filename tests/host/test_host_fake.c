@@ -145,7 +145,7 @@ static void test_big_batches(bool dd)
 	struct nvr_ctrl *c;
 	struct nvr_queue *q;
 	char why[96];
-	int err, rounds = 0;
+	int err;
 
 	c = connect_to(ft, false, dd, false, &err);
 	if (!c) {
@@ -171,7 +171,6 @@ static void test_big_batches(bool dd)
 		}
 		while (a.done < (unsigned)(round + 1) * 2 * N && nvr_queue_wait(q, 1, 5000) > 0)
 			;
-		rounds++;
 	}
 	snprintf(why, sizeof(why), "done %u bad %u queue error %d", a.done, a.bad, nvr_queue_error(q, NULL));
 	ok(a.done == 4 * 2 * N && !a.bad && !memcmp(w, r, (size_t)N * BS),
