@@ -4,7 +4,7 @@
  * byte offset of the bad field, error data = copy of the offending header) and then the
  * connection closing, or the exact NVMe status for per-command errors, while nvringd keeps
  * serving a parallel session opened before the bad input.
- * FES values: NVMe/TCP 1.0 section 3.6.2.? / reference A.5; FEI as field offsets (SPDK layout).
+ * FES values: NVMe/TCP 1.0 H2C/C2HTermReq (reference A.5); FEI = field offset (SPDK layout).
  */
 #include <stdio.h>
 #include <stdlib.h>

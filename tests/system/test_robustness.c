@@ -190,7 +190,7 @@ static void t_unsolicited_h2c(void)
 	d->ttag = 0x1234;
 	d->datal = 512;
 	REQUIRE_EQ(tc_send(&q, pdu, sizeof(pdu)), 0);
-	/* NVMe/TCP 1.0 7.4.6.?: invalid ttag is an Invalid PDU Header Field (FEI 10) or, as
+	/* an unknown ttag is an Invalid PDU Header Field (FEI 10) or, as
 	 * SPDK answers for an unknown command, a sequence/parameter error; any TermReq, then close */
 	CHECK_EQ(tc_expect_term(&q), 0);
 	CHECK(q.term_fes >= 1 && q.term_fes <= 6);

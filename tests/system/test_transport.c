@@ -123,7 +123,7 @@ static void t_c2h_sqflow_on(void)
 		cmd.rlen = sizeof(buf);
 		if (!CHECK_EQ(tc_exec(&q, &cmd), 0))
 			break;
-		/* NVMe/TCP 1.0 7.4.6.? (ref A.10): SUCCESS only with SQ flow control disabled */
+		/* reference A.10: SUCCESS only with SQ flow control disabled */
 		CHECK(cmd.got_rsp);
 		CHECK(!cmd.c2h_success);
 		CHECK(cmd.last_c2h_flags & NVME_TCP_F_DATA_LAST);
