@@ -171,6 +171,73 @@ static void t_cmd_before_connect(void)
 	tc_close(&c);
 }
 
+
+/* Connect data edge cases: unterminated NQN, wrong data length, data by R2T. */
+static void t_connect_data(void)
+{
+	struct tc_conn c;
+	struct tc_cmd cmd;
+	struct nvmf_connect_sqe *s = (struct nvmf_connect_sqe *)&cmd.sqe;
+	uint8_t data[1024];
+	char nqn[300];
+	struct tc_connect_args a;
+	struct nvme_cqe cqe;
+	int st;
+
+	/* a SUBNQN filling all 256 bytes without NUL: no such subsystem */
+	memset(nqn, 'a', sizeof(nqn));
+	memcpy(nqn, "nqn.2026-11.io.nvring:", 22);
+	nqn[299] = 0;
+	REQUIRE(fresh(&c));
+	tc_connect_args_default(&a, 0, 0xffff);
+	a.subnqn = nqn;
+	st = tc_fabrics_connect(&c, &a, &cqe);
+	CHECK((st & ST_MASK) == 0x182 || (st & ST_MASK) == 0x184);
+	tc_close(&c);
+
+	/* Connect data must be 1024 bytes: 512 is Data SGL Length Invalid (nvmet_check_transfer_len) */
+	REQUIRE(fresh(&c));
+	memset(data, 0, sizeof(data));
+	memcpy(data + 16, &(uint16_t){ 0xffff }, 2);
+	strcpy((char *)data + 256, TC_SUBNQN);
+	strcpy((char *)data + 512, TC_HOSTNQN);
+	tc_cmd_init(&cmd, NVME_FABRICS_OPCODE, 0);
+	s->fctype = 0x01;
+	s->sqsize = 31;
+	s->kato = 30000;
+	cmd.wbuf = data;
+	cmd.wlen = 512;
+	cmd.incapsule = true;
+	CHECK_EQ(tc_exec(&c, &cmd) & ST_MASK, 0x0f);
+	tc_close(&c);
+
+	/* the same 1024 bytes solicited by R2T instead of in-capsule: a host may do that */
+	REQUIRE(fresh(&c));
+	tc_cmd_init(&cmd, NVME_FABRICS_OPCODE, 0);
+	s->fctype = 0x01;
+	s->sqsize = 31;
+	s->kato = 30000;
+	cmd.wbuf = data;
+	cmd.wlen = sizeof(data);
+	cmd.incapsule = false;
+	CHECK_EQ(tc_exec(&c, &cmd), 0);
+	CHECK_EQ(cmd.n_r2t, 1);
+	CHECK_EQ(c.proto_errs, 0);
+	tc_close(&c);
+}
+
+static void t_nq_invalid(void)
+{
+	struct tc_conn c;
+	uint32_t dw0;
+
+	REQUIRE_EQ(tc_admin_session(&c, PORT, 0, 30000, NULL), 0);
+	/* NSQR/NCQR of 65535 are invalid: Invalid Field */
+	CHECK_EQ(tc_set_features(&c, 0x07, 0xffffu << 16 | 0xffffu, &dw0) & ST_MASK, 0x02);
+	CHECK_EQ(tc_set_features(&c, 0x07, 0, &dw0), 0);
+	tc_close(&c);
+}
+
 /* ---------------------------------------------------------------- properties */
 
 static void t_properties(void)
@@ -645,6 +712,8 @@ int main(void)
 	tap_run("I/O Connect: unknown CNTLID, QID too big, SQSIZE > MQES, SQSIZE 0",
 		t_connect_io_errors);
 	tap_run("command before Connect is rejected", t_cmd_before_connect);
+	tap_run("Connect data: unterminated NQN, 512 bytes (0x0F), by R2T", t_connect_data);
+	tap_run("Set Features Number of Queues 65535: Invalid Field", t_nq_invalid);
 	tap_run("Property Get CAP/VS/CC/CSTS, enable, shutdown", t_properties);
 	tap_run("CC.EN 1->0 clears CSTS.RDY", t_disable);
 	tap_run("Identify Controller fields the Linux host checks", t_identify_ctrl);
