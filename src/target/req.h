@@ -34,7 +34,7 @@ enum req_dir {
 };
 
 /* Longest C2HData PDU we send; larger reads are split. */
-#define NVR_C2H_PDU_MAX (128 * 1024)
+#define NVR_C2H_PDU_MAX (64 * 1024)
 #define NVR_MDTS_BYTES (128 * 1024)
 #define NVR_REQ_MAX_C2H_PDUS (NVR_MDTS_BYTES / NVR_C2H_PDU_MAX + 1)
 #define NVR_REQ_MAX_IOV (NVR_REQ_MAX_C2H_PDUS * 3 + 1)
