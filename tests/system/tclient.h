@@ -152,7 +152,8 @@ int tc_send(struct tc_conn *c, const void *buf, size_t len);
 int tc_flush(struct tc_conn *c);
 /* Read exactly len bytes; -ECONNRESET on EOF, -ETIMEDOUT on timeout. */
 int tc_recv_exact(struct tc_conn *c, void *buf, size_t len);
-/* Wait until the peer closes (EOF/RST) within timeout_ms; 0 closed, -ETIMEDOUT, -EPROTO if data came. */
+/* Wait until the peer closes (EOF/RST) within timeout_ms: 0 closed, -ETIMEDOUT, or
+ * -EPROTO if data came instead. */
 int tc_wait_closed(struct tc_conn *c, int timeout_ms);
 
 /* Send ICReq with the given digest bits/pfv/hpda; store and return ICResp fields. */
@@ -197,13 +198,15 @@ int tc_wait_csts(struct tc_conn *c, uint32_t mask, uint32_t want, int timeout_ms
 
 /* Admin helpers: return status or negative errno */
 int tc_identify(struct tc_conn *c, uint8_t cns, uint32_t nsid, uint8_t csi, void *buf4k);
-int tc_get_log(struct tc_conn *c, uint8_t lid, uint32_t nsid, uint64_t off, void *buf, uint32_t len);
+int tc_get_log(struct tc_conn *c, uint8_t lid, uint32_t nsid, uint64_t off, void *buf,
+	       uint32_t len);
 int tc_get_features(struct tc_conn *c, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int tc_set_features(struct tc_conn *c, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int tc_keep_alive(struct tc_conn *c);
 
 /* Session helpers: TCP + ICReq + Connect (+ enable for admin). Return 0 or error. */
-int tc_admin_session(struct tc_conn *c, int port, uint8_t digest, uint32_t kato, const char *subnqn);
+int tc_admin_session(struct tc_conn *c, int port, uint8_t digest, uint32_t kato,
+		     const char *subnqn);
 int tc_io_session(struct tc_conn *c, int port, uint8_t digest, uint16_t cntlid, uint16_t qid,
 		  uint16_t sqsize, uint8_t cattr);
 

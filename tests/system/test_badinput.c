@@ -370,6 +370,62 @@ static void t_h2c_termreq(void)
 	parallel_check();
 }
 
+
+/* A capsule announcing 2 GiB of in-capsule data must not make the daemon buffer it. */
+static void t_huge_plen(void)
+{
+	struct tc_conn a, q;
+	struct nvme_tcp_cmd_pdu p = { 0 };
+
+	REQUIRE(io_connected(&a, &q, 0));
+	p.hdr.type = NVME_TCP_CMD;
+	p.hdr.hlen = 72;
+	p.hdr.pdo = 72;
+	p.hdr.plen = 0x7fffffff;
+	p.cmd.opcode = 0x01;
+	p.cmd.flags = NVME_CMD_PSDT_SGL;
+	p.cmd.cid = 5;
+	p.cmd.nsid = 1;
+	p.cmd.sgl.type = NVME_SGL_TYPE_ICD;
+	p.cmd.sgl.length = 0x7fffffff - 72;
+	p.cmd.cdw12 = 0xffff;
+	REQUIRE_EQ(tc_send(&q, &p, sizeof(p)), 0);
+	/* plen beyond anything the queue accepts: Invalid PDU Header Field at plen (FEI 4), or
+	 * Data Transfer Limit Exceeded (FES 5) */
+	if (CHECK_EQ(tc_expect_term(&q), 0)) {
+		CHECK(q.term_fes == NVME_TCP_FES_INVALID_PDU_HDR ||
+		      q.term_fes == NVME_TCP_FES_DATA_LIMIT_EXCEEDED);
+		if (q.term_fes == NVME_TCP_FES_INVALID_PDU_HDR)
+			CHECK_EQ(q.term_fei, NVME_TCP_FEI_PLEN);
+	}
+	CHECK_EQ(tc_wait_closed(&q, 3000), 0);
+	tc_close(&q);
+	tc_close(&a);
+	parallel_check();
+}
+
+/* Admin data transfers above MDTS are refused before any buffer is set up. */
+static void t_admin_oversize(void)
+{
+	struct tc_conn c;
+	struct tc_cmd cmd;
+	uint8_t *b = malloc(16u << 20);
+
+	REQUIRE(b);
+	REQUIRE(connected(&c, 0));
+	tc_cmd_init(&cmd, 0x06, 0);
+	cmd.sqe.cdw10 = 1;
+	cmd.rbuf = b;
+	cmd.rlen = 16u << 20;
+	CHECK_EQ(tc_exec(&c, &cmd) & ST_MASK, 0x02);
+	CHECK_EQ(cmd.n_c2h, 0);
+	CHECK_EQ(tc_get_log(&c, 0x02, 0xffffffff, 0, b, 16u << 20) & ST_MASK, 0x02);
+	CHECK_EQ(tc_identify(&c, 1, 0, 0, b), 0);
+	tc_close(&c);
+	free(b);
+	parallel_check();
+}
+
 /* Peers vanishing mid-PDU: no crash, no leaked descriptors, others served. */
 static void t_close_mid_pdu(void)
 {
@@ -470,6 +526,8 @@ int main(void)
 	tap_run("in-capsule data above IOCCSZ: SGL Offset Invalid with DNR", t_icd_too_big);
 	tap_run("I/O before Connect rejected", t_io_before_connect);
 	tap_run("H2CTermReq from host: target closes", t_h2c_termreq);
+	tap_run("capsule with plen 2 GiB: TermReq, nothing buffered", t_huge_plen);
+	tap_run("admin transfers of 16 MiB: Invalid Field", t_admin_oversize);
 	tap_run("30 peers closing mid-PDU: no fd leak, others served", t_close_mid_pdu);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();

@@ -27,7 +27,8 @@ static void t_session(void)
 }
 
 /* Write then read back len bytes at slba of nsid with block size bs. */
-static void rw_check(uint32_t nsid, uint32_t bs, uint64_t slba, uint32_t len, bool icd, uint32_t seed)
+static void rw_check(uint32_t nsid, uint32_t bs, uint64_t slba, uint32_t len, bool icd,
+		     uint32_t seed)
 {
 	uint8_t *w = malloc(len), *r = malloc(len);
 

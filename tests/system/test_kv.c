@@ -250,7 +250,8 @@ int main(void)
 	PORT = D.ports[0];
 	tap_run("session with CC.CSS 110b, I/O queue without SQ flow control", t_session);
 	tap_run("KV identify: CSI 1 descriptor, NSTAT, KV format", t_identify);
-	tap_run("Store/Retrieve: in-capsule, R2T, partial buffer, DW0 size, CapsuleResp", t_store_retrieve);
+	tap_run("Store/Retrieve: in-capsule, R2T, partial buffer, DW0 size, CapsuleResp",
+		t_store_retrieve);
 	tap_run("Exist/Delete and Key Does Not Exist (0x87)", t_exist_delete);
 	tap_run("store options: must exist (0x87), must not exist (0x89)", t_store_options);
 	tap_run("Invalid Key Size (0x86), Invalid Value Size (0x85)", t_bad_sizes);

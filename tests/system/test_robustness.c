@@ -84,7 +84,10 @@ static void dribble(uint8_t digest)
 }
 
 static void t_dribble_plain(void) { dribble(0); }
-static void t_dribble_digests(void) { dribble(NVME_TCP_HDR_DIGEST_ENABLE | NVME_TCP_DATA_DIGEST_ENABLE); }
+static void t_dribble_digests(void)
+{
+	dribble(NVME_TCP_HDR_DIGEST_ENABLE | NVME_TCP_DATA_DIGEST_ENABLE);
+}
 
 /* 64 capsules (reads, in-capsule writes, R2T writes) in a single send. */
 static void t_coalesced(void)
