@@ -9,7 +9,7 @@
 # (its log) and still serves: an ICReq probe and a second short boot.
 #
 # Target (default): nvringd ($NVRINGD, else DIR/../src/target/nvringd), run
-#   here as: nvringd -v -l 127.0.0.1:P1 -l 127.0.0.1:P2 --nqn NQN
+#   here as: nvringd -vv -l 127.0.0.1:P1 -l 127.0.0.1:P2 --nqn NQN
 #            --ns mem:256M --ns file:TMP/ns2.img -t 2 $NVRINGD_ARGS
 # -x PORT[:DISC]  a target already listening on 127.0.0.1 (e.g. nvmet-fixture.sh);
 #                 -X its log for the keep-alive check (else that check skips)
@@ -22,10 +22,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/tap.sh"
 KATO_LOG_RE=${KATO_LOG_RE:-'(keep.?alive|kato).*(expir|time.?out|timed out)|(expir|time.?out|timed out).*(keep.?alive|kato)'}
 
-# --- the host hook run while the guest is frozen (see kato_hook) ---
-if [[ ${1:-} == --kato-hook ]]; then
-	. "$2/env"
-	exec >"$2/kato.tap" 2>&1
+# --- host hooks, run by boot.sh when the guest asks: --hook NAME TMPDIR ---
+# digests: status 0 if the target logged ICReqs asking for both digests
+# (-vv "ICReq hdgst 1 ddgst 1"; only the digest connect asks for them).
+if [[ ${1:-} == --hook && ${2:-} == digests ]]; then
+	. "$3/env"
+	n=$(grep -c "${DIGEST_LOG_RE:-ICReq hdgst 1 ddgst 1}" "$log" 2>/dev/null)
+	echo "# target log: ${n:-0} ICReq(s) with header+data digests"
+	((${n:-0} >= 2))   # the admin queue and at least one I/O queue
+	exit
+fi
+# kato: the guest is frozen with a short-KATO connection open; results go to
+# TMPDIR/kato.tap, relayed after the boot.
+if [[ ${1:-} == --hook && ${2:-} == kato ]]; then
+	. "$3/env"
+	exec >"$3/kato.tap" 2>&1
 	start=$SECONDS
 	log_from=$(( $(stat -c %s "$log" 2>/dev/null || echo 0) + 1 ))
 	limit=$((2 * kato + 10))
@@ -93,7 +104,7 @@ nvringd)
 	truncate -s 256M "$tmp/ns2.img"
 	log=$tmp/nvringd.log
 	# shellcheck disable=SC2086  # NVRINGD_ARGS is a word list on purpose
-	"$bin" -v -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" --nqn "$nqn" \
+	"$bin" -vv -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" --nqn "$nqn" \
 		--ns mem:256M --ns "file:$tmp/ns2.img" -t 2 ${NVRINGD_ARGS:-} \
 		</dev/null >"$log" 2>&1 &
 	tpid=$!
@@ -105,7 +116,8 @@ nvringd)
 		tap_plan; exit 1
 	fi
 	tap_ok "nvringd listens on 127.0.0.1:$p1 and :$p2"
-	tgt=(-e TGT_ADDR=10.0.2.2 -e TGT_PORT="$p1" -e TGT_DISC_PORT="$p2" -e KATO_SECS="$kato")
+	tgt=(-e TGT_ADDR=10.0.2.2 -e TGT_PORT="$p1" -e TGT_DISC_PORT="$p2" -e KATO_SECS="$kato"
+		-e TGT_LOGS_DIGESTS=1)
 	;;
 external)
 	p1=${ext%%:*} p2=${ext#*:}
@@ -120,7 +132,7 @@ esac
 
 # --- boot 1: everything, ending frozen with a short-KATO connection ---
 printf 'log=%q\nkato=%q\n' "${log:-/dev/null}" "$kato" >"$tmp/env"
-hook="exec bash $(printf %q "$here/linux-host-vs-nvringd.sh") --kato-hook $(printf %q "$tmp")"
+hook="exec bash $(printf %q "$here/linux-host-vs-nvringd.sh") --hook \"\$1\" $(printf %q "$tmp")"
 tap_relay < <("$here/boot.sh" -b "$dir" -t 600 -T $((3 * kato + 30)) "${tgt[@]}" -e TGT_NQN="$nqn" \
 	-e TGT_PHASE=full -H "$hook" "$here/guest/linux-host.sh"; echo "#@RC $?")
 

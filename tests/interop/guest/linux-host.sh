@@ -4,6 +4,7 @@
 #   TGT_PHASE=full       everything, then (if KATO_SECS) connect with a short
 #                        keep-alive timeout and freeze the guest
 #   TGT_PHASE=reconnect  a short second boot: connect, verify I/O, disconnect
+#   TGT_LOGS_DIGESTS=1   the host hook "digests" can confirm them in the target log
 #   TGT_LOCAL=1          set up a Linux nvmet target inside this guest first
 #                        (proves these checks without nvringd)
 . /run/nvme.sh
@@ -151,6 +152,10 @@ fi
 
 # --- digests and SQ flow control off: a data-path check each ---
 if connect_as "header+data digest" -g -G; then
+	digests_seen() { host_sync digests 30; }
+	if [ "${TGT_LOGS_DIGESTS:-0}" = 1 ]; then
+		check "target log: ICReqs asked for header+data digests" digests_seen
+	fi
 	check "fio randwrite+verify bs=16k on $dev1 (digests)" fio_verify "$dev1" 16k 8M
 	disconnect_as "header+data digest"
 fi
