@@ -62,6 +62,10 @@ static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
 	}
 	if (!best)
 		return NULL;
+	/* The copies need a place: a free segment, or room left in the head. */
+	if (kv->free_count == 0 &&
+	    !(best_live == 0 || (kv->head && kv->seg_size - kv->head->used >= (uint64_t)best_live)))
+		return NULL;
 	if (best_live < kv->gc_live_thr)
 		return best;
 	/* Short of space: any segment whose compaction frees something. */
