@@ -161,15 +161,20 @@ static void conn_fatal(struct conn *c, uint16_t fes, uint32_t fei, const void *h
 
 /* ---- send ------------------------------------------------------------------------------- */
 
-static void conn_queue_send(struct conn *c, struct req *req)
+static void conn_sendq_append(struct conn *c, struct req *req)
 {
-	req->state = REQ_SENDING;
 	req->next = NULL;
 	if (c->sendq_tail)
 		c->sendq_tail->next = req;
 	else
 		c->sendq_head = req;
 	c->sendq_tail = req;
+}
+
+static void conn_queue_send(struct conn *c, struct req *req)
+{
+	req->state = REQ_SENDING;
+	conn_sendq_append(c, req);
 	conn_kick_send(c);
 }
 
@@ -282,36 +287,43 @@ static void req_add_iov(struct req *req, void *base, size_t len)
 	req->iovcnt++;
 }
 
+/* Common header of a C2H PDU; returns the header length including the header digest. */
+static uint32_t pdu_hdr_init(struct conn *c, struct nvme_tcp_hdr *h, uint8_t type, uint8_t hlen)
+{
+	h->type = type;
+	h->hlen = hlen;
+	if (!c->hdgst)
+		return hlen;
+	h->flags |= NVME_TCP_F_HDGST;
+	return hlen + NVME_TCP_DIGEST_LEN;
+}
+
+/* Header digest right after a header of hlen bytes, once every field is final. */
+static void pdu_hdr_digest(struct conn *c, void *hdr, uint32_t hlen)
+{
+	if (c->hdgst) {
+		uint32_t d = crc32c(hdr, hlen);
+
+		memcpy((uint8_t *)hdr + hlen, &d, 4);
+	}
+}
+
 static void conn_queue_r2t(struct conn *c, struct req *req)
 {
 	struct nvme_tcp_r2t_pdu *r2t = (void *)req->hdrs[0];
-	uint32_t hlen = sizeof(*r2t);
+	uint32_t hlen;
 
 	memset(r2t, 0, sizeof(*r2t));
-	r2t->hdr.type = NVME_TCP_R2T;
-	r2t->hdr.hlen = (uint8_t)hlen;
-	if (c->hdgst) {
-		r2t->hdr.flags |= NVME_TCP_F_HDGST;
-		hlen += NVME_TCP_DIGEST_LEN;
-	}
+	hlen = pdu_hdr_init(c, &r2t->hdr, NVME_TCP_R2T, sizeof(*r2t));
 	r2t->hdr.plen = hlen;
 	r2t->cccid = req->sqe.cid;
 	r2t->ttag = req->ttag;
 	r2t->r2to = 0;
 	r2t->r2tl = req->data_len;
-	if (c->hdgst) {
-		uint32_t d = crc32c(r2t, sizeof(*r2t));
-
-		memcpy(req->hdrs[0] + sizeof(*r2t), &d, 4);
-	}
+	pdu_hdr_digest(c, r2t, sizeof(*r2t));
 	req->iovcnt = req->iov_done = 0;
 	req_add_iov(req, r2t, hlen);
-	req->next = NULL;
-	if (c->sendq_tail)
-		c->sendq_tail->next = req;
-	else
-		c->sendq_head = req;
-	c->sendq_tail = req;
+	conn_sendq_append(c, req);
 	/* set before the send completes: the host may answer before we see the send CQE */
 	req->state = REQ_RECV_H2C;
 	req->r2t_queued = true;
@@ -327,15 +339,10 @@ static void req_build_c2h(struct conn *c, struct req *req, bool success)
 	while (left) {
 		struct nvme_tcp_data_pdu *d = (void *)req->hdrs[pdu];
 		uint32_t n = left > NVR_C2H_PDU_MAX ? NVR_C2H_PDU_MAX : left;
-		uint32_t hlen = sizeof(*d), plen;
+		uint32_t hlen, plen;
 
 		memset(d, 0, sizeof(*d));
-		d->hdr.type = NVME_TCP_C2H_DATA;
-		d->hdr.hlen = (uint8_t)hlen;
-		if (c->hdgst) {
-			d->hdr.flags |= NVME_TCP_F_HDGST;
-			hlen += NVME_TCP_DIGEST_LEN;
-		}
+		hlen = pdu_hdr_init(c, &d->hdr, NVME_TCP_C2H_DATA, sizeof(*d));
 		d->hdr.pdo = (uint8_t)hlen;
 		plen = hlen + n;
 		if (c->ddgst) {
@@ -351,11 +358,7 @@ static void req_build_c2h(struct conn *c, struct req *req, bool success)
 		d->cccid = req->sqe.cid;
 		d->datao = off;
 		d->datal = n;
-		if (c->hdgst) {
-			uint32_t dg = crc32c(d, sizeof(*d));
-
-			memcpy(req->hdrs[pdu] + sizeof(*d), &dg, 4);
-		}
+		pdu_hdr_digest(c, d, sizeof(*d));
 		req_add_iov(req, d, hlen);
 		req_add_iov(req, (char *)req->buf + off, n);
 		if (c->ddgst) {
@@ -371,22 +374,13 @@ static void req_build_c2h(struct conn *c, struct req *req, bool success)
 static void req_build_rsp(struct conn *c, struct req *req)
 {
 	struct nvme_tcp_rsp_pdu *r = (void *)req->rsp;
-	uint32_t hlen = sizeof(*r);
+	uint32_t hlen;
 
 	memset(&r->hdr, 0, sizeof(r->hdr));
-	r->hdr.type = NVME_TCP_RSP;
-	r->hdr.hlen = (uint8_t)hlen;
-	if (c->hdgst) {
-		r->hdr.flags |= NVME_TCP_F_HDGST;
-		hlen += NVME_TCP_DIGEST_LEN;
-	}
+	hlen = pdu_hdr_init(c, &r->hdr, NVME_TCP_RSP, sizeof(*r));
 	r->hdr.plen = hlen;
 	r->cqe = req->cqe;
-	if (c->hdgst) {
-		uint32_t d = crc32c(r, sizeof(*r));
-
-		memcpy(req->rsp + sizeof(*r), &d, 4);
-	}
+	pdu_hdr_digest(c, r, sizeof(*r));
 	req_add_iov(req, r, hlen);
 }
 
