@@ -420,7 +420,7 @@ void admin_execute(struct req *req)
 	struct nvr_ctrl *ctrl = req->conn->ctrl;
 
 	/* only Fabrics commands are allowed before the host enables the controller */
-	if (!(ctrl->csts & 1)) {
+	if (!(ctrl->csts & NVME_CSTS_RDY_MASK)) {
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_CMD_SEQ_ERROR) | NVME_STATUS_DNR);
 		return;
 	}

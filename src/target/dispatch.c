@@ -26,11 +26,7 @@ void conn_execute(struct req *req)
 		return;
 	}
 	if (c->qid == 0) {
-		/* Keep Alive and Identify work before CC.EN on some hosts; everything else needs it */
-		if (!(ctrl->cc & NVME_CC_EN_MASK) || !(ctrl->csts & NVME_CSTS_RDY_MASK)) {
-			req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_CMD_SEQ_ERROR) | NVME_STATUS_DNR);
-			return;
-		}
+		/* the handlers refuse everything until CSTS.RDY (controller enabled) */
 		if (ctrl->subsys->discovery)
 			discovery_execute(req);
 		else

@@ -11,6 +11,7 @@
 #include <nvme/types.h>
 
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 #define ST_MASK 0x7ff
@@ -696,14 +697,10 @@ static void t_stop(void)
 
 int main(void)
 {
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	int status;
+
+	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("admin Connect: dynamic CNTLID, SQHD 1", t_connect_ok);
 	tap_run("Connect RECFMT 1: Incompatible Format (0x180)", t_connect_recfmt);
 	tap_run("admin Connect with CNTLID != 0xFFFF: 0x182, IPO 16 data", t_connect_admin_cntlid);

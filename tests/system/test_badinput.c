@@ -13,6 +13,7 @@
 
 #include "spec/crc32c.h"
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 #define ST_MASK 0x7ff
@@ -20,28 +21,17 @@
 
 static struct tc_daemon D;
 static int PORT;
-static struct tc_conn PA, PQ; /* the bystander session */
-static bool PARALLEL_OK;
+/* a session that must keep being served while other connections misbehave */
+static struct tc_bystander BY = {.lba = 64, .seed = 4242};
 
 static void parallel_session(void)
 {
-	REQUIRE_EQ(tc_admin_session(&PA, PORT, 0, 30000, NULL), 0);
-	REQUIRE_EQ(tc_io_session(&PQ, PORT, 0, PA.cntlid, 1, 127, 0), 0);
-	PARALLEL_OK = true;
+	tc_bystander_open(&BY, PORT);
 }
 
-/* The bystander still gets answers. */
 static void parallel_check(void)
 {
-	uint8_t w[4096], r[4096];
-
-	if (!CHECK(PARALLEL_OK))
-		return;
-	tc_fill(w, sizeof(w), 4242);
-	CHECK_EQ(tc_keep_alive(&PA), 0);
-	CHECK_EQ(tc_rw(&PQ, 0x01, 1, 64, 8, w, sizeof(w), true), 0);
-	CHECK_EQ(tc_rw(&PQ, 0x02, 1, 64, 8, r, sizeof(r), false), 0);
-	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
+	tc_bystander_check(&BY);
 }
 
 /*
@@ -490,21 +480,16 @@ static void t_close_mid_pdu(void)
 
 static void t_stop(void)
 {
-	tc_close(&PQ);
-	tc_close(&PA);
+	tc_bystander_close(&BY);
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
 }
 
 int main(void)
 {
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	int status;
+
+	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("bystander session", parallel_session);
 	tap_run("PDU type CapsuleResp from host: FES 1 FEI 0", t_type_c2h);
 	tap_run("PDU type 0x08: FES 1 FEI 0", t_type_unknown);

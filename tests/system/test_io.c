@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 #define ST_MASK 0x7ff /* SCT+SC without DNR/More */
@@ -348,14 +349,10 @@ static void t_stop(void)
 
 int main(void)
 {
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	int status;
+
+	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("admin + I/O queue session", t_session);
 	tap_run("write/read 512 B..128 KiB, 512 B LBAs, in-capsule and R2T", t_sizes_512);
 	tap_run("write/read 4 KiB..128 KiB, 4 KiB LBAs, in-capsule and R2T", t_sizes_4k);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 #define ST_MASK 0x7ff
@@ -233,14 +234,10 @@ static void t_stop(void)
 
 int main(void)
 {
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	int status;
+
+	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("KATO 1000 ms expires: connection closed, CNTLID rejected (0x182 IPO 16)",
 		t_kato_expires);
 	tap_run("KATO expiry closes the I/O queues too", t_kato_io_queues);

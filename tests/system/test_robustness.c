@@ -13,31 +13,22 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 static struct tc_daemon D;
 static int PORT;
-static struct tc_conn PA, PQ;
-static bool PARALLEL_OK;
+/* a session that must keep being served while other connections misbehave */
+static struct tc_bystander BY = {.lba = 8, .seed = 777};
 
 static void parallel_session(void)
 {
-	REQUIRE_EQ(tc_admin_session(&PA, PORT, 0, 30000, NULL), 0);
-	REQUIRE_EQ(tc_io_session(&PQ, PORT, 0, PA.cntlid, 1, 127, 0), 0);
-	PARALLEL_OK = true;
+	tc_bystander_open(&BY, PORT);
 }
 
 static void parallel_check(void)
 {
-	uint8_t w[4096], r[4096];
-
-	if (!CHECK(PARALLEL_OK))
-		return;
-	tc_fill(w, sizeof(w), 777);
-	CHECK_EQ(tc_keep_alive(&PA), 0);
-	CHECK_EQ(tc_rw(&PQ, 0x01, 1, 8, 8, w, sizeof(w), true), 0);
-	CHECK_EQ(tc_rw(&PQ, 0x02, 1, 8, 8, r, sizeof(r), false), 0);
-	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
+	tc_bystander_check(&BY);
 }
 
 /* Every PDU of a full session sent one byte per send() (TCP_NODELAY: one per segment). */
@@ -482,21 +473,16 @@ static void t_full_queue(void)
 
 static void t_stop(void)
 {
-	tc_close(&PQ);
-	tc_close(&PA);
+	tc_bystander_close(&BY);
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
 }
 
 int main(void)
 {
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	int status;
+
+	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("bystander session", parallel_session);
 	tap_run("session dribbled 1-3 bytes per segment", t_dribble_plain);
 	tap_run("session dribbled 1-3 bytes per segment, digests", t_dribble_digests);
