@@ -34,6 +34,17 @@ enum nvme_kv_vendor_opc {
 	KVSSD_OPC_EXIST = 0xB3,
 };
 
+/* Vendor iterator request (0xB1) options, CDW11 bits 15:8 */
+#define KVSSD_ITER_OPEN 0x01
+#define KVSSD_ITER_CLOSE 0x02
+#define KVSSD_ITER_HANDLES 16 /* handles 1..16, returned in DW0 by an open */
+
+/* Vendor device statuses ((SCT << 8) | SC as KV-SSDs and NVMeVirt report them) */
+#define KVSSD_SC_KEY_NOT_EXIST 0x310
+#define KVSSD_SC_CAPACITY 0x312
+#define KVSSD_SC_ITER_NO_HANDLE 0x391
+#define KVSSD_SC_ITER_EOF 0x393
+
 #define NVME_KV_KEY_MIN 1
 #define NVME_KV_KEY_MAX 16
 

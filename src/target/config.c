@@ -5,6 +5,7 @@
  * backend kind needs one table entry, and both report errors naming the offending item.
  */
 #include "config.h"
+#include "kvstore/kvstore.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -352,7 +353,7 @@ static void cfg_gen_ns_ids(const char *nqn, struct cfg_ns *ns)
 
 /* ---- namespace specs: KIND:PATH[,key[=value]...], shared by --ns and JSON ---- */
 
-enum ns_opt_id { NO_SIZE, NO_BS, NO_BUFFERED, NO_RO, NO_KVSSD, NO_NSID, NO_UUID, NO_NGUID };
+enum ns_opt_id { NO_SIZE, NO_BS, NO_BUFFERED, NO_RO, NO_KVSSD, NO_NSID, NO_UUID, NO_NGUID, NO_ALLOPS };
 #define NO_BIT(id) (1u << (id))
 #define NO_COMMON (NO_BIT(NO_NSID) | NO_BIT(NO_UUID) | NO_BIT(NO_NGUID))
 
@@ -368,6 +369,7 @@ static const struct ns_opt_def {
 	[NO_NSID] = { "nsid", NULL },
 	[NO_UUID] = { "uuid", NULL },
 	[NO_NGUID] = { "nguid", NULL },
+	[NO_ALLOPS] = { "all-opcodes", "all_opcodes" },
 };
 
 enum ns_path_rule {
@@ -386,7 +388,7 @@ static const struct ns_kind {
 	{ "file", NP_REQUIRED,
 	  NO_COMMON | NO_BIT(NO_SIZE) | NO_BIT(NO_BS) | NO_BIT(NO_BUFFERED) | NO_BIT(NO_RO) },
 	{ "kv", NP_PATH_OR_MEM, NO_COMMON | NO_BIT(NO_SIZE) | NO_BIT(NO_BUFFERED) | NO_BIT(NO_KVSSD) },
-	{ "passthru", NP_REQUIRED, NO_COMMON | NO_BIT(NO_RO) },
+	{ "passthru", NP_REQUIRED, NO_COMMON | NO_BIT(NO_RO) | NO_BIT(NO_ALLOPS) },
 };
 
 struct ns_build {
@@ -463,6 +465,38 @@ static int ns_set_path(struct ns_build *b, const char *path, char *msg, size_t m
 	return 0;
 }
 
+static int ns_record_opt(struct cfg_ns *ns, const char *key, const char *val, char *msg, size_t msglen)
+{
+	struct cfg_opt *o = cfg_grow(ns->opts, ns->nr_opts, sizeof(*ns->opts));
+
+	if (!o)
+		return cfg_err(msg, msglen, "out of memory");
+	ns->opts = o;
+	o = &ns->opts[ns->nr_opts++];
+	o->key = strdup(key);
+	o->val = val ? strdup(val) : NULL;
+	if (!o->key || (val && !o->val))
+		return cfg_err(msg, msglen, "out of memory");
+	return 0;
+}
+
+/* KV engine tuning (segment, max_value, gc, vwc, format): the engine validates its own. */
+static int ns_set_engine_opt(struct ns_build *b, const char *key, const char *val, char *msg, size_t msglen)
+{
+	struct kvs_config scratch = { 0 };
+	char why[128];
+	int ret = kvs_config_opt(&scratch, key, val, why, sizeof(why));
+
+	if (ret == -ENOENT)
+		return cfg_err(msg, msglen, "unknown option");
+	if (ret)
+		return cfg_err(msg, msglen, "bad value '%s'", val ? val : "");
+	for (size_t i = 0; i < b->ns->nr_opts; i++)
+		if (!strcmp(b->ns->opts[i].key, key))
+			return cfg_err(msg, msglen, "given twice");
+	return ns_record_opt(b->ns, key, val, msg, msglen);
+}
+
 /*
  * Apply one option (val NULL = bare flag). The message does not name the option: the caller
  * prefixes the name in its own vocabulary (--ns "bs" or JSON "device.lba_size").
@@ -470,10 +504,11 @@ static int ns_set_path(struct ns_build *b, const char *path, char *msg, size_t m
 static int ns_set_opt(struct ns_build *b, const char *key, const char *val, char *msg, size_t msglen)
 {
 	struct cfg_ns *ns = b->ns;
-	struct cfg_opt *o;
 	uint64_t v;
 	int id = ns_opt_find(key);
 
+	if (id < 0 && !strcmp(b->kind->name, "kv"))
+		return ns_set_engine_opt(b, key, val, msg, msglen);
 	if (id < 0)
 		return cfg_err(msg, msglen, "unknown option");
 	if (!(b->kind->opts & NO_BIT(id)))
@@ -494,7 +529,8 @@ static int ns_set_opt(struct ns_build *b, const char *key, const char *val, char
 		break;
 	case NO_BUFFERED:
 	case NO_RO:
-	case NO_KVSSD: {
+	case NO_KVSSD:
+	case NO_ALLOPS: {
 		bool on;
 
 		if (cfg_parse_bool(val, &on))
@@ -503,8 +539,10 @@ static int ns_set_opt(struct ns_build *b, const char *key, const char *val, char
 			ns->buffered = on;
 		else if (id == NO_RO)
 			ns->readonly = on;
-		else
+		else if (id == NO_KVSSD)
 			ns->kvssd_compat = on;
+		else
+			ns->all_opcodes = on;
 		break;
 	}
 	case NO_NSID:
@@ -521,16 +559,7 @@ static int ns_set_opt(struct ns_build *b, const char *key, const char *val, char
 		break;
 	}
 
-	o = cfg_grow(ns->opts, ns->nr_opts, sizeof(*ns->opts));
-	if (!o)
-		return cfg_err(msg, msglen, "out of memory");
-	ns->opts = o;
-	o = &ns->opts[ns->nr_opts++];
-	o->key = strdup(ns_opts[id].name);
-	o->val = val ? strdup(val) : NULL;
-	if (!o->key || (val && !o->val))
-		return cfg_err(msg, msglen, "out of memory");
-	return 0;
+	return ns_record_opt(ns, ns_opts[id].name, val, msg, msglen);
 }
 
 /* Checks that need the whole namespace; the message is complete. */
@@ -1396,6 +1425,10 @@ static int j_ns_device_ext(struct jctx *j, json_object *dev, const char *where, 
 		{ "buffered", "buffered", true }, { "readonly", "ro", true },
 		{ "kvssd_compat", "kvssd-compat", true }, { "uuid", "uuid", false },
 		{ "nguid", "nguid", false },
+		/* KV engine tuning */
+		{ "segment_size", "segment_size", false }, { "max_value", "max_value", false },
+		{ "gc_threshold", "gc_threshold", false }, { "volatile_cache", "volatile_cache", true },
+		{ "format", "format", true }, { "all_opcodes", "all-opcodes", true },
 	};
 	char w[JPATH], msg[256], num[24];
 
@@ -1430,7 +1463,9 @@ static int j_ns(struct jctx *j, json_object *o, const char *where, struct cfg_ns
 {
 	static const char *const keys[] = { "nsid", "enable", "device", "ana_grpid", "ana", "resv", NULL };
 	static const char *const dev_keys[] = { "path", "uuid", "nguid", "p2pmem", "backend", "size",
-						"lba_size", "buffered", "readonly", "kvssd_compat", NULL };
+						"lba_size", "buffered", "readonly", "kvssd_compat",
+						"segment_size", "max_value", "gc_threshold", "volatile_cache",
+						"format", "all_opcodes", NULL };
 	json_object *dev, *v, *backend, *path;
 	struct ns_build b;
 	char w[JPATH], wd[JPATH], msg[256], num[24];

@@ -36,6 +36,7 @@ struct cfg_ns {
 	bool buffered;
 	bool readonly;
 	bool kvssd_compat;
+	bool all_opcodes;   /* passthru: pass every I/O opcode (vendor ones too) to the drive */
 	uint8_t uuid[16];   /* given, or derived from subsystem NQN + nsid */
 	uint8_t nguid[16];
 	struct cfg_opt *opts; /* every option as given, in order */

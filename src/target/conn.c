@@ -549,7 +549,7 @@ static uint16_t req_setup_data(struct conn *c, struct req *req, uint32_t icd_len
 	else if (c->qid == 0)
 		dir = admin_opcode_dir(sqe->opcode);
 	else
-		dir = sqe->opcode & 3;
+		dir = conn_io_dir(c, sqe);
 	if (dir < 0 || dir == 3)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
 	req->dir = (enum req_dir)dir;

@@ -60,7 +60,8 @@ void admin_execute(struct req *req);        /* admin queue of an NVM subsystem *
 void discovery_execute(struct req *req);    /* admin queue of the discovery subsystem */
 void nvm_execute(struct req *req);          /* I/O queue, NVM namespace */
 uint16_t nvm_precheck(struct req *req);     /* before soliciting write data: 0 or a status */
-void kv_execute(struct req *req);           /* I/O queue, KV namespace */
+void kv_execute(struct req *req);           /* I/O queue, KV or kvssd-compat namespace */
+uint16_t kv_precheck(struct req *req);      /* before soliciting store data: 0 or a status */
 
 /* Admin-queue worker: complete a held AER with this event, or remember it. */
 void ctrl_notify_event(struct nvr_ctrl *ctrl, uint32_t aen_result);

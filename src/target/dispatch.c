@@ -4,6 +4,8 @@
 
 #include "conn.h"
 #include "ctrl.h"
+#include "passthru.h"
+#include "spec/nvme_kv.h"
 #include "target.h"
 
 void conn_execute(struct req *req)
@@ -43,10 +45,51 @@ void conn_execute(struct req *req)
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR);
 		return;
 	}
-	if (req->ns->csi == NVR_CSI_KV)
+	if (req->ns->pt)
+		passthru_execute(req);
+	else if (req->ns->kv)
 		kv_execute(req);
 	else
 		nvm_execute(req);
+}
+
+/* Opcodes whose bits 1:0 do not say their data direction: the Samsung KV-SSD / NVMeVirt
+ * vendor set (reference C.7). Everything else follows the NVMe convention. */
+static int vendor_kv_dir(uint8_t opcode)
+{
+	switch (opcode) {
+	case KVSSD_OPC_STORE:
+	case KVSSD_OPC_APPEND:
+	case KVSSD_OPC_BATCH:
+		return REQ_DIR_H2C;
+	case KVSSD_OPC_RETRIEVE:
+	case KVSSD_OPC_ITER_READ:
+		return REQ_DIR_C2H;
+	case KVSSD_OPC_DELETE:
+	case KVSSD_OPC_ITER_REQ:
+	case KVSSD_OPC_EXIST:
+		return REQ_DIR_NONE;
+	default:
+		return -1;
+	}
+}
+
+int conn_io_dir(struct conn *c, const struct nvme_sqe *sqe)
+{
+	const struct nvr_ns *ns = NULL;
+	int dir;
+
+	if (c->ctrl)
+		ns = subsys_find_ns(c->ctrl->subsys, sqe->nsid);
+	if (ns && ns->pt)
+		return passthru_opcode_dir(ns, sqe->opcode);
+	if (ns && (ns->kvssd_compat || ns->csi == NVR_CSI_KV)) {
+		dir = vendor_kv_dir(sqe->opcode);
+		if (dir >= 0)
+			return dir;
+	}
+	/* bidirectional (3) is refused by the caller */
+	return sqe->opcode & 3;
 }
 
 uint16_t conn_precheck(struct req *req)
@@ -59,8 +102,10 @@ uint16_t conn_precheck(struct req *req)
 	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
 	if (!ns)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR;
-	if (ns->csi != NVR_CSI_NVM)
+	if (ns->pt)
 		return 0;
 	req->ns = ns;
+	if (ns->kv)
+		return ns->kvssd_compat && req->sqe.opcode < 0x80 ? 0 : kv_precheck(req);
 	return nvm_precheck(req);
 }

@@ -17,7 +17,7 @@
 #define NVR_FIRMWARE_REV "0.1.0"
 #define NVR_VERSION_2_0 0x00020000u
 #define NVR_KV_SPEC_VER 0x00010000u  /* KV Command Set 1.0 */
-#define NVR_MDTS 5                   /* 2^5 x 4 KiB (CAP.MPSMIN) = NVR_MDTS_BYTES */
+#define NVR_MDTS 8                   /* 2^8 x 4 KiB (CAP.MPSMIN) = NVR_MDTS_BYTES */
 #define NVR_ID_SIZE 4096
 #define NVR_ELPE 0                   /* error log: one 64-byte entry (0's based) */
 #define NVR_KV_KEY_MAX 16

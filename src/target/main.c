@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
-		ret = worker_init(&tgt.workers[i], &tgt, (int)i, false);
+		ret = worker_init(&tgt.workers[i], &tgt, (int)i, tgt.big_sqe);
 		if (!ret && !(tgt.workers[i].bufs = bufpool_create()))
 			ret = -ENOMEM;
 		if (ret < 0) {

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "backend/backend.h"
+#include "kvstore/kvstore.h"
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
 
@@ -35,7 +36,7 @@ enum req_dir {
 
 /* Longest C2HData PDU we send; larger reads are split. */
 #define NVR_C2H_PDU_MAX (64 * 1024)
-#define NVR_MDTS_BYTES (128 * 1024)
+#define NVR_MDTS_BYTES (1024 * 1024) /* KV values up to 1 MiB move in one command */
 #define NVR_REQ_MAX_C2H_PDUS (NVR_MDTS_BYTES / NVR_C2H_PDU_MAX + 1)
 #define NVR_REQ_MAX_IOV (NVR_REQ_MAX_C2H_PDUS * 3 + 1)
 
@@ -63,7 +64,10 @@ struct req {
 	void *aux;             /* second buffer (Compare, Verify), from the pool */
 	uint32_t aux_size;
 
-	struct be_io io;       /* backend operation */
+	union {
+		struct be_io io;       /* backend operation */
+		struct kvs_io kvio;    /* KV engine operation */
+	};
 	uint64_t slba;         /* NVM: starting LBA of the command, for multi-step commands */
 	uint32_t step;         /* handler-private progress counter */
 

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Build the running target (ports, subsystems, namespaces) from a validated configuration. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "kv_iter.h"
+#include "kvstore/kvstore.h"
 #include "log.h"
+#include "passthru.h"
+#include "req.h"
 #include "setup.h"
 #include "target.h"
 
@@ -66,8 +71,61 @@ bad:
 	return -1;
 }
 
-static int setup_ns(struct nvr_ns *ns, const struct cfg_subsys *cs, const struct cfg_ns *cn, char *err,
-		    size_t errlen)
+/* Default size of an in-memory KV store given without size= */
+#define KV_MEM_DEFAULT_SIZE (1ull << 30)
+
+static int setup_kv_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len)
+{
+	struct kvs_config kc = { .path = cn->path, .capacity = cn->size };
+	struct kvs **engines;
+	struct kvs *kv;
+
+	for (size_t i = 0; i < cn->nr_opts; i++) {
+		int ret = kvs_config_opt(&kc, cn->opts[i].key, cn->opts[i].val, why, len);
+
+		/* options of the namespace itself (nsid, uuid, kvssd-compat, ...) are not the engine's */
+		if (ret && ret != -ENOENT)
+			return -1;
+	}
+	kc.capacity = cn->size;
+	if (!kc.path && !kc.capacity)
+		kc.capacity = KV_MEM_DEFAULT_SIZE;
+	if (kc.max_value > NVR_MDTS_BYTES) {
+		snprintf(why, len, "max_value %u is above the largest transfer (%u bytes)", kc.max_value,
+			 NVR_MDTS_BYTES);
+		return -1;
+	}
+	engines = realloc(tgt->kv_engines, (tgt->nr_kv_engines + 1) * sizeof(*engines));
+	if (!engines) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	tgt->kv_engines = engines;
+	if (kvs_open(&kv, &kc, why, len))
+		return -1;
+	tgt->kv_engines[tgt->nr_kv_engines++] = kv;
+	ns->kv = kv;
+	ns->kv_iters = kv_iters_create();
+	if (!ns->kv_iters) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	ns->readonly = cn->readonly;
+	ns->kvssd_compat = cn->kvssd_compat;
+	if (ns->kvssd_compat) {
+		/* an NVM namespace as NVMeVirt presents one: a read-only block view reading zeroes,
+		 * the data itself reached through the vendor KV opcodes */
+		ns->csi = NVR_CSI_NVM;
+		ns->lba_shift = 9;
+		ns->nlba = kvs_capacity(kv) >> 9;
+	} else {
+		ns->csi = NVR_CSI_KV;
+	}
+	return 0;
+}
+
+static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subsys *cs, const struct cfg_ns *cn,
+		    char *err, size_t errlen)
 {
 	struct be_spec spec;
 	char why[256] = "";
@@ -77,24 +135,30 @@ static int setup_ns(struct nvr_ns *ns, const struct cfg_subsys *cs, const struct
 	memcpy(ns->uuid, cn->uuid, sizeof(ns->uuid));
 	memcpy(ns->nguid, cn->nguid, sizeof(ns->nguid));
 	memcpy(ns->eui64, cn->nguid, sizeof(ns->eui64));
-	nvr_config_ns_to_be_spec(cn, &spec);
-	if (!strcmp(cn->kind, "mem"))
-		ret = be_mem_open(&ns->be, &spec, why, sizeof(why));
-	else if (!strcmp(cn->kind, "file"))
-		ret = be_file_open(&ns->be, &spec, why, sizeof(why));
-	else {
-		snprintf(err, errlen, "%s namespace %u: '%s' namespaces are not supported by this build", cs->nqn,
-			 cn->nsid, cn->kind);
-		return -1;
+	if (!strcmp(cn->kind, "kv"))
+		ret = setup_kv_ns(tgt, ns, cn, why, sizeof(why));
+	else if (!strcmp(cn->kind, "passthru"))
+		ret = passthru_ns_open(ns, cn, why, sizeof(why));
+	else if (!strcmp(cn->kind, "mem") || !strcmp(cn->kind, "file")) {
+		nvr_config_ns_to_be_spec(cn, &spec);
+		ret = !strcmp(cn->kind, "mem") ? be_mem_open(&ns->be, &spec, why, sizeof(why)) :
+						 be_file_open(&ns->be, &spec, why, sizeof(why));
+		if (!ret) {
+			ns->csi = NVR_CSI_NVM;
+			ns->lba_shift = ns->be.geom.lba_shift;
+			ns->nlba = ns->be.geom.size >> ns->lba_shift;
+			ns->readonly = cn->readonly || ns->be.geom.readonly;
+		}
+	} else {
+		snprintf(why, sizeof(why), "'%s' namespaces are not supported by this build", cn->kind);
+		ret = -1;
 	}
 	if (ret < 0) {
 		snprintf(err, errlen, "%s namespace %u: %s", cs->nqn, cn->nsid, why);
 		return -1;
 	}
-	ns->csi = NVR_CSI_NVM;
-	ns->lba_shift = ns->be.geom.lba_shift;
-	ns->nlba = ns->be.geom.size >> ns->lba_shift;
-	ns->readonly = cn->readonly || ns->be.geom.readonly;
+	if (ns->pt)
+		tgt->big_sqe = true;
 	return 0;
 }
 
@@ -152,7 +216,7 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 		if (!ns)
 			goto oom;
 		s->ns[s->nr_ns] = ns;
-		if (setup_ns(ns, cs, &cs->ns[i], err, errlen) < 0) {
+		if (setup_ns(tgt, ns, cs, &cs->ns[i], err, errlen) < 0) {
 			s->ns[s->nr_ns] = NULL;
 			free(ns);
 			return -1;
@@ -215,8 +279,10 @@ void target_flush_all(struct target *tgt)
 		for (unsigned n = 0; n < s->nr_ns; n++) {
 			struct nvr_ns *ns = s->ns[n];
 
-			if (ns->csi == NVR_CSI_NVM && ns->be.ops && ns->be.ops->flush_sync &&
-			    ns->be.ops->flush_sync(&ns->be) < 0)
+			if (ns->kv && kvs_sync(ns->kv) < 0)
+				log_err("%s namespace %u: KV store sync failed", s->nqn, ns->nsid);
+			else if (!ns->kv && !ns->pt && ns->be.ops && ns->be.ops->flush_sync &&
+				 ns->be.ops->flush_sync(&ns->be) < 0)
 				log_err("%s namespace %u: flush failed", s->nqn, ns->nsid);
 		}
 	}
@@ -232,7 +298,12 @@ void target_teardown(struct target *tgt)
 		for (unsigned n = 0; n < s->nr_ns; n++) {
 			struct nvr_ns *ns = s->ns[n];
 
-			if (ns->csi == NVR_CSI_NVM && ns->be.ops && ns->be.ops->close)
+			kv_iters_destroy(ns->kv_iters);
+			if (ns->kv)
+				kvs_close(ns->kv);
+			else if (ns->pt)
+				passthru_ns_close(ns);
+			else if (ns->be.ops && ns->be.ops->close)
 				ns->be.ops->close(&ns->be);
 			free(ns);
 		}
@@ -245,5 +316,6 @@ void target_teardown(struct target *tgt)
 	}
 	free(tgt->subsys);
 	free(tgt->ports);
+	free(tgt->kv_engines);
 	pthread_mutex_destroy(&tgt->lock);
 }

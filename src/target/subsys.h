@@ -18,12 +18,18 @@ enum nvr_ns_csi {
 	NVR_CSI_KV = 1,
 };
 
+struct nvr_passthru;
+struct kv_iters;
+
 struct nvr_ns {
 	uint32_t nsid;
 	enum nvr_ns_csi csi;
 	bool readonly;
+	bool kvssd_compat;   /* KV store presented as an NVM namespace taking the vendor KV opcodes */
 	struct backend be;   /* NVM namespaces */
-	void *kv;            /* KV namespaces: the engine instance (src/kvstore) */
+	void *kv;            /* KV and kvssd-compat namespaces: the engine instance (src/kvstore) */
+	struct kv_iters *kv_iters; /* their vendor iterators (kv_iter.c) */
+	struct nvr_passthru *pt; /* passthrough namespaces: the drive (src/target/passthru.c) */
 	unsigned lba_shift;  /* NVM: 9 or 12 */
 	uint64_t nlba;       /* NVM: size in logical blocks */
 	uint8_t uuid[16];

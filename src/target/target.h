@@ -12,6 +12,8 @@
 #include "subsys.h"
 #include "worker.h"
 
+struct kvs;
+
 #define NVR_MAX_CNTLID 0xFFEF
 
 struct target {
@@ -24,6 +26,9 @@ struct target {
 	struct nvr_subsys **subsys;   /* [0] is the discovery subsystem */
 	unsigned nr_subsys;
 	bool poll;                    /* busy-poll the completion queue */
+	bool big_sqe;                 /* a passthrough namespace exists: rings need SQE128|CQE32 */
+	struct kvs **kv_engines;      /* every KV engine, polled by the workers for GC */
+	unsigned nr_kv_engines;
 
 	pthread_mutex_t lock;         /* the controller table and ctrl->queues[] */
 	struct nvr_ctrl *ctrls[NVR_MAX_CNTLID + 1];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "kvstore/kvstore.h"
 #include "log.h"
 #include "target.h"
 
@@ -72,13 +73,24 @@ static void worker_inbox_done(struct ring_op *op, const struct io_uring_cqe *cqe
 	worker_arm_inbox(w);
 }
 
+/* Stopped: no connection or listener left, and no KV engine I/O that might be on this ring. */
+static bool worker_done(struct worker *w)
+{
+	if (!w->stopping || w->conns || w->nr_listeners)
+		return false;
+	for (unsigned i = 0; i < w->tgt->nr_kv_engines; i++)
+		if (!kvs_idle(w->tgt->kv_engines[i]))
+			return false;
+	return true;
+}
+
 static void worker_tick_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 {
 	struct worker *w = container_of(op, struct worker, tick_op);
 
 	(void)cqe;
 	conn_tick_all(w);
-	if (!(w->stopping && !w->conns && !w->nr_listeners))
+	if (!worker_done(w))
 		worker_arm_tick(w);
 }
 
@@ -148,7 +160,7 @@ static void *worker_main(void *arg)
 	worker_arm_inbox(w);
 	worker_arm_tick(w);
 	conn_worker_start(w);
-	while (!(w->stopping && !w->conns && !w->nr_listeners)) {
+	while (!worker_done(w)) {
 		int ret;
 
 		if (w->tgt->poll) {
@@ -162,6 +174,9 @@ static void *worker_main(void *arg)
 		}
 		w->now_ms = worker_now_ms();
 		worker_reap(w);
+		/* garbage collection starts from whichever worker sees it due; not while stopping */
+		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_kv_engines; i++)
+			kvs_poll(w->tgt->kv_engines[i], &w->ring);
 	}
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

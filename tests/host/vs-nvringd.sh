@@ -55,6 +55,7 @@ kq=nqn.2026-01.io.nvring:vs-nvringd-kv
 if ! start_target kv "$kport" --ns kv:mem --nqn "$kq"; then
 	tap SKIP "KV commands" "nvringd has no kv namespace: $(head -c 120 "$tmp/kv.log")"
 else
+	i=0
 	"$here/kv-suite.sh" 127.0.0.1 "$kport" "$kq" "$nvring" 1 | tee "$tmp/kv.tap" | grep -v '^1\.\.' |
 		while IFS= read -r line; do
 			[[ $line =~ ^(not\ )?ok\ [0-9]+\ (.*)$ ]] && echo "${BASH_REMATCH[1]}ok $((n + ++i)) ${BASH_REMATCH[2]}" || echo "$line"

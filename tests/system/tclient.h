@@ -25,7 +25,7 @@
 #define TC_TIMEOUT_MS 5000
 #define TC_ICD_IO 8192   /* contract: 8 KiB in-capsule data on I/O queues */
 #define TC_ICD_ADMIN 8192
-#define TC_MDTS_BYTES (128 * 1024)
+#define TC_MDTS_BYTES (1024 * 1024)
 
 /* Subsystem NQN used by tc_connect_args_default (TC_SUBNQN, or $TC_TARGET_NQN). */
 extern const char *tc_subnqn;

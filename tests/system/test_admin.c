@@ -301,7 +301,7 @@ static void t_identify_ctrl(void)
 	REQUIRE_EQ(tc_identify(&c, 0x01, 0, 0, id), 0);
 	REQUIRE_EQ(tc_prop_get(&c, 0x08, false, &vs), 0);
 	CHECK_EQ(le16(id + 78), c.cntlid);      /* CNTLID */
-	CHECK_EQ(id[77], 5);                    /* MDTS: 2^5 * 4 KiB */
+	CHECK_EQ(id[77], 8);                    /* MDTS: 2^8 * 4 KiB */
 	CHECK_EQ(le32(id + 80), (uint32_t)vs);  /* VER == VS */
 	CHECK_EQ(id[111], 1);                   /* CNTRLTYPE I/O */
 	CHECK_EQ(le16(id + 320), 10);           /* KAS, 100 ms units -> 1 s */

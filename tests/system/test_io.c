@@ -211,7 +211,7 @@ static void t_mdts(void)
 	uint8_t *b = calloc(1, len);
 
 	REQUIRE(SESSION_OK && b);
-	/* > MDTS (2^5 * 4 KiB = 128 KiB): Invalid Field in Command with DNR */
+	/* > MDTS (2^8 * 4 KiB = 1 MiB): Invalid Field in Command with DNR */
 	CHECK_EQ(tc_rw(&Q, 0x02, 1, 0, len / 512, b, len, false), NVME_STATUS_DNR | 0x02);
 	CHECK_EQ(tc_rw(&Q, 0x01, 1, 0, len / 512, b, len, false), NVME_STATUS_DNR | 0x02);
 	CHECK_EQ(tc_rw(&Q, 0x02, 2, 0, TC_MDTS_BYTES / 4096 + 1, b, TC_MDTS_BYTES + 4096, false),

@@ -588,7 +588,8 @@ static void test_json_errors(void)
 		  "t.json: " NSPATH ".devise: unknown key (expected one of: nsid, enable, device, ana_grpid, ana, resv)" },
 		{ SUBNS("\"path\":\"mem:1M\",\"lba\":512"),
 		  "t.json: " NSPATH ".device.lba: unknown key (expected one of: path, uuid, nguid, p2pmem, backend, size, "
-		  "lba_size, buffered, readonly, kvssd_compat)" },
+		  "lba_size, buffered, readonly, kvssd_compat, segment_size, max_value, gc_threshold, volatile_cache, "
+		  "format, all_opcodes)" },
 		{ SUBNS("\"backend\":\"zfs\",\"path\":\"/x\""),
 		  "t.json: " NSPATH ".device.backend: unknown kind 'zfs' (mem, file, kv, passthru)" },
 		{ SUBNS("\"backend\":\"mem\",\"size\":\"1G\",\"buffered\":true"),

@@ -61,7 +61,7 @@ static void test_ctrl(struct nvr_subsys *s)
 	tap_ok(padded_eq(buf, 64, 8, "0.1.0", ' '), "ctrl: FR 0.1.0 space padded");
 	tap_eq(u8_at(buf, 72), 6, "ctrl: RAB");
 	tap_eq(u8_at(buf, 76), 0x03, "ctrl: CMIC multi-port|multi-ctrl, no ANA");
-	tap_eq(u8_at(buf, 77), 5, "ctrl: MDTS 5 (128 KiB)");
+	tap_eq(u8_at(buf, 77), 8, "ctrl: MDTS 8 (1 MiB)");
 	tap_eq(u16_at(buf, 78), 0x1234, "ctrl: CNTLID is the controller's");
 	tap_eq(u32_at(buf, 80), 0x00020000, "ctrl: VER 2.0");
 	tap_eq(u32_at(buf, 92), 1u << 8, "ctrl: OAES namespace attribute notices only");
