@@ -68,7 +68,7 @@ static void identify_nqn(char *dst, const char *nqn)
 bool identify_has_vwc(const struct nvr_subsys *s)
 {
 	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->csi == NVR_CSI_NVM && s->ns[i]->be.geom.volatile_cache)
+		if (s->ns[i]->be.geom.volatile_cache)
 			return true;
 	return false;
 }

@@ -112,6 +112,8 @@ static int setup_kv_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_n
 	}
 	ns->readonly = cn->readonly;
 	ns->kvssd_compat = cn->kvssd_compat;
+	/* reported as Identify VWC: hosts then send a Flush to make stores durable */
+	ns->be.geom.volatile_cache = kc.volatile_cache;
 	if (ns->kvssd_compat) {
 		/* an NVM namespace as NVMeVirt presents one: a read-only block view reading zeroes,
 		 * the data itself reached through the vendor KV opcodes */
