@@ -104,7 +104,7 @@ static void kv_iter_listed(struct kvs_io *io)
 	uint32_t n, count = 0, off = 4, used = io->value_size;
 	struct kv_iter *h;
 	bool full = false;
-	uint16_t st;
+	uint16_t st, kl;
 
 	if (io->status) {
 		req_complete_status(req, io->status);
@@ -113,14 +113,14 @@ static void kv_iter_listed(struct kvs_io *io)
 	memcpy(&n, in, 4);
 	pthread_mutex_lock(&its->lock);
 	h = &its->h[handle];
-	for (uint32_t i = 0; i < n && h->open; i++) {
-		uint16_t kl;
+	for (uint32_t i = 0; i < n && h->open; i++, p += (2 + kl + 3u) & ~3u) {
 		uint32_t need;
 
 		memcpy(&kl, p, 2);
-		/* the List started at the last key returned: skip it */
-		if (!(h->started && kl == h->last_len && !memcmp(p + 2, h->last_key, kl)) &&
-		    kv_iter_match(h, p + 2, kl)) {
+		/* the List started at the last key consumed: skip it */
+		if (h->started && kl == h->last_len && !memcmp(p + 2, h->last_key, kl))
+			continue;
+		if (kv_iter_match(h, p + 2, kl)) {
 			need = 4 + ((kl + 3u) & ~3u);
 			if (off + need > req->data_len) {
 				full = true;
@@ -131,11 +131,11 @@ static void kv_iter_listed(struct kvs_io *io)
 			memcpy(out + off + 4, p + 2, kl);
 			off += need;
 			count++;
-			h->started = true;
-			h->last_len = (uint8_t)kl;
-			memcpy(h->last_key, p + 2, kl);
 		}
-		p += (2 + kl + 3u) & ~3u;
+		/* keys filtered out are consumed too, so a read always makes progress */
+		h->started = true;
+		h->last_len = (uint8_t)kl;
+		memcpy(h->last_key, p + 2, kl);
 	}
 	/* the List stopped for room if less than one more entry was left in its buffer */
 	st = !full && io->len - used >= LIST_ENTRY_MAX ? KVSSD_SC_ITER_EOF | NVME_STATUS_DNR : 0;
@@ -167,13 +167,14 @@ static void kv_iter_read(struct req *req, struct kv_iters *its)
 		req_complete_status(req, ST_DNR(INVALID_FIELD));
 		return;
 	}
-	if (req_alloc_aux(req, req->data_len)) {
+	/* one List entry more than the output can hold: the resume key it repeats is skipped */
+	if (req_alloc_aux(req, req->data_len + LIST_ENTRY_MAX)) {
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
 		return;
 	}
 	io->op = KVS_OP_LIST;
 	io->buf = req->aux;
-	io->len = req->data_len;
+	io->len = req->data_len + LIST_ENTRY_MAX;
 	io->done = kv_iter_listed;
 	io->ctx = req;
 	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
