@@ -17,6 +17,7 @@
 struct conn;
 struct req;
 struct target;
+struct worker;
 
 #define NVR_MAX_IO_QUEUES 64
 #define NVR_MQES 127           /* I/O queue entries, 0's based: 128 entries */
@@ -71,6 +72,9 @@ void ctrl_abort_aers(struct nvr_ctrl *ctrl);
 void ctrl_aer_submit(struct req *req);
 /* Admin-queue worker: the host read log page `lid` without RAE; events reported through it are cleared. */
 void ctrl_aen_log_read(struct nvr_ctrl *ctrl, uint8_t lid);
+
+/* Admin-queue worker: CC.SHN was set; flush volatile caches, then CSTS.SHST = complete. */
+void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w);
 
 /* Data direction of an admin command opcode (explicit table; fabrics handled apart). */
 int admin_opcode_dir(uint8_t opcode);

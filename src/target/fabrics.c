@@ -236,10 +236,8 @@ static void fabrics_property_set(struct req *req)
 		ctrl->csts = 0;
 	}
 	if (shn && !((old >> NVME_CC_SHN_SHIFT) & NVME_CC_SHN_MASK)) {
-		/* RAM and file backends flush on Flush; the host flushed before shutting down */
-		ctrl->csts &= ~(NVME_CSTS_SHST_MASK << NVME_CSTS_SHST_SHIFT);
-		ctrl->csts |= NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
 		log_info("controller %u: shutdown", ctrl->cntlid);
+		ctrl_shutdown_flush(ctrl, req->conn->w);
 	} else if (!shn) {
 		ctrl->csts &= ~(NVME_CSTS_SHST_MASK << NVME_CSTS_SHST_SHIFT);
 	}

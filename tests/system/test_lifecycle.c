@@ -227,6 +227,44 @@ static void t_ipv6(void)
 	free(log);
 }
 
+/* CC.SHN flushes volatile caches (a KV store with vwc, a buffered file) before SHST complete. */
+static void t_shutdown_flushes(void)
+{
+	char kvpath[64], fpath[64], kvspec[96], fspec[96];
+	const char *args[] = { "-l", "127.0.0.1:0", "--ns", kvspec, "--ns", fspec, "-t", "1", "-v", NULL };
+	struct tc_daemon d2;
+	struct tc_conn a;
+	uint64_t cc = 0;
+	char *log;
+
+	snprintf(kvpath, sizeof(kvpath), "/tmp/nvring-shn-kv.%d", (int)getpid());
+	snprintf(fpath, sizeof(fpath), "/tmp/nvring-shn-file.%d", (int)getpid());
+	snprintf(kvspec, sizeof(kvspec), "kv:%s,size=64M,vwc,format", kvpath);
+	snprintf(fspec, sizeof(fspec), "file:%s,size=16M,buffered", fpath);
+	REQUIRE_EQ(tc_daemon_start(&d2, args), 0);
+	if (CHECK_EQ(tc_admin_session(&a, d2.ports[0], 0, 30000, NULL), 0) &&
+	    CHECK_EQ(tc_prop_get(&a, 0x14, false, &cc), 0)) {
+		CHECK_EQ(tc_prop_set(&a, 0x14, false, cc | (1u << 14)), 0);
+		CHECK_EQ(tc_wait_csts(&a, 0xc, 0x8, 5000), 0);
+	}
+	tc_close(&a);
+	/* the line was written before SHST changed; the log reader may still be catching up */
+	for (int i = 0; i < 500; i++) {
+		log = tc_daemon_log(&d2);
+		if (log && strstr(log, "shutdown complete"))
+			break;
+		free(log);
+		log = NULL;
+		usleep(10000);
+	}
+	CHECK(log != NULL);
+	CHECK(log && !strstr(log, "flush at shutdown failed"));
+	free(log);
+	CHECK_EQ(tc_daemon_stop(&d2, 10000), 0);
+	unlink(kvpath);
+	unlink(fpath);
+}
+
 static void t_stop(void)
 {
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
@@ -246,6 +284,7 @@ int main(void)
 	tap_run("SIGTERM with idle connections: exit 0, connections closed", t_sigterm_idle);
 	tap_run("two listeners both serve", t_two_listeners);
 	tap_run("IPv6 listener [::1] serves, discovery says ADRFAM 2", t_ipv6);
+	tap_run("CC.SHN flushes volatile caches, then CSTS.SHST complete", t_shutdown_flushes);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();
 }
