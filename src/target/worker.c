@@ -194,6 +194,15 @@ void worker_join(struct worker *w)
 
 void worker_fini(struct worker *w)
 {
+	struct worker_msg *m, *next;
+
+	/* Messages posted after this worker's loop ended (a controller torn down by another
+	 * worker closing its queues): every handler copes with a stopped worker; run them so
+	 * what they own is released. */
+	for (m = w->inbox, w->inbox = NULL; m; m = next) {
+		next = m->next;
+		m->fn(w, m);
+	}
 	io_uring_queue_exit(&w->ring);
 	close(w->inbox_efd);
 	pthread_mutex_destroy(&w->inbox_lock);
