@@ -68,9 +68,21 @@ static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
 		return NULL;
 	if (best_live < kv->gc_live_thr)
 		return best;
-	/* Short of space: any segment whose compaction frees something. */
-	if (low && best_live < (int64_t)payload)
-		return best;
+	/*
+	 * Short of space: a segment whose compaction makes room. Either its live records fit in
+	 * the head (a segment is freed outright), or they take a new segment, sealing the head,
+	 * and that must leave room for the write that waits (or for the largest record). Less
+	 * only moves the shortage around when records do not pack a segment: GC would compact
+	 * the same data forever while the waiting store never completes.
+	 */
+	if (low && best_live < (int64_t)payload) {
+		uint64_t room = kv->head ? kv->seg_size - kv->head->used : 0;
+		uint32_t need = kv->space_wait && kv->fg_first ? kv->fg_first->len :
+								   kvs_rec_len(KVS_KEY_MAX, kv->max_value);
+
+		if ((uint64_t)best_live <= room || payload - (uint64_t)best_live >= room + need)
+			return best;
+	}
 	return NULL;
 }
 

@@ -94,6 +94,7 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 	struct stat st;
 	uint64_t dev_size;
 	struct kvs_sb sb;
+	char why[160];
 	ssize_t n;
 	int ret;
 
@@ -115,6 +116,19 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 	n = pread(kv->fd, &sb, sizeof(sb), 0);
 	if (n < 0)
 		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+	/* Only an empty (or zeroed) file is formatted unasked: anything else may be data. */
+	if (!cfg->format && sb.magic != KVS_SB_MAGIC) {
+		uint8_t blk[KVS_SB_LEN];
+
+		n = pread(kv->fd, blk, sizeof(blk), 0);
+		if (n < 0)
+			return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+		for (ssize_t i = 0; i < n; i++)
+			if (blk[i])
+				return kvs_err(err, errlen, -EUCLEAN,
+					       "%s: not a kvstore log (no superblock); the 'format' option "
+					       "initializes it, discarding its content", cfg->path);
+	}
 	if (!cfg->format && sb.magic == KVS_SB_MAGIC) {
 		if (sb.version != KVS_VERSION || sb.crc != kvs_sb_crc(&sb) || sb.seg_base != KVS_SB_LEN)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: corrupt or unknown superblock", cfg->path);
@@ -134,9 +148,9 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 	if (cfg->capacity)
 		dev_size = S_ISBLK(st.st_mode) && cfg->capacity > dev_size ? dev_size : cfg->capacity;
 	ret = kvs_geometry(kv, dev_size, cfg->segment_size ? cfg->segment_size : KVS_DEF_SEG_SIZE,
-			   err, errlen);
+			   why, sizeof(why));
 	if (ret)
-		return ret;
+		return kvs_err(err, errlen, ret, "%s: %s", cfg->path, why);
 	if (S_ISREG(st.st_mode) && ftruncate(kv->fd, (off_t)kv->dev_size))
 		return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
 	ret = kvs_format(kv);

@@ -230,6 +230,53 @@ static void run_all(const struct kvs_config *cfg, const char *m)
 	kvs_close(kv);
 }
 
+/*
+ * Records that do not pack a segment (three 16 KiB values per 64 KiB segment leave a quarter
+ * of each unused): when the store fills up, a store must fail with 0x81 at once, and GC must
+ * not compact the same data forever trying to make room it cannot make (the engine goes idle).
+ */
+static void test_capacity_frag(const char *path, const char *m)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 4096 + 15 * 65536, .segment_size = 65536,
+				  .max_value = 16384, .format = true };
+	static uint8_t val[16384];
+	struct kvs *kv;
+	struct io_uring ring;
+	char err[256];
+	uint16_t st = 0;
+	unsigned n;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		t_ok(0, "%s: open: %s", m, err);
+		return;
+	}
+	io_uring_queue_init(64, &ring, 0);
+	for (n = 0; n < 200; n++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "f%u", n);
+		st = t_store(kv, &ring, key, (unsigned)strlen(key), val, sizeof(val), 0);
+		if (st)
+			break;
+	}
+	t_ok(st == ST(0x81) && n >= 30, "%s: 16 KiB values in 64 KiB segments fill the store, then 0x81 "
+	     "(after %u stores, status %#x)", m, n, st);
+	t_ok(t_drain(kv, &ring) == 0 && kvs_idle(kv), "%s: and the engine goes idle", m);
+	t_ok(t_store(kv, &ring, "more", 4, val, sizeof(val), 0) == ST(0x81), "%s: a second try is 0x81 too", m);
+	for (unsigned i = 0; i < n; i += 3) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "f%u", i);
+		t_simple(kv, &ring, KVS_OP_DELETE, key, (unsigned)strlen(key));
+	}
+	t_drain(kv, &ring);
+	st = t_store(kv, &ring, "again", 5, val, sizeof(val), 0);
+	t_ok(st == 0, "%s: after deleting a third, a store fits again (status %#x)", m, st);
+	t_drain(kv, &ring);
+	kvs_close(kv);
+	io_uring_queue_exit(&ring);
+}
+
 static void test_capacity(const char *path, const char *m)
 {
 	struct kvs_config cfg = { .path = path, .capacity = 4096 + 8 * 65536, .segment_size = 65536,
@@ -409,6 +456,8 @@ int main(void)
 	run_all(&vfile, "file+vwc");
 	test_capacity("kv:mem", "mem");
 	test_capacity(path, "file");
+	test_capacity_frag("kv:mem", "mem");
+	test_capacity_frag(path, "file");
 	test_vwc(path);
 	test_open_errors(path);
 	unlink(path);
