@@ -3,8 +3,9 @@
  * KV-SSD vendor iterators, as NVMeVirt implements them (reference C.7): an open (0xB1, option
  * 0x01) takes a 32-bit prefix (CDW12) and bitmask (CDW13) matched against a key's first four
  * bytes and returns a handle 1..16 in DW0; each read (0xB2, handle in CDW11 bits 7:0) returns
- * {u32 count; then per key u32 length, key, zero pad to 4 bytes} with DW0 = bytes written,
- * and status 0x393 once the last key has been returned; a close (0xB1, option 0x02) frees it.
+ * {u32 count; then per key u32 length, key, zero pad to 4 bytes} with DW0 = bytes written;
+ * the read after the last key has been returned gets status 0x393 and no data (an error
+ * status carries no data over NVMe/TCP); a close (0xB1, option 0x02) frees the handle.
  * Keys come in the engine's List order, resuming after the last key returned.
  */
 #include "kv_iter.h"
@@ -137,12 +138,17 @@ static void kv_iter_listed(struct kvs_io *io)
 		h->last_len = (uint8_t)kl;
 		memcpy(h->last_key, p + 2, kl);
 	}
-	/* the List stopped for room if less than one more entry was left in its buffer */
-	st = !full && io->len - used >= LIST_ENTRY_MAX ? KVSSD_SC_ITER_EOF | NVME_STATUS_DNR : 0;
+	/*
+	 * The List stopped for room if less than one more entry was left in its buffer. The end
+	 * is reported by a read that returns no key: over a fabric a status other than success
+	 * carries no data (no C2HData is sent), so keys must never come with 0x393.
+	 */
+	st = !full && count == 0 && io->len - used >= LIST_ENTRY_MAX ?
+		     KVSSD_SC_ITER_EOF | NVME_STATUS_DNR : 0;
 	pthread_mutex_unlock(&its->lock);
 	memcpy(out, &count, 4);
-	req->xfer_len = off;
-	req_complete(req, st, off, 0);
+	req->xfer_len = st ? 0 : off;
+	req_complete(req, st, st ? 0 : off, 0);
 }
 
 static void kv_iter_read(struct req *req, struct kv_iters *its)
