@@ -12,6 +12,7 @@
 #include <nvme/types.h>
 
 #include "kvstore/kvstore.h"
+#include "passthru.h"
 #include "spec/nvme_kv.h"
 #include "subsys.h"
 
@@ -90,6 +91,39 @@ uint64_t identify_csi_mask(const struct nvr_subsys *s)
 	return m;
 }
 
+/* ONCS bits that describe I/O commands (the rest are controller features we implement). */
+#define ID_ONCS_WRITE_UNC (1u << 1)
+#define ID_ONCS_RESERVATIONS (1u << 5)
+#define ID_ONCS_COPY (1u << 8)
+#define ID_ONCS_IO_MASK (NVR_ONCS_COMPARE | ID_ONCS_WRITE_UNC | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES | \
+			 ID_ONCS_RESERVATIONS | NVR_ONCS_VERIFY | ID_ONCS_COPY)
+/* What nvm.c executes itself on mem/file namespaces */
+#define ID_ONCS_OURS (NVR_ONCS_COMPARE | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES | NVR_ONCS_VERIFY)
+
+uint8_t identify_mdts(const struct nvr_subsys *s)
+{
+	uint8_t mdts = NVR_MDTS;
+
+	/* a passthrough drive takes no more than its own limit in one command */
+	for (unsigned i = 0; i < s->nr_ns; i++)
+		if (s->ns[i]->pt && s->ns[i]->pt->mdts < mdts)
+			mdts = s->ns[i]->pt->mdts;
+	return mdts;
+}
+
+uint16_t identify_oncs(const struct nvr_subsys *s)
+{
+	uint16_t io = s->nr_ns ? ID_ONCS_IO_MASK : ID_ONCS_OURS;
+
+	/*
+	 * ONCS is controller-wide: an I/O command is announced only when every namespace takes
+	 * it (a passthrough drive has what its own ONCS says, the others what nvm.c does).
+	 */
+	for (unsigned i = 0; i < s->nr_ns; i++)
+		io &= s->ns[i]->pt ? s->ns[i]->pt->oncs : ID_ONCS_OURS;
+	return (uint16_t)(io | NVR_ONCS_SAVE_SELECT | NVR_ONCS_TIMESTAMP);
+}
+
 static void identify_common(const struct nvr_ctrl *ctrl, struct nvme_id_ctrl *id)
 {
 	const struct nvr_subsys *s = ctrl->subsys;
@@ -128,8 +162,8 @@ void identify_ctrl(const struct nvr_ctrl *ctrl, void *buf)
 	id->sqes = 0x66;
 	id->cqes = 0x44;
 	id->nn = htole32(s->max_nsid);
-	id->oncs = htole16(NVR_ONCS_COMPARE | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES |
-			   NVR_ONCS_SAVE_SELECT | NVR_ONCS_TIMESTAMP | NVR_ONCS_VERIFY);
+	id->mdts = identify_mdts(s);
+	id->oncs = htole16(identify_oncs(s));
 	id->fuses = 0;
 	if (identify_has_vwc(s))
 		id->vwc = ID_VWC_PRESENT | ID_VWC_FLUSH_ALL;
@@ -163,6 +197,29 @@ static const struct nvr_ns *identify_lookup(const struct nvr_subsys *s, uint32_t
 	return subsys_find_ns(s, nsid);
 }
 
+void identify_pt_ns(const struct nvr_ns *ns, void *buf)
+{
+	struct nvme_id_ns *id = buf;
+
+	/* the drive's geometry, formats, features and limits as they are ... */
+	memcpy(id, ns->pt->id_ns, sizeof(*id));
+	/* ... but it is shared by every host connected to us */
+	id->nmic |= ID_NMIC_SHARED;
+	if (ns->readonly)
+		id->nsattr |= ID_NSATTR_WP;
+	/*
+	 * Our identifiers, not the drive's: the drive's belong to its local namespace, and a host
+	 * that also sees the drive directly (or through a second target) would refuse a second
+	 * namespace with the same NGUID/EUI-64. They then also match the descriptor list.
+	 */
+	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
+	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
+	/* structures we do not report: no ANA groups, NVM sets or endurance groups here */
+	id->anagrpid = 0;
+	id->nvmsetid = 0;
+	id->endgid = 0;
+}
+
 uint16_t identify_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 {
 	struct nvme_id_ns *id = buf;
@@ -175,6 +232,10 @@ uint16_t identify_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 		return st; /* inactive: all zeroes */
 	if (ns->csi != NVR_CSI_NVM)
 		return NVME_STATUS(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IOCS) | NVME_STATUS_DNR;
+	if (ns->pt) {
+		identify_pt_ns(ns, id);
+		return 0;
+	}
 
 	id->nsze = id->ncap = id->nuse = htole64(ns->nlba);
 	id->nlbaf = 0;

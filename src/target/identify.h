@@ -42,6 +42,12 @@
 bool identify_has_vwc(const struct nvr_subsys *s);
 /* Whether any namespace of the subsystem uses the KV command set. */
 bool identify_has_kv(const struct nvr_subsys *s);
+/* Identify Controller MDTS: ours, or less when a passthrough drive takes less. */
+uint8_t identify_mdts(const struct nvr_subsys *s);
+/* Identify Controller ONCS: the I/O commands every namespace takes, and our features. */
+uint16_t identify_oncs(const struct nvr_subsys *s);
+/* Identify Namespace of a passthrough namespace: the drive's, with what a fabric changes. */
+void identify_pt_ns(const struct nvr_ns *ns, void *buf);
 /* Bit mask of the command sets (1 << CSI) of the subsystem's namespaces; NVM always. */
 uint64_t identify_csi_mask(const struct nvr_subsys *s);
 

@@ -67,6 +67,7 @@ struct req {
 	union {
 		struct be_io io;       /* backend operation */
 		struct kvs_io kvio;    /* KV engine operation */
+		struct ring_op pt_op;  /* passthrough: the uring_cmd on the drive (passthru.c) */
 	};
 	uint64_t slba;         /* NVM: starting LBA of the command, for multi-step commands */
 	uint32_t step;         /* handler-private progress counter */
