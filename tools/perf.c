@@ -19,7 +19,7 @@
 #include "spec/nvme_kv.h"
 
 struct perf_cfg {
-	uint32_t qd, seconds, queues, threads, nsid, read_pct, keys, seed;
+	uint32_t qd, seconds, queues, threads, nsid, read_pct, keys, seed, key_size;
 	uint64_t bs, vsize;
 	const char *pattern;
 	bool random, verify, busy_poll, kv, json;
@@ -129,12 +129,13 @@ static int perf_submit(struct perf_slot *s)
 	}
 	s->strict = cfg->verify && !s->write && (pq->written[s->unit / 64] >> (s->unit % 64) & 1);
 	if (cfg->kv) {
-		uint64_t key = s->unit;
+		uint64_t key[2] = { s->unit, 0 }; /* the key index, zero-padded to key_size */
 
 		len = (uint32_t)cfg->vsize;
 		if (s->write && cfg->verify)
 			perf_fill(s->buf, len, s->unit, cfg->seed);
-		nvr_sqe_kv(&sqe, s->write ? NVME_KV_OPC_STORE : NVME_KV_OPC_RETRIEVE, cfg->nsid, &key, 8, 0, len);
+		nvr_sqe_kv(&sqe, s->write ? NVME_KV_OPC_STORE : NVME_KV_OPC_RETRIEVE, cfg->nsid, key, cfg->key_size, 0,
+			   len);
 	} else {
 		uint32_t nlb = (uint32_t)(cfg->bs / cfg->lba_size);
 
@@ -338,7 +339,7 @@ int cmd_perf(int argc, char **argv)
 {
 	struct cli_common c = { 0 };
 	struct perf_cfg cfg = { .qd = 32, .seconds = 10, .queues = 1, .threads = 1, .nsid = 1, .bs = 4096,
-				.keys = 100000, .vsize = 4096, .pattern = "randread" };
+				.keys = 100000, .vsize = 4096, .key_size = 8, .pattern = "randread" };
 	bool have_m = false, json = false;
 	uint32_t m = 0;
 	struct cli_opt opts[] = {
@@ -356,6 +357,7 @@ int cmd_perf(int argc, char **argv)
 		{ "kv", 0, CLI_FLAG, &cfg.kv, "KV mode: store (write) / retrieve (read) of --keys keys" },
 		{ "keys", 0, CLI_U32, &cfg.keys, "KV key count (100000)" },
 		{ "value-size", 0, CLI_U64, &cfg.vsize, "KV value size (4096)" },
+		{ "key-size", 0, CLI_U32, &cfg.key_size, "KV key size in bytes, 8-16 (8)" },
 		{ "json", 0, CLI_FLAG, &json, "JSON result" },
 		{ NULL, 0, 0, NULL, NULL },
 	};
@@ -379,8 +381,10 @@ int cmd_perf(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (!cfg.qd || !cfg.queues || !cfg.threads || cfg.threads > cfg.queues || !cfg.bs || cfg.bs > (64u << 20) ||
-	    (cfg.kv && (!cfg.keys || cfg.vsize < 16 || cfg.vsize % 8 || cfg.vsize > (64u << 20)))) {
-		fprintf(stderr, "nvring perf: need qd, queues >= threads >= 1, size > 0; KV value size >= 16, multiple of 8\n");
+	    (cfg.kv && (!cfg.keys || cfg.vsize < 16 || cfg.vsize % 8 || cfg.vsize > (64u << 20) || cfg.key_size < 8 ||
+			cfg.key_size > 16))) {
+		fprintf(stderr, "nvring perf: need qd, queues >= threads >= 1, size > 0; KV value size >= 16, multiple of 8;"
+				" key size 8-16\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!cfg.seed)

@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""nvring benchmark: nvringd on CPU 0 with a RAM namespace, `nvring perf` on CPU 1, loopback.
+
+Run through bench/run.sh (which builds first). For every point of the matrix and every
+repetition: the placement probe (pingpong) before and after, the run, the target's and the
+host's CPU time from /proc/PID/stat; a repetition whose placement state changed is discarded.
+The raw-TCP ceiling (tcp_ceiling) does the same exchange without NVMe in the same run.
+Writes a markdown table to stdout and bench/results/<date>.md, raw samples next to it as JSON.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+NQN = "nqn.2026-11.io.nvring:bench"
+NEAR_NS = 150  # cache-line round trip below this: the two vCPUs are "near" on the host
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# SPDK v23.09 nvmf_tgt + spdk_nvme_perf on this machine kind (issue 6): near, far.
+SPDK = {
+    "randread-4k-qd1": ("70.2 k IOPS, avg 14.2 µs, p99 19.6 µs", "49.9 k IOPS, avg 20.0 µs, p99 35.6 µs"),
+    "randread-4k-qd1-poll": ("70.2 k IOPS, avg 14.2 µs, p99 19.6 µs", "49.9 k IOPS, avg 20.0 µs, p99 35.6 µs"),
+    "randread-4k-qd32": ("464 k IOPS", "262–339 k IOPS"),
+    "randread-4k-qd128": ("451 k IOPS", "260 k IOPS"),
+    "randwrite-4k-qd32": ("427 k IOPS", "328 k IOPS"),
+    "read-128k-qd16": ("4363 MiB/s", "~2028 MiB/s"),
+    "write-128k-qd16": ("5009 MiB/s", "~2085 MiB/s"),
+}
+# The numbers the goals compare against (IOPS or MiB/s), near / far.
+SPDK_VAL = {
+    "randread-4k-qd32": (464e3, 262e3),
+    "randread-4k-qd128": (451e3, 260e3),
+    "randwrite-4k-qd32": (427e3, 328e3),
+    "read-128k-qd16": (4363, 2028),
+    "write-128k-qd16": (5009, 2085),
+}
+
+H = 24  # NVMe/TCP C2HData / H2CData / R2T / CapsuleResp header
+CMD = 72  # command capsule header (8 + 64-byte SQE)
+
+
+def c2h(n):
+    """Bytes of C2HData PDUs for n payload bytes (split at 64 KiB)."""
+    return n + H * ((n + 65535) // 65536)
+
+
+# name: target kind, perf arguments, tcp_ceiling request/response bytes, payload bytes
+POINTS = [
+    ("randread-4k-qd1", "nvm", ["-w", "randread", "-o", "4k", "-q", "1"], CMD, c2h(4096) + H, 4096),
+    ("randread-4k-qd1-poll", "poll", ["-w", "randread", "-o", "4k", "-q", "1"], CMD, c2h(4096) + H, 4096),
+    ("randread-4k-qd32", "nvm", ["-w", "randread", "-o", "4k", "-q", "32"], CMD, c2h(4096) + H, 4096),
+    ("randread-4k-qd128", "nvm", ["-w", "randread", "-o", "4k", "-q", "128"], CMD, c2h(4096) + H, 4096),
+    ("randwrite-4k-qd32", "nvm", ["-w", "randwrite", "-o", "4k", "-q", "32"], CMD + 4096, H, 4096),
+    ("read-128k-qd16", "nvm", ["-w", "read", "-o", "128k", "-q", "16"], CMD, c2h(131072) + H, 131072),
+    # R2T flow: capsule, R2T, H2CData, response; the ceiling moves the same bytes in one exchange
+    ("write-128k-qd16", "nvm", ["-w", "write", "-o", "128k", "-q", "16"], CMD + H + 131072, 2 * H, 131072),
+    # KV target (a KV namespace next to a RAM namespace): 16-byte keys, 4 KiB values
+    ("kv-store-4k-qd32", "kv", ["--kv", "--ns", "2", "-w", "randwrite", "-q", "32"], CMD + 4096, H, 4096),
+    ("kv-retrieve-4k-qd32", "kv", ["--kv", "--ns", "2", "-w", "randread", "-q", "32"], CMD, c2h(4096) + H, 4096),
+    ("kvtgt-nvm-write-4k-qd32", "kv", ["--ns", "1", "-w", "randwrite", "-o", "4k", "-q", "32"], CMD + 4096, H, 4096),
+    ("kvtgt-nvm-read-4k-qd32", "kv", ["--ns", "1", "-w", "randread", "-o", "4k", "-q", "32"], CMD, c2h(4096) + H, 4096),
+]
+KV_KEYS = 50000
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+
+def vm_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.bdir = args.build_dir
+        self.nvringd = os.path.join(self.bdir, "src/target/nvringd")
+        self.nvring = os.path.join(self.bdir, "tools/nvring")
+        self.pingpong = os.path.join(self.bdir, "bench/pingpong")
+        self.ceiling = os.path.join(self.bdir, "bench/tcp_ceiling")
+        self.tgt = None
+        self.tgt_kind = None
+        self.port = None
+        self.logf = None
+
+    # ---- placement probe
+    def probe(self):
+        out = subprocess.run(["taskset", "-c", "0", self.pingpong, "0", "1", "100000"],
+                             capture_output=True, text=True, check=True).stdout
+        ns = int(out.split()[0])
+        return ns, "near" if ns < NEAR_NS else "far"
+
+    # ---- target
+    def start_target(self, kind):
+        self.stop_target()
+        self.port = free_port()
+        cmd = ["taskset", "-c", str(self.a.target_cpu), self.nvringd, "-t", "1", "--nqn", NQN,
+               "-l", f"127.0.0.1:{self.port}", "--ns", "mem:1G,bs=4096"]
+        if kind == "poll":
+            cmd.append("--poll")
+        if kind == "kv":
+            cmd += ["--ns", f"kv:mem,size={self.a.kv_size}"]
+        self.logf = open(os.path.join(self.a.tmp, "nvringd.log"), "w+")
+        self.tgt = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf)
+        self.tgt_kind = kind
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            self.logf.seek(0)
+            if "ready" in self.logf.read():
+                break
+            if self.tgt.poll() is not None:
+                raise RuntimeError(f"nvringd exited: {cmd}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("nvringd did not become ready")
+        self.rss_fresh = vm_kib(self.tgt.pid, "VmRSS")
+
+    def stop_target(self):
+        if self.tgt:
+            self.tgt.terminate()
+            try:
+                self.tgt.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.tgt.kill()
+                self.tgt.wait()
+            self.tgt = None
+
+    def perf_cmd(self, extra, seconds):
+        cmd = ["taskset", "-c", str(self.a.host_cpu), self.nvring, "perf", "-a", "127.0.0.1",
+               "-s", str(self.port), "-n", NQN, "-t", str(seconds), "--json"]
+        if not self.a.no_busy_poll:
+            cmd.append("--busy-poll")
+        if "--kv" in extra:
+            cmd += ["--keys", str(KV_KEYS), "--value-size", "4096", "--key-size", "16"]
+        return cmd + extra
+
+    def prefill(self):
+        # touch every page of the RAM namespace (SPDK's malloc bdev is allocated up front)
+        subprocess.run(self.perf_cmd(["-w", "write", "-o", "128k", "-q", "16"], 3),
+                       capture_output=True, check=False)
+
+    def run_perf(self, extra, seconds):
+        t_cpu0 = cpu_ticks(self.tgt.pid)
+        p = subprocess.Popen(self.perf_cmd(extra, seconds), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # wait4 gives the host's CPU time (rusage); --json output is small enough for the pipes
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out, err = p.stdout.read(), p.stderr.read()
+        h_cpu = (ru.ru_utime + ru.ru_stime) * CLK_TCK
+        t_cpu = cpu_ticks(self.tgt.pid) - t_cpu0
+        if p.returncode != 0 or not out.strip():
+            raise RuntimeError(f"nvring perf failed ({p.returncode}): {err.strip()[-300:]}")
+        j = json.loads(out)
+        ios = max(j["ios"], 1)
+        return {
+            "iops": j["iops"], "mib_s": j["mib_per_s"], "avg": j["lat_avg_us"], "p50": j["lat_p50_us"],
+            "p99": j["lat_p99_us"], "errors": j["errors"],
+            "tgt_cpu_s_per_m": t_cpu / CLK_TCK / ios * 1e6,
+            "host_cpu_s_per_m": h_cpu / CLK_TCK / ios * 1e6,
+            "tgt_cpu_pct": 100.0 * t_cpu / CLK_TCK / j["seconds"],
+            "kv_miss_pct": 100.0 * j.get("kv_misses", 0) / ios,
+        }
+
+    def run_ceiling(self, req, rsp, payload, qd, seconds, poll):
+        cmd = [self.ceiling, "--req", str(req), "--rsp", str(rsp), "--payload", str(payload), "--qd", str(qd),
+               "--time", str(seconds), "--server-cpu", str(self.a.target_cpu), "--client-cpu", str(self.a.host_cpu)]
+        if poll:
+            cmd += ["--poll", "1"]
+        j = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        return {"iops": j["iops"], "mib_s": j["mib_per_s"], "avg": j["lat_avg_us"]}
+
+    def measured(self, fn):
+        """Run fn between two placement probes; None when the state changed."""
+        for attempt in range(self.a.retries + 1):
+            ns0, st0 = self.probe()
+            load = os.getloadavg()[0]
+            r = fn()
+            ns1, st1 = self.probe()
+            if st0 == st1:
+                r.update(state=st0, pingpong_ns=[ns0, ns1], load=load)
+                return r
+            log(f"    placement changed ({ns0} -> {ns1} ns): discarded")
+        return None
+
+    def idle_cpu(self, seconds):
+        c0 = cpu_ticks(self.tgt.pid)
+        time.sleep(seconds)
+        return 100.0 * (cpu_ticks(self.tgt.pid) - c0) / CLK_TCK / seconds
+
+    def run(self):
+        a = self.a
+        res = {"points": {}, "idle": {}, "meta": {}}
+        res["meta"] = {
+            "date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
+            "kernel": platform.release(), "seconds": a.time, "reps": a.reps, "busy_poll_host": not a.no_busy_poll,
+            "blocking_ceiling": a.blocking_ceiling,
+            "load_start": os.getloadavg(), "commit": subprocess.run(
+                ["git", "-C", a.src, "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip(),
+        }
+        wanted = [p for p in POINTS if not a.points or p[0] in a.points]
+        for kind in ("nvm", "poll", "kv"):
+            pts = [p for p in wanted if p[1] == kind]
+            if not pts and not (kind == "nvm" and not a.points):
+                continue
+            self.start_target(kind)
+            if kind == "nvm":
+                time.sleep(1)
+                res["idle"]["cpu_pct"] = self.idle_cpu(a.idle_time)
+                res["idle"]["rss_kib_fresh"] = self.rss_fresh
+                log(f"idle nvringd: {res['idle']['cpu_pct']:.2f} % CPU, VmRSS {self.rss_fresh} KiB")
+            if kind != "kv":
+                self.prefill()
+            for name, _, extra, req, rsp, payload in pts:
+                qd = int(extra[extra.index("-q") + 1])
+                rec = res["points"].setdefault(name, {"nvring": [], "ceiling": []})
+                for rep in range(a.reps):
+                    r = self.measured(lambda: self.run_perf(extra, a.time))
+                    if r:
+                        rec["nvring"].append(r)
+                        log(f"{name} rep {rep + 1}: {r['iops']:.0f} IOPS {r['mib_s']:.0f} MiB/s avg {r['avg']:.1f} "
+                            f"p99 {r['p99']:.1f} us, tgt {r['tgt_cpu_s_per_m']:.2f} CPU-s/M I/O "
+                            f"({r['tgt_cpu_pct']:.0f} %), {r['state']} {r['pingpong_ns']} ns, load {r['load']:.2f}")
+                for rep in range(a.reps):
+                    r = self.measured(lambda: self.run_ceiling(req, rsp, payload, qd, a.time, not a.blocking_ceiling))
+                    if r:
+                        rec["ceiling"].append(r)
+                        log(f"{name} raw TCP rep {rep + 1}: {r['iops']:.0f} IOPS {r['mib_s']:.0f} MiB/s, {r['state']}")
+            if kind == "nvm":
+                res["idle"]["rss_kib_after"] = vm_kib(self.tgt.pid, "VmRSS")
+                res["idle"]["hwm_kib"] = vm_kib(self.tgt.pid, "VmHWM")
+            if kind == "poll":
+                res["idle"]["poll_cpu_pct"] = self.idle_cpu(2)
+        self.stop_target()
+        res["meta"]["load_end"] = os.getloadavg()
+        return res
+
+
+def med(rs, key):
+    vals = [r[key] for r in rs]
+    return statistics.median(vals) if vals else None
+
+
+def fmt_iops(v):
+    return f"{v / 1000:.1f} k" if v is not None else "–"
+
+
+def table(res):
+    m = res["meta"]
+    out = [f"# nvring benchmark {m['date']}", "",
+           f"Host {m['host']}, kernel {m['kernel']}, commit {m['commit']}; {m['seconds']} s per point, "
+           f"{m['reps']} repetitions (medians); nvringd 1 worker on CPU 0 (`--ns mem:1G,bs=4096`), "
+           f"`nvring perf{' --busy-poll' if m['busy_poll_host'] else ''}` on CPU 1, 127.0.0.1. "
+           f"Load average at start {m['load_start'][0]:.2f}, at end {m['load_end'][0]:.2f}.", "",
+           "| workload | state | n | IOPS | MiB/s | avg µs | p50 µs | p99 µs | target CPU-s / M I/O "
+           "| host CPU-s / M I/O | raw TCP ceiling | nvring / ceiling | SPDK (same state) | nvring / SPDK |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, rec in res["points"].items():
+        states = sorted({r["state"] for r in rec["nvring"]} | {r["state"] for r in rec["ceiling"]})
+        if not states:
+            out.append(f"| {name} | – | 0 | all runs discarded |" + " |" * 10)
+        for st in states:
+            rs = [r for r in rec["nvring"] if r["state"] == st]
+            cs = [r for r in rec["ceiling"] if r["state"] == st]
+            bw = "128k" in name
+            iops, mib = med(rs, "iops"), med(rs, "mib_s")
+            ceil = med(cs, "mib_s" if bw else "iops")
+            mine = mib if bw else iops
+            ratio = f"{100 * mine / ceil:.0f} %" if mine and ceil else "–"
+            ceil_s = (f"{ceil:.0f} MiB/s" if bw else f"{fmt_iops(ceil)} IOPS") if ceil else "–"
+            if "qd1" in name and cs:
+                ceil_s += f", {med(cs, 'avg'):.1f} µs"
+            spdk = SPDK.get(name, ("–", "–"))[0 if st == "near" else 1]
+            sv = SPDK_VAL.get(name)
+            vs = f"{mine / sv[0 if st == 'near' else 1]:.2f}×" if sv and mine else "–"
+
+            def f(k, d=1):
+                v = med(rs, k)
+                return f"{v:.{d}f}" if v is not None else "–"
+            out.append(f"| {name} | {st} | {len(rs)} | {fmt_iops(iops)} | {f('mib_s', 0)} | {f('avg')} | {f('p50')} "
+                       f"| {f('p99')} | {f('tgt_cpu_s_per_m', 2)} | {f('host_cpu_s_per_m', 2)} | {ceil_s} | {ratio} "
+                       f"| {spdk} | {vs} |")
+    i = res["idle"]
+    out += ["", f"Idle nvringd (default mode, no connection): {i.get('cpu_pct', float('nan')):.2f} % of a core"
+            + (f"; `--poll`: {i['poll_cpu_pct']:.0f} %" if "poll_cpu_pct" in i else "") + ".",
+            f"nvringd VmRSS: {i.get('rss_kib_fresh', 0) / 1024:.1f} MiB fresh, "
+            f"{i.get('rss_kib_after', 0) / 1024:.1f} MiB after the NVM points (1 GiB RAM namespace, touched by the "
+            f"prefill: ~1024 MiB of that is the namespace), peak {i.get('hwm_kib', 0) / 1024:.1f} MiB.",
+            "KV retrieve of keys not stored yet (Key Does Not Exist) count as I/Os: "
+            + ", ".join(f"{n} {med(r['nvring'], 'kv_miss_pct'):.0f} % misses" for n, r in res["points"].items()
+                        if n.startswith("kv-retrieve") and r["nvring"]) + ".",
+            "Raw TCP ceiling: bench/tcp_ceiling, same bytes per exchange and queue depth, "
+            + ("blocking recv." if m.get("blocking_ceiling") else "both sides spinning on non-blocking recv.") + "",
+            "", "State: cache-line round trip CPU 0 ↔ CPU 1 (bench/pingpong) before and after each run, "
+            f"near < {NEAR_NS} ns; runs whose state changed are discarded. SPDK reference: issue 6 "
+            "(nvmf_tgt + spdk_nvme_perf, v23.09, same machine kind)."]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--src", default=os.path.dirname(here))
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--time", type=int, default=10)
+    ap.add_argument("--retries", type=int, default=2, help="extra attempts when the placement state changes")
+    ap.add_argument("--points", type=lambda s: [x for x in s.split(",") if x], default=None)
+    ap.add_argument("--idle-time", type=int, default=5)
+    ap.add_argument("--kv-size", default="4G")
+    ap.add_argument("--target-cpu", type=int, default=0)
+    ap.add_argument("--host-cpu", type=int, default=1)
+    ap.add_argument("--no-busy-poll", action="store_true", help="nvring perf sleeps in the kernel between completions")
+    ap.add_argument("--blocking-ceiling", action="store_true",
+                    help="raw-TCP ceiling with blocking recv (default: both sides spin, the faster on a VM)")
+    ap.add_argument("--out-dir", default=os.path.join(here, "results"))
+    ap.add_argument("--tmp", default="/tmp")
+    a = ap.parse_args()
+    names = [p[0] for p in POINTS]
+    for p in a.points or []:
+        if p not in names:
+            ap.error(f"unknown point {p}; known: {', '.join(names)}")
+    b = Bench(a)
+    try:
+        res = b.run()
+    finally:
+        b.stop_target()
+    md = table(res)
+    os.makedirs(a.out_dir, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
+    with open(os.path.join(a.out_dir, f"{stamp}.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(a.out_dir, f"{stamp}.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    print(md)
+    log(f"written {os.path.join(a.out_dir, stamp)}.md and .json")
+
+
+if __name__ == "__main__":
+    main()
