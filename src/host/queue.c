@@ -674,8 +674,9 @@ int nvr_queue_poll(struct nvr_queue *q)
 	int n, ret;
 
 	hq_kick(q);
-	if (io_uring_sq_ready(&q->ring)) {
-		ret = io_uring_submit(&q->ring);
+	/* enter only with something to submit or completions waiting as task work */
+	if (io_uring_sq_ready(&q->ring) || (IO_URING_READ_ONCE(*q->ring.sq.kflags) & IORING_SQ_TASKRUN)) {
+		ret = io_uring_submit_and_get_events(&q->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			hq_fail(q, ret);
 	}
@@ -884,6 +885,25 @@ next:
 	return ret;
 }
 
+/*
+ * COOP_TASKRUN (5.19+): socket completions wait for our next io_uring_enter instead of
+ * interrupting the thread with an IPI; TASKRUN_FLAG tells a busy poller when to enter.
+ * (DEFER_TASKRUN would bind the ring to the opening thread, and queues may move between
+ * threads, e.g. nvring perf opens them in main and drives them from its workers.)
+ */
+static int hq_ring_init(struct nvr_queue *q)
+{
+	struct io_uring_params p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	ret = io_uring_queue_init_params(8, &q->ring, &p);
+	if (ret == -EINVAL)
+		ret = io_uring_queue_init(8, &q->ring, 0);
+	return ret;
+}
+
 void hq_set_icd_max(struct nvr_queue *q, uint32_t max)
 {
 	q->icd_max = max;
@@ -921,7 +941,7 @@ int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t q
 		q->free_ids[i] = (uint16_t)(depth - 1 - i); /* CID 0 first */
 	}
 	q->nr_free = depth;
-	ret = io_uring_queue_init(8, &q->ring, 0);
+	ret = hq_ring_init(q);
 	if (ret < 0)
 		goto fail;
 	q->ring_ok = true;

@@ -572,6 +572,21 @@ static uint16_t req_setup_data(struct conn *c, struct req *req, uint32_t icd_len
 	return 0;
 }
 
+/*
+ * An NVM Read on a RAM namespace needs no buffer: nvm.c points req->buf into the namespace and
+ * the data is sent from there, without a copy. Not with data digests, where a write from
+ * another queue could change the data between the CRC and the send.
+ */
+static bool req_reads_from_ram(struct conn *c, struct req *req)
+{
+	const struct nvr_ns *ns;
+
+	if (!c->qid || !c->ctrl || c->ddgst || req->dir != REQ_DIR_C2H || req->sqe.opcode != nvme_cmd_read)
+		return false;
+	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
+	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
+}
+
 /* The request's data has fully arrived (or none was needed). */
 static void req_data_ready(struct req *req)
 {
@@ -649,7 +664,7 @@ static bool conn_handle_capsule(struct conn *c, const uint8_t *pdu, uint32_t hdr
 		req_complete_status(req, status);
 		return true;
 	}
-	if (req->dir != REQ_DIR_NONE && req->data_len) {
+	if (req->dir != REQ_DIR_NONE && req->data_len && !req_reads_from_ram(c, req)) {
 		if (req_alloc_buf(req, req->data_len)) {
 			req->state = REQ_EXECUTING;
 			req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));

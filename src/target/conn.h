@@ -28,7 +28,7 @@ enum conn_rx_state {
 };
 
 #define CONN_RBUF_SIZE (64 * 1024)
-#define CONN_TX_IOV 64
+#define CONN_TX_IOV 256
 #define CONN_TERM_MAX (sizeof(struct nvme_tcp_term_pdu) + NVME_TCP_TERM_MAX_DATA)
 
 struct conn {

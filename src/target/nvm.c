@@ -76,8 +76,21 @@ static void nvm_rw(struct req *req, bool write)
 		req_complete_status(req, st);
 		return;
 	}
-	if (!write)
+	if (!write) {
 		req->xfer_len = (uint32_t)bytes;
+		if (!req->buf) {
+			/* conn.c leaves reads on a RAM namespace without a buffer: send from the namespace */
+			req->buf = be_mem_ptr(&req->ns->be, slba << shift);
+			if (req->buf) {
+				req_complete_status(req, 0);
+				return;
+			}
+			if (req_alloc_buf(req, (uint32_t)bytes)) {
+				req_complete_status(req, ST(INTERNAL));
+				return;
+			}
+		}
+	}
 	nvm_submit(req, write ? BE_WRITE : BE_READ, slba << shift, bytes, req->buf,
 		   write && (req->sqe.cdw12 & NVM_CDW12_FUA) ? BE_FUA : 0);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #define WORKER_RING_ENTRIES 1024
 #define WORKER_TICK_MS 200
+#define WORKER_SPIN_NS 50000 /* default mode: poll this long after the last completion */
 
 uint64_t worker_now_ms(void)
 {
@@ -106,21 +108,49 @@ void worker_post(struct worker *w, struct worker_msg *msg)
 		log_err("worker %d: eventfd write: %s", w->id, strerror(errno));
 }
 
+/*
+ * Ring setup, best first: SINGLE_ISSUER|DEFER_TASKRUN (6.1+) runs socket completions only when
+ * the worker asks for events, so a peer's send never interrupts (IPIs) a busy worker; COOP_TASKRUN
+ * (5.19+) at least avoids the interrupt; plain rings elsewhere. DEFER_TASKRUN binds the ring to
+ * the thread that enables it, so it is created disabled and enabled by the worker thread.
+ */
+static int worker_ring_init(struct worker *w, bool big_sqe)
+{
+	static const unsigned tiers[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+			IORING_SETUP_R_DISABLED,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+		0,
+	};
+	int ret = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
+		struct io_uring_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE | tiers[i];
+		p.cq_entries = WORKER_RING_ENTRIES * 4;
+		if (big_sqe)
+			p.flags |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+		ret = io_uring_queue_init_params(WORKER_RING_ENTRIES, &w->ring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	if (ret < 0)
+		return ret;
+	w->ring_flags = w->ring.flags;
+	return 0;
+}
+
 int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 {
-	struct io_uring_params p;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->tgt = tgt;
 	w->big_sqe = big_sqe;
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_CQSIZE;
-	p.cq_entries = WORKER_RING_ENTRIES * 4;
-	if (big_sqe)
-		p.flags |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
-	ret = io_uring_queue_init_params(WORKER_RING_ENTRIES, &w->ring, &p);
+	ret = worker_ring_init(w, big_sqe);
 	if (ret < 0)
 		return ret;
 	w->inbox_efd = eventfd(0, EFD_CLOEXEC);
@@ -138,7 +168,8 @@ int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 	return 0;
 }
 
-static void worker_reap(struct worker *w)
+/* Run every completion waiting; returns how many. */
+static unsigned worker_reap(struct worker *w)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -151,29 +182,81 @@ static void worker_reap(struct worker *w)
 			op->complete(op, cqe);
 	}
 	io_uring_cq_advance(&w->ring, n);
+	return n;
+}
+
+static bool worker_events_waiting(struct worker *w)
+{
+	return io_uring_cq_ready(&w->ring) || (IO_URING_READ_ONCE(*w->ring.sq.kflags) & IORING_SQ_TASKRUN);
+}
+
+static uint64_t worker_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Wait for completions, submitting what is queued. --poll never sleeps. The default mode spins
+ * for WORKER_SPIN_NS after the last completion before it sleeps: under load the next capsule
+ * is microseconds away, and a sleep/wake-up pair costs far more than that on a VM; idle, the
+ * worker sleeps after one short spin.
+ */
+static int worker_enter(struct worker *w, bool had_work)
+{
+	uint64_t t0;
+
+	if (w->tgt->poll) {
+		/* busy polling must still enter the kernel when deferred task work (socket data) waits */
+		if (io_uring_sq_ready(&w->ring) || worker_events_waiting(w))
+			return io_uring_submit_and_get_events(&w->ring);
+		return 0;
+	}
+	if (!had_work || !(w->ring_flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)))
+		return io_uring_submit_and_wait(&w->ring, 1);
+	if (io_uring_sq_ready(&w->ring)) {
+		int ret = io_uring_submit(&w->ring);
+
+		if (ret < 0)
+			return ret;
+	}
+	t0 = worker_now_ns();
+	do {
+		for (int i = 0; i < 64; i++)
+			if (worker_events_waiting(w))
+				return io_uring_submit_and_get_events(&w->ring);
+	} while (worker_now_ns() - t0 < WORKER_SPIN_NS);
+	return io_uring_submit_and_wait(&w->ring, 1);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	bool had_work = false;
 
+	if (w->ring_flags & IORING_SETUP_R_DISABLED) {
+		/* liburing 2.3 declares io_uring_enable_rings but does not export it */
+		if (syscall(__NR_io_uring_register, w->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
+			log_err("worker %d: enabling the ring: %s", w->id, strerror(errno));
+			return NULL;
+		}
+	}
+	/* one fewer fd lookup per io_uring_enter; optional */
+	io_uring_register_ring_fd(&w->ring);
 	worker_arm_inbox(w);
 	worker_arm_tick(w);
 	conn_worker_start(w);
 	while (!worker_done(w)) {
-		int ret;
+		int ret = worker_enter(w, had_work);
 
-		if (w->tgt->poll) {
-			ret = io_uring_submit(&w->ring);
-		} else {
-			ret = io_uring_submit_and_wait(&w->ring, 1);
-		}
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
 			log_err("worker %d: io_uring_submit: %s", w->id, strerror(-ret));
 			break;
 		}
 		w->now_ms = worker_now_ms();
-		worker_reap(w);
+		had_work = worker_reap(w) != 0;
 		/* garbage collection starts from whichever worker sees it due; not while stopping */
 		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_kv_engines; i++)
 			kvs_poll(w->tgt->kv_engines[i], &w->ring);

@@ -27,6 +27,7 @@ struct worker {
 	int id;
 	struct io_uring ring;
 	bool big_sqe; /* ring created with SQE128|CQE32 (passthrough namespaces) */
+	unsigned ring_flags; /* IORING_SETUP_* the ring was created with */
 	struct target *tgt;
 	pthread_t thread;
 
