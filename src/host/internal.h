@@ -104,7 +104,9 @@ struct nvr_queue {
 	struct hq_op recv_op;
 	uint8_t *rbuf;
 	uint32_t rhead, rtail;
-	bool rx_direct; /* the recv in flight targets rx_dst */
+	bool rx_direct; /* the recv in flight targets rx_dst, then rbuf */
+	struct iovec rx_iov[2];
+	struct msghdr rx_msg;
 	enum hq_rx_state rx_state;
 	struct hq_req *rx_req;
 	uint8_t *rx_dst;

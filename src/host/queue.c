@@ -380,8 +380,17 @@ static void hq_recv_start(struct nvr_queue *q)
 		return;
 	}
 	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left >= HQ_DIRECT_RECV_MIN) {
+		/* the payload straight into the command's buffer, what follows it (the next PDU
+		 * headers) into rbuf, in one call */
 		q->rx_direct = true;
-		io_uring_prep_recv(sqe, q->fd, q->rx_dst, q->rx_left, 0);
+		q->rx_iov[0].iov_base = q->rx_dst;
+		q->rx_iov[0].iov_len = q->rx_left;
+		q->rx_iov[1].iov_base = q->rbuf + q->rtail;
+		q->rx_iov[1].iov_len = HQ_RBUF_SIZE - q->rtail;
+		memset(&q->rx_msg, 0, sizeof(q->rx_msg));
+		q->rx_msg.msg_iov = q->rx_iov;
+		q->rx_msg.msg_iovlen = 2;
+		io_uring_prep_recvmsg(sqe, q->fd, &q->rx_msg, 0);
 	} else {
 		q->rx_direct = false;
 		io_uring_prep_recv(sqe, q->fd, q->rbuf + q->rtail, HQ_RBUF_SIZE - q->rtail, 0);
@@ -616,8 +625,12 @@ static void hq_on_recv(struct nvr_queue *q, int res)
 	}
 	q->last_progress_ns = hq_now_ns();
 	if (q->rx_direct) {
-		/* bytes landed in the command's buffer already; crc32c over them in place */
-		hq_rx_data_got(q, q->rx_dst, (uint32_t)res);
+		/* bytes landed in the command's buffer already (crc32c over them in place), the
+		 * rest after rtail in rbuf */
+		uint32_t d = (uint32_t)res < q->rx_left ? (uint32_t)res : q->rx_left;
+
+		hq_rx_data_got(q, q->rx_dst, d);
+		q->rtail += (uint32_t)res - d;
 		ret = hq_rx_parse(q);
 	} else {
 		q->rtail += (uint32_t)res;

@@ -520,7 +520,8 @@ static void conn_rx_payload(struct conn *c, struct req *req, uint8_t *dst, uint3
 	c->rx_req = req;
 	c->rx_pdu_start = dst;
 	c->rx_pdu_len = len;
-	memcpy(dst, c->rbuf + c->roff, k);
+	if (dst != c->rbuf + c->roff) /* in-capsule data may be used where it lies */
+		memcpy(dst, c->rbuf + c->roff, k);
 	c->roff += k;
 	c->rx_dst = dst + k;
 	c->rx_left = len - k;
@@ -582,6 +583,17 @@ static bool req_reads_from_ram(struct conn *c, struct req *req)
 	const struct nvr_ns *ns;
 
 	if (!c->qid || !c->ctrl || c->ddgst || req->dir != REQ_DIR_C2H || req->sqe.opcode != nvme_cmd_read)
+		return false;
+	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
+	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
+}
+
+/* An NVM Write to a RAM namespace: executed inline (mem.c completes in submit). */
+static bool req_writes_to_ram(struct conn *c, struct req *req)
+{
+	const struct nvr_ns *ns;
+
+	if (!c->qid || !c->ctrl || req->sqe.opcode != nvme_cmd_write)
 		return false;
 	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
 	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
@@ -649,7 +661,11 @@ static bool conn_handle_capsule(struct conn *c, const uint8_t *pdu, uint32_t hdr
 		status = conn_precheck(req);
 	if (icd_len) {
 		/* receive the data even if the command is rejected: the stream must stay in sync */
-		if (req_alloc_buf(req, icd_len)) {
+		if (!status && c->rlen - c->roff >= icd_len + ddgst_len && req_writes_to_ram(c, req)) {
+			/* all here, and the RAM backend copies it to the namespace before this parse
+			 * pass ends (rbuf is compacted only after it): take it from rbuf, no buffer */
+			req->buf = c->rbuf + c->roff;
+		} else if (req_alloc_buf(req, icd_len)) {
 			req_release(req);
 			conn_fatal(c, NVME_TCP_FES_DATA_LIMIT_EXCEEDED, NVME_TCP_FEI_PLEN, pdu, 0);
 			return false;
