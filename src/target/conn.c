@@ -171,11 +171,39 @@ static void conn_sendq_append(struct conn *c, struct req *req)
 	c->sendq_tail = req;
 }
 
+/*
+ * PDUs queued while the worker runs completions leave together: the connection is listed
+ * once, and conn_flush_sends (before the worker enters the kernel) gathers everything queued
+ * by then into one sendmsg.
+ */
+static void conn_want_send(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->tx_listed)
+		return;
+	c->tx_listed = true;
+	c->tx_next = w->tx_pending;
+	w->tx_pending = c;
+}
+
+void conn_flush_sends(struct worker *w)
+{
+	while (w->tx_pending) {
+		struct conn *c = w->tx_pending;
+
+		w->tx_pending = c->tx_next;
+		c->tx_next = NULL;
+		c->tx_listed = false;
+		conn_kick_send(c);
+	}
+}
+
 static void conn_queue_send(struct conn *c, struct req *req)
 {
 	req->state = REQ_SENDING;
 	conn_sendq_append(c, req);
-	conn_kick_send(c);
+	conn_want_send(c);
 }
 
 /* Gather iovecs of queued requests (or the control PDU) into one sendmsg. */
@@ -277,7 +305,7 @@ static void conn_send_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 				return;
 		}
 	}
-	conn_kick_send(c);
+	conn_want_send(c);
 }
 
 static void req_add_iov(struct req *req, void *base, size_t len)
@@ -327,7 +355,7 @@ static void conn_queue_r2t(struct conn *c, struct req *req)
 	/* set before the send completes: the host may answer before we see the send CQE */
 	req->state = REQ_RECV_H2C;
 	req->r2t_queued = true;
-	conn_kick_send(c);
+	conn_want_send(c);
 }
 
 /* C2HData PDUs for req->xfer_len bytes of req->buf, SUCCESS on the last one if asked. */
@@ -965,6 +993,13 @@ static void conn_free(struct conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->tx_listed) {
+		struct conn **pp = &w->tx_pending;
+
+		while (*pp != c)
+			pp = &(*pp)->tx_next;
+		*pp = c->tx_next;
+	}
 	log_debug("%s: connection freed", c->peer);
 	close(c->fd);
 	free(c->reqs);

@@ -77,6 +77,8 @@ struct conn {
 	struct msghdr rx_msg;
 
 	/* send */
+	struct conn *tx_next;  /* worker's list of connections with PDUs to flush */
+	bool tx_listed;
 	struct ring_op send_op;
 	bool send_armed;
 	struct req *sendq_head, *sendq_tail; /* requests with PDUs to send, in order */
@@ -95,6 +97,8 @@ struct conn {
 
 /* Worker start: listeners on worker 0 begin accepting. */
 void conn_worker_start(struct worker *w);
+/* Start the sends queued since the last call (worker loop, before entering the kernel). */
+void conn_flush_sends(struct worker *w);
 /* Periodic: keep-alive expiry, drain deadlines. */
 void conn_tick_all(struct worker *w);
 /* Close a connection now (socket shut down, resources freed once nothing is in flight). */

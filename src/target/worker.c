@@ -249,7 +249,10 @@ static void *worker_main(void *arg)
 	worker_arm_tick(w);
 	conn_worker_start(w);
 	while (!worker_done(w)) {
-		int ret = worker_enter(w, had_work);
+		int ret;
+
+		conn_flush_sends(w);
+		ret = worker_enter(w, had_work);
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
 			log_err("worker %d: io_uring_submit: %s", w->id, strerror(-ret));

@@ -44,6 +44,7 @@ struct worker {
 	uint64_t now_ms; /* CLOCK_MONOTONIC ms, refreshed every loop iteration */
 
 	struct conn *conns;     /* connections living on this worker */
+	struct conn *tx_pending; /* connections with PDUs queued since the last flush */
 	unsigned nr_listeners;  /* accept operations still armed */
 	bool stopping;
 	struct bufpool *bufs;   /* data buffers for requests on this worker */
