@@ -15,6 +15,7 @@
 #define HQ_RBUF_SIZE (256u * 1024)
 #define HQ_SEND_IOV_MAX 256
 #define HQ_DIRECT_RECV_MIN 8192 /* payload left at least this large: recv straight into the user buffer */
+#define HQ_SPIN_NS 50000       /* nvr_queue_wait polls this long before it sleeps */
 #define HQ_ADMIN_ICD_MAX 8192   /* fabrics/admin in-capsule limit, as the Linux host uses */
 
 enum hq_req_state {

@@ -704,6 +704,36 @@ int nvr_queue_poll(struct nvr_queue *q)
 	return 0;
 }
 
+static bool hq_events_waiting(struct nvr_queue *q)
+{
+	return io_uring_cq_ready(&q->ring) || (IO_URING_READ_ONCE(*q->ring.sq.kflags) & IORING_SQ_TASKRUN);
+}
+
+/*
+ * Before sleeping with commands in flight, poll for up to HQ_SPIN_NS: an answer is usually
+ * microseconds away, and a sleep/wake-up pair costs more than that (on a VM, far more).
+ * Only with COOP_TASKRUN, where pending socket completions show in the SQ flags. True when
+ * something arrived (its completions are posted).
+ */
+static bool hq_spin(struct nvr_queue *q, uint64_t now)
+{
+	uint64_t t;
+
+	if (!(q->ring.flags & IORING_SETUP_COOP_TASKRUN) || q->state == HQ_Q_FAILED)
+		return false;
+	if (io_uring_sq_ready(&q->ring) && io_uring_submit(&q->ring) < 0)
+		return false;
+	do {
+		for (int i = 0; i < 64; i++)
+			if (hq_events_waiting(q)) {
+				io_uring_get_events(&q->ring);
+				return true;
+			}
+		t = hq_now_ns();
+	} while (t - now < HQ_SPIN_NS);
+	return false;
+}
+
 int nvr_queue_wait(struct nvr_queue *q, unsigned min_cpl, int timeout_ms)
 {
 	uint64_t start = hq_now_ns();
@@ -743,6 +773,8 @@ int nvr_queue_wait(struct nvr_queue *q, unsigned min_cpl, int timeout_ms)
 		wait_ns = limit - (now - start);
 		if (q->state != HQ_Q_FAILED && qlimit - (now - q->last_progress_ns) < wait_ns)
 			wait_ns = qlimit - (now - q->last_progress_ns);
+		if (hq_spin(q, now))
+			continue;
 		ts.tv_sec = (long long)(wait_ns / 1000000000ull);
 		ts.tv_nsec = (long long)(wait_ns % 1000000000ull);
 		ret = io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &ts, NULL);
