@@ -198,7 +198,13 @@ class Bench:
         for attempt in range(self.a.retries + 1):
             ns0, st0 = self.probe()
             load = os.getloadavg()[0]
-            r = fn()
+            try:
+                r = fn()
+            except (RuntimeError, subprocess.CalledProcessError, ValueError) as e:
+                log(f"    run failed: {e}")
+                if self.tgt and self.tgt.poll() is not None:
+                    raise RuntimeError("nvringd died") from e
+                continue
             ns1, st1 = self.probe()
             if st0 == st1:
                 r.update(state=st0, pingpong_ns=[ns0, ns1], load=load)
