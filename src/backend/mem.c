@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RAM namespace: one anonymous MAP_NORESERVE mapping (huge pages where available), so untouched
- * LBAs cost no memory and read as zeroes. Every operation is a memcpy/memset done inline;
- * nothing goes on the ring.
+ * RAM namespace: one anonymous MAP_NORESERVE mapping, so untouched LBAs cost no memory and
+ * read as zeroes. Every operation is a memcpy/memset done inline; nothing goes on the ring.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -132,10 +131,6 @@ int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_
 		       strerror(e));
 		return -e;
 	}
-	/* 2 MiB pages where THP is available: random reads of a large namespace then miss the TLB
-	 * far less (the copy into the socket is most of a 4 KiB read). Untouched 2 MiB ranges
-	 * still cost nothing; advisory, so a refusal is fine. */
-	madvise(m->base, m->map_len, MADV_HUGEPAGE);
 	memset(be, 0, sizeof(*be));
 	be->ops = &mem_ops;
 	be->priv = m;

@@ -18,7 +18,6 @@
 #define NVM_CDW12_FUA (1u << 30)
 #define NVM_DSM_AD (1u << 2)
 #define NVM_VERIFY_CHUNK NVR_MDTS_BYTES
-#define NVM_PREFETCH_MAX (16 * 1024) /* zero-copy reads: bytes prefetched per command */
 
 static void nvm_io_done(struct be_io *io, int res);
 
@@ -83,10 +82,6 @@ static void nvm_rw(struct req *req, bool write)
 			/* conn.c leaves reads on a RAM namespace without a buffer: send from the namespace */
 			req->buf = be_mem_ptr(&req->ns->be, slba << shift);
 			if (req->buf) {
-				/* the kernel copies it into the socket later in this loop pass; start the
-				 * cache misses now so they overlap (random reads of a large namespace) */
-				for (uint64_t off = 0; off < bytes && off < NVM_PREFETCH_MAX; off += 64)
-					__builtin_prefetch((const char *)req->buf + off);
 				req_complete_status(req, 0);
 				return;
 			}
