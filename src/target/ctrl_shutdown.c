@@ -84,7 +84,7 @@ void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w)
 		struct nvr_ns *ns = s->ns[i];
 		struct shn_op *op = &f->ops[n];
 
-		if (!ns->be.geom.volatile_cache)
+		if (!ns->be.geom.volatile_cache || (!ns->kv && !ns->be.ops))
 			continue;
 		op->f = f;
 		f->pending++;
@@ -93,13 +93,11 @@ void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w)
 			op->kv.op = KVS_OP_FLUSH;
 			op->kv.done = shn_kv_done;
 			kvs_submit(ns->kv, &w->ring, &op->kv);
-		} else if (ns->be.ops) {
+		} else {
 			op->io.op = BE_FLUSH;
 			op->io.buf_index = -1;
 			op->io.done = shn_be_done;
 			be_submit(&ns->be, &w->ring, &op->io);
-		} else {
-			shn_op_done(f, true);
 		}
 	}
 	shn_op_done(f, true);
