@@ -34,6 +34,28 @@ enum nvme_kv_vendor_opc {
 	KVSSD_OPC_EXIST = 0xB3,
 };
 
+/* Data direction of a vendor KV opcode, in the NVMe bits-1:0 encoding (0 none, 1 host to
+ * controller, 2 controller to host); -1 for an opcode outside the vendor KV set. The table is
+ * needed because these opcodes do not follow that encoding (retrieve 0x90 reads with 00b). */
+static inline int kvssd_opcode_dir(uint8_t opcode)
+{
+	switch (opcode) {
+	case KVSSD_OPC_STORE:
+	case KVSSD_OPC_APPEND:
+	case KVSSD_OPC_BATCH:
+		return 1;
+	case KVSSD_OPC_RETRIEVE:
+	case KVSSD_OPC_ITER_READ:
+		return 2;
+	case KVSSD_OPC_DELETE:
+	case KVSSD_OPC_ITER_REQ:
+	case KVSSD_OPC_EXIST:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* Vendor iterator request (0xB1) options, CDW11 bits 15:8 */
 #define KVSSD_ITER_OPEN 0x01
 #define KVSSD_ITER_CLOSE 0x02

@@ -578,7 +578,7 @@ static uint16_t req_setup_data(struct conn *c, struct req *req, uint32_t icd_len
 	else if (c->qid == 0)
 		dir = admin_opcode_dir(sqe->opcode);
 	else
-		dir = conn_io_dir(c, sqe);
+		dir = conn_io_dir(req);
 	if (dir < 0 || dir == 3)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
 	req->dir = (enum req_dir)dir;
@@ -601,30 +601,28 @@ static uint16_t req_setup_data(struct conn *c, struct req *req, uint32_t icd_len
 	return 0;
 }
 
+/* The command's namespace (req->ns, looked up by conn_io_dir) is RAM: addressable in place. */
+static bool req_on_ram_ns(const struct req *req)
+{
+	const struct nvr_ns *ns = req->ns;
+
+	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
+}
+
 /*
  * An NVM Read on a RAM namespace needs no buffer: nvm.c points req->buf into the namespace and
  * the data is sent from there, without a copy. Not with data digests, where a write from
  * another queue could change the data between the CRC and the send.
  */
-static bool req_reads_from_ram(struct conn *c, struct req *req)
+static bool req_reads_from_ram(const struct conn *c, const struct req *req)
 {
-	const struct nvr_ns *ns;
-
-	if (!c->qid || !c->ctrl || c->ddgst || req->dir != REQ_DIR_C2H || req->sqe.opcode != nvme_cmd_read)
-		return false;
-	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
-	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
+	return !c->ddgst && req->dir == REQ_DIR_C2H && req->sqe.opcode == nvme_cmd_read && req_on_ram_ns(req);
 }
 
 /* An NVM Write to a RAM namespace: executed inline (mem.c completes in submit). */
-static bool req_writes_to_ram(struct conn *c, struct req *req)
+static bool req_writes_to_ram(const struct req *req)
 {
-	const struct nvr_ns *ns;
-
-	if (!c->qid || !c->ctrl || req->sqe.opcode != nvme_cmd_write)
-		return false;
-	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
-	return ns && !ns->pt && !ns->kv && be_mem_ptr((struct backend *)&ns->be, 0);
+	return req->sqe.opcode == nvme_cmd_write && req_on_ram_ns(req);
 }
 
 /* The request's data has fully arrived (or none was needed). */
@@ -689,7 +687,7 @@ static bool conn_handle_capsule(struct conn *c, const uint8_t *pdu, uint32_t hdr
 		status = conn_precheck(req);
 	if (icd_len) {
 		/* receive the data even if the command is rejected: the stream must stay in sync */
-		if (!status && c->rlen - c->roff >= icd_len + ddgst_len && req_writes_to_ram(c, req)) {
+		if (!status && c->rlen - c->roff >= icd_len + ddgst_len && req_writes_to_ram(req)) {
 			/* all here, and the RAM backend copies it to the namespace before this parse
 			 * pass ends (rbuf is compacted only after it): take it from rbuf, no buffer */
 			req->buf = c->rbuf + c->roff;

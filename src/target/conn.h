@@ -112,9 +112,9 @@ struct conn *conn_create(struct worker *w, int fd, struct nvr_port *port, const 
 void conn_execute(struct req *req);
 /* Checks that need no data, run before an R2T is sent: 0 or the status the command would get. */
 uint16_t conn_precheck(struct req *req);
-/* Data direction (enum req_dir, 3 = bidirectional, -1 = none known) of an I/O queue command,
- * from its namespace's opcode table. */
-int conn_io_dir(struct conn *c, const struct nvme_sqe *sqe);
+/* Data direction (enum req_dir, 3 = bidirectional) of an I/O queue command, from its
+ * namespace's opcode table; looks the namespace up once, into req->ns. */
+int conn_io_dir(struct req *req);
 
 /* Listener sockets (blocking setup at start). */
 int conn_listen(struct nvr_port *port, char *err, size_t errlen);

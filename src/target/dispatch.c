@@ -35,7 +35,8 @@ void conn_execute(struct req *req)
 			admin_execute(req);
 		return;
 	}
-	req->ns = subsys_find_ns(ctrl->subsys, req->sqe.nsid);
+	if (!req->ns) /* looked up when the capsule arrived, unless the queue had no controller yet */
+		req->ns = subsys_find_ns(ctrl->subsys, req->sqe.nsid);
 	if (!req->ns) {
 		/* Flush with the broadcast NSID is handled by the NVM set */
 		if (req->sqe.opcode == nvme_cmd_flush && req->sqe.nsid == NVME_NSID_ALL) {
@@ -53,38 +54,21 @@ void conn_execute(struct req *req)
 		nvm_execute(req);
 }
 
-/* Opcodes whose bits 1:0 do not say their data direction: the Samsung KV-SSD / NVMeVirt
- * vendor set (reference C.7). Everything else follows the NVMe convention. */
-static int vendor_kv_dir(uint8_t opcode)
+int conn_io_dir(struct req *req)
 {
-	switch (opcode) {
-	case KVSSD_OPC_STORE:
-	case KVSSD_OPC_APPEND:
-	case KVSSD_OPC_BATCH:
-		return REQ_DIR_H2C;
-	case KVSSD_OPC_RETRIEVE:
-	case KVSSD_OPC_ITER_READ:
-		return REQ_DIR_C2H;
-	case KVSSD_OPC_DELETE:
-	case KVSSD_OPC_ITER_REQ:
-	case KVSSD_OPC_EXIST:
-		return REQ_DIR_NONE;
-	default:
-		return -1;
-	}
-}
-
-int conn_io_dir(struct conn *c, const struct nvme_sqe *sqe)
-{
-	const struct nvr_ns *ns = NULL;
+	const struct nvme_sqe *sqe = &req->sqe;
+	struct conn *c = req->conn;
+	const struct nvr_ns *ns;
 	int dir;
 
-	if (c->ctrl)
-		ns = subsys_find_ns(c->ctrl->subsys, sqe->nsid);
+	/* the one namespace lookup of the command: precheck and execution use req->ns */
+	if (c->ctrl && !req->ns)
+		req->ns = subsys_find_ns(c->ctrl->subsys, sqe->nsid);
+	ns = req->ns;
 	if (ns && ns->pt)
 		return passthru_opcode_dir(ns, sqe->opcode);
 	if (ns && (ns->kvssd_compat || ns->csi == NVR_CSI_KV)) {
-		dir = vendor_kv_dir(sqe->opcode);
+		dir = kvssd_opcode_dir(sqe->opcode);
 		if (dir >= 0)
 			return dir;
 	}
@@ -99,12 +83,11 @@ uint16_t conn_precheck(struct req *req)
 
 	if (!c->ctrl || c->qid == 0 || req->sqe.opcode == NVME_FABRICS_OPCODE)
 		return 0;
-	ns = subsys_find_ns(c->ctrl->subsys, req->sqe.nsid);
+	ns = req->ns;
 	if (!ns)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR;
 	if (ns->pt)
 		return 0;
-	req->ns = ns;
 	if (ns->kv)
 		return ns->kvssd_compat && req->sqe.opcode < 0x80 ? 0 : kv_precheck(req);
 	return nvm_precheck(req);

@@ -27,32 +27,15 @@
 #include <unistd.h>
 
 #include <linux/nvme_ioctl.h>
+#include <nvme/types.h>
 
 #include "conn.h"
 #include "log.h"
+#include "spec/nvme_kv.h"
 #include "worker.h"
 
-#define ST(sc) NVME_STATUS(0, (sc))
+#define ST(sc) NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_##sc)
 #define ST_DNR(sc) (ST(sc) | NVME_STATUS_DNR)
-#define SC_INVALID_OPCODE 0x01
-#define SC_INVALID_FIELD 0x02
-#define SC_INTERNAL 0x06
-#define SC_SGL_INVALID_DATA 0x0f
-#define SC_NS_WRITE_PROTECTED 0x20
-
-#define OPC_FLUSH 0x00
-#define OPC_WRITE 0x01
-#define OPC_READ 0x02
-#define OPC_WRITE_UNC 0x04
-#define OPC_COMPARE 0x05
-#define OPC_WRITE_ZEROES 0x08
-#define OPC_DSM 0x09
-#define OPC_VERIFY 0x0c
-#define OPC_RESV_REGISTER 0x0d
-#define OPC_RESV_REPORT 0x0e
-#define OPC_RESV_ACQUIRE 0x11
-#define OPC_RESV_RELEASE 0x15
-#define OPC_COPY 0x19
 #define DSM_AD (1u << 2)
 #define PT_SQE_CMD_BYTES 80 /* 128-byte SQE minus the 48 bytes before sqe->cmd */
 
@@ -88,19 +71,19 @@ struct pt_opc {
 
 /* The NVM command set: always passed. Each direction agrees with opcode bit 0. */
 static const struct pt_opc pt_nvm[0x20] = {
-	[OPC_FLUSH] = { true, REQ_DIR_NONE, false, PT_LEN_NONE },
-	[OPC_WRITE] = { true, REQ_DIR_H2C, true, PT_LEN_LBAS },
-	[OPC_READ] = { true, REQ_DIR_C2H, false, PT_LEN_LBAS },
-	[OPC_WRITE_UNC] = { true, REQ_DIR_NONE, true, PT_LEN_NONE },
-	[OPC_COMPARE] = { true, REQ_DIR_H2C, false, PT_LEN_LBAS },
-	[OPC_WRITE_ZEROES] = { true, REQ_DIR_NONE, true, PT_LEN_NONE },
-	[OPC_DSM] = { true, REQ_DIR_H2C, true, PT_LEN_DSM },
-	[OPC_VERIFY] = { true, REQ_DIR_NONE, false, PT_LEN_NONE },
-	[OPC_RESV_REGISTER] = { true, REQ_DIR_H2C, false, PT_LEN_RESV16 },
-	[OPC_RESV_REPORT] = { true, REQ_DIR_C2H, false, PT_LEN_NUMD },
-	[OPC_RESV_ACQUIRE] = { true, REQ_DIR_H2C, false, PT_LEN_RESV16 },
-	[OPC_RESV_RELEASE] = { true, REQ_DIR_H2C, false, PT_LEN_RESV8 },
-	[OPC_COPY] = { true, REQ_DIR_H2C, true, PT_LEN_COPY },
+	[nvme_cmd_flush] = { true, REQ_DIR_NONE, false, PT_LEN_NONE },
+	[nvme_cmd_write] = { true, REQ_DIR_H2C, true, PT_LEN_LBAS },
+	[nvme_cmd_read] = { true, REQ_DIR_C2H, false, PT_LEN_LBAS },
+	[nvme_cmd_write_uncor] = { true, REQ_DIR_NONE, true, PT_LEN_NONE },
+	[nvme_cmd_compare] = { true, REQ_DIR_H2C, false, PT_LEN_LBAS },
+	[nvme_cmd_write_zeroes] = { true, REQ_DIR_NONE, true, PT_LEN_NONE },
+	[nvme_cmd_dsm] = { true, REQ_DIR_H2C, true, PT_LEN_DSM },
+	[nvme_cmd_verify] = { true, REQ_DIR_NONE, false, PT_LEN_NONE },
+	[nvme_cmd_resv_register] = { true, REQ_DIR_H2C, false, PT_LEN_RESV16 },
+	[nvme_cmd_resv_report] = { true, REQ_DIR_C2H, false, PT_LEN_NUMD },
+	[nvme_cmd_resv_acquire] = { true, REQ_DIR_H2C, false, PT_LEN_RESV16 },
+	[nvme_cmd_resv_release] = { true, REQ_DIR_H2C, false, PT_LEN_RESV8 },
+	[nvme_cmd_copy] = { true, REQ_DIR_H2C, true, PT_LEN_COPY },
 };
 
 /*
@@ -111,31 +94,19 @@ static const struct pt_opc pt_nvm[0x20] = {
  */
 static struct pt_opc pt_other(uint8_t opc)
 {
+	int kv_dir = kvssd_opcode_dir(opc);
 	struct pt_opc o = { true, REQ_DIR_NONE, false, PT_LEN_ANY };
 
-	switch (opc) {
-	case 0x81: /* store */
-	case 0x83: /* append */
-	case 0x85: /* batch */
-		o.dir = REQ_DIR_H2C;
-		o.writes = true;
-		return o;
-	case 0x90: /* retrieve */
-	case 0xb2: /* iterator read */
-		o.dir = REQ_DIR_C2H;
-		return o;
-	case 0xa1: /* delete */
-		o.writes = true;
-		return o;
-	case 0xb1: /* iterator open/close */
-	case 0xb3: /* exist */
-		return o;
-	default:
-		o.dir = (int8_t)(opc & 3);
-		/* bit 0 is the kernel's "write" (data to the drive): treat it as changing data */
-		o.writes = opc & 1;
+	if (kv_dir >= 0) {
+		o.dir = (int8_t)kv_dir;
+		/* store, append, batch and delete change the stored data */
+		o.writes = kv_dir == REQ_DIR_H2C || opc == KVSSD_OPC_DELETE;
 		return o;
 	}
+	o.dir = (int8_t)(opc & 3);
+	/* bit 0 is the kernel's "write" (data to the drive): treat it as changing data */
+	o.writes = opc & 1;
+	return o;
 }
 
 /* false: the opcode is not passed on this namespace */
@@ -175,7 +146,7 @@ static uint64_t pt_min_len(const struct req *req, const struct pt_opc *o, uint16
 		/* descriptor formats 0 and 2 are 32 bytes, 1 and 3 are 40 */
 		fmt = (sqe->cdw12 >> 8) & 0xf;
 		if (fmt > 3) {
-			*st = ST_DNR(SC_INVALID_FIELD);
+			*st = ST_DNR(INVALID_FIELD);
 			return 0;
 		}
 		return ((uint64_t)(sqe->cdw12 & 0xff) + 1) * (fmt & 1 ? 40 : 32);
@@ -200,29 +171,29 @@ uint16_t passthru_check(const struct req *req)
 	uint16_t st;
 
 	if (!pt_lookup(pt, sqe->opcode, &o))
-		return ST_DNR(SC_INVALID_OPCODE);
-	if (ns->readonly && o.writes && !(sqe->opcode == OPC_DSM && !(sqe->cdw11 & DSM_AD)))
-		return ST_DNR(SC_NS_WRITE_PROTECTED);
+		return ST_DNR(INVALID_OPCODE);
+	if (ns->readonly && o.writes && !(sqe->opcode == nvme_cmd_dsm && !(sqe->cdw11 & DSM_AD)))
+		return ST_DNR(NS_WRITE_PROTECTED);
 	if (req->data_len > pt->max_bytes)
-		return ST_DNR(SC_INVALID_FIELD);
+		return ST_DNR(INVALID_FIELD);
 	if (o.dir == REQ_DIR_NONE || o.len == PT_LEN_ANY)
 		return 0;
 	if (o.len == PT_LEN_LBAS) {
 		/* NLB is 0's based: 16 bits can ask for up to 64 Ki blocks */
 		need = ((uint64_t)(sqe->cdw12 & 0xffff) + 1) << ns->lba_shift;
-		return need == req->data_len ? 0 : ST_DNR(SC_SGL_INVALID_DATA);
+		return need == req->data_len ? 0 : ST_DNR(SGL_INVALID_DATA);
 	}
 	need = pt_min_len(req, &o, &st);
 	if (st)
 		return st;
-	return req->data_len >= need ? 0 : ST_DNR(SC_SGL_INVALID_DATA);
+	return req->data_len >= need ? 0 : ST_DNR(SGL_INVALID_DATA);
 }
 
 /* ---- status mapping -------------------------------------------------------------------- */
 
 uint16_t passthru_status(int res, uint8_t opcode)
 {
-	enum be_op op = opcode == OPC_READ ? BE_READ : (opcode & 1) ? BE_WRITE : BE_FLUSH;
+	enum be_op op = opcode == nvme_cmd_read ? BE_READ : (opcode & 1) ? BE_WRITE : BE_FLUSH;
 
 	if (res < 0)
 		/* the kernel refused or cancelled the command (-EINTR when the controller went away) */
@@ -235,7 +206,7 @@ uint16_t passthru_status(int res, uint8_t opcode)
 	 * same path forever: say Internal Error, do not retry.
 	 */
 	if (((res >> 8) & 7) == 3 && (res & 0xff) >= 0x70)
-		return ST_DNR(SC_INTERNAL);
+		return ST_DNR(INTERNAL);
 	return (uint16_t)(res & 0x67ff);
 }
 
@@ -244,29 +215,26 @@ uint16_t passthru_status(int res, uint8_t opcode)
 static void pt_prep(struct io_uring_sqe *sqe, const struct nvr_passthru *pt, const struct nvme_sqe *hsqe,
 		    void *buf, uint32_t len)
 {
-	struct nvme_uring_cmd cmd = {
-		.opcode = hsqe->opcode,
-		.flags = 0, /* PSDT/FUSE: the kernel builds PRPs itself and refuses flags */
-		.nsid = pt->nsid,
-		.cdw2 = hsqe->cdw2,
-		.cdw3 = hsqe->cdw3,
-		.addr = (uint64_t)(uintptr_t)buf,
-		.data_len = len,
-		.cdw10 = hsqe->cdw10,
-		.cdw11 = hsqe->cdw11,
-		.cdw12 = hsqe->cdw12,
-		.cdw13 = hsqe->cdw13,
-		.cdw14 = hsqe->cdw14,
-		.cdw15 = hsqe->cdw15,
-	};
+	/* the command area starts at byte 48 and runs 80 bytes into the 128-byte SQE */
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
 
 	memset(sqe, 0, sizeof(*sqe));
+	memset(sqe->cmd, 0, PT_SQE_CMD_BYTES);
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = pt->fd;
 	sqe->cmd_op = NVME_URING_CMD_IO;
-	/* the command area starts at byte 48 and runs 80 bytes into the 128-byte SQE */
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
-	memset(sqe->cmd + sizeof(cmd), 0, PT_SQE_CMD_BYTES - sizeof(cmd));
+	cmd->opcode = hsqe->opcode; /* flags 0: the kernel builds PRPs itself and refuses PSDT/FUSE */
+	cmd->nsid = pt->nsid;
+	cmd->cdw2 = hsqe->cdw2;
+	cmd->cdw3 = hsqe->cdw3;
+	cmd->addr = (uint64_t)(uintptr_t)buf;
+	cmd->data_len = len;
+	cmd->cdw10 = hsqe->cdw10;
+	cmd->cdw11 = hsqe->cdw11;
+	cmd->cdw12 = hsqe->cdw12;
+	cmd->cdw13 = hsqe->cdw13;
+	cmd->cdw14 = hsqe->cdw14;
+	cmd->cdw15 = hsqe->cdw15;
 }
 
 static_assert(sizeof(struct nvme_uring_cmd) <= PT_SQE_CMD_BYTES, "uring_cmd fits the big SQE");
@@ -299,14 +267,14 @@ void passthru_execute(struct req *req)
 	uint16_t st = passthru_check(req);
 
 	if (!st && !(ring->flags & IORING_SETUP_SQE128))
-		st = ST(SC_INTERNAL); /* cannot happen: setup makes every ring big */
+		st = ST(INTERNAL); /* cannot happen: setup makes every ring big */
 	if (st) {
 		req_complete_status(req, st);
 		return;
 	}
 	/* a C2H command whose length is not exactly its data: what the drive leaves unwritten
 	 * must not carry an earlier request's bytes to this host */
-	if (req->dir == REQ_DIR_C2H && req->sqe.opcode != OPC_READ && req->data_len)
+	if (req->dir == REQ_DIR_C2H && req->sqe.opcode != nvme_cmd_read && req->data_len)
 		memset(req->buf, 0, req->data_len);
 	req->pt_op.complete = pt_req_done;
 	sqe = ring_get_sqe(ring);
@@ -329,7 +297,7 @@ static void pt_be_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 static int pt_be_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
 {
 	const struct nvr_passthru *pt = be->priv;
-	struct nvme_sqe flush = { .opcode = OPC_FLUSH };
+	struct nvme_sqe flush = { .opcode = nvme_cmd_flush };
 	struct io_uring_sqe *sqe;
 
 	if (io->op != BE_FLUSH || !(ring->flags & IORING_SETUP_SQE128)) {
@@ -347,7 +315,7 @@ static int pt_be_submit(struct backend *be, struct io_uring *ring, struct be_io 
 
 static int pt_ioctl_flush(const struct nvr_passthru *pt)
 {
-	struct nvme_passthru_cmd cmd = { .opcode = OPC_FLUSH, .nsid = pt->nsid };
+	struct nvme_passthru_cmd cmd = { .opcode = nvme_cmd_flush, .nsid = pt->nsid };
 	int ret = ioctl(pt->fd, NVME_IOCTL_IO_CMD, &cmd);
 
 	return ret < 0 ? -errno : ret ? -EIO : 0;
@@ -398,7 +366,7 @@ static int pt_probe_uring(const struct nvr_passthru *pt, char *err, size_t errle
 {
 	static const char too_old[] = "kernel too old: needs Linux 5.19+ io_uring NVMe passthrough";
 	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 };
-	struct nvme_sqe flush = { .opcode = OPC_FLUSH };
+	struct nvme_sqe flush = { .opcode = nvme_cmd_flush };
 	struct __kernel_timespec ts = { .tv_sec = 30 };
 	struct io_uring_probe *probe;
 	struct io_uring_cqe *cqe;
