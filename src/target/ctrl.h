@@ -61,6 +61,10 @@ void admin_execute(struct req *req);        /* admin queue of an NVM subsystem *
 void discovery_execute(struct req *req);    /* admin queue of the discovery subsystem */
 void nvm_execute(struct req *req);          /* I/O queue, NVM namespace */
 uint16_t nvm_precheck(struct req *req);     /* before soliciting write data: 0 or a status */
+/* SLBA/NLB of a Read/Write-shaped command checked against req->ns: 0 or LBA Out of Range. */
+uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb);
+/* bytes within MDTS and equal to the host's transfer length: 0 or a status. */
+uint16_t nvm_check_transfer(struct req *req, uint64_t bytes);
 void kv_execute(struct req *req);           /* I/O queue, KV or kvssd-compat namespace */
 uint16_t kv_precheck(struct req *req);      /* before soliciting store data: 0 or a status */
 

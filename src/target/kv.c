@@ -188,8 +188,6 @@ uint16_t kv_precheck(struct req *req)
 
 /* Append (vendor 0x83): read the current value, then store old + new. Not atomic against a
  * concurrent store of the same key: the last writer wins, as with two stores. */
-static void kv_append_stored(struct kvs_io *io);
-
 static void kv_append_read(struct kvs_io *io)
 {
 	struct req *req = io->ctx;
@@ -211,13 +209,8 @@ static void kv_append_read(struct kvs_io *io)
 	io->options = 0;
 	io->buf = req->aux;
 	io->len = old + req->data_len;
-	io->done = kv_append_stored;
+	io->done = kv_done; /* completes as the store it now is, with vendor statuses */
 	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
-}
-
-static void kv_append_stored(struct kvs_io *io)
-{
-	kv_done(io);
 }
 
 static void kv_append(struct req *req)
@@ -240,18 +233,17 @@ static void kv_append(struct req *req)
 /* kvssd-compat: the NVM side of the namespace is a read-only view that reads as zeroes. */
 static void kv_compat_nvm(struct req *req)
 {
-	const struct nvme_sqe *sqe = &req->sqe;
-	uint64_t slba = (uint64_t)sqe->cdw10 | ((uint64_t)sqe->cdw11 << 32);
-	uint64_t nlb = (sqe->cdw12 & 0xffff) + 1;
+	uint64_t slba;
+	uint32_t nlb;
+	uint16_t st;
 
-	switch (sqe->opcode) {
+	switch (req->sqe.opcode) {
 	case nvme_cmd_read:
-		if (slba >= req->ns->nlba || nlb > req->ns->nlba - slba) {
-			req_complete_status(req, ST_DNR(LBA_RANGE));
-			return;
-		}
-		if (nlb << req->ns->lba_shift != req->data_len) {
-			req_complete_status(req, ST_DNR(SGL_INVALID_DATA));
+		st = nvm_lba_range(req, &slba, &nlb);
+		if (!st)
+			st = nvm_check_transfer(req, (uint64_t)nlb << req->ns->lba_shift);
+		if (st) {
+			req_complete_status(req, st);
 			return;
 		}
 		memset(req->buf, 0, req->data_len);

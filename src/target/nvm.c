@@ -39,7 +39,7 @@ static void nvm_submit(struct req *req, enum be_op op, uint64_t off, uint64_t le
 }
 
 /* slba/nlb from CDW10-12, checked against the namespace; 0 or a status. */
-static uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb)
+uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb)
 {
 	const struct nvme_sqe *sqe = &req->sqe;
 
@@ -50,7 +50,7 @@ static uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb)
 	return 0;
 }
 
-static uint16_t nvm_check_transfer(struct req *req, uint64_t bytes)
+uint16_t nvm_check_transfer(struct req *req, uint64_t bytes)
 {
 	if (bytes > NVR_MDTS_BYTES)
 		return ST_DNR(INVALID_FIELD);
