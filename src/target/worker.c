@@ -23,12 +23,17 @@
 #define WORKER_TICK_MS 200
 #define WORKER_SPIN_NS 50000 /* default mode: poll this long after the last completion */
 
-uint64_t worker_now_ms(void)
+static uint64_t worker_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t worker_now_ms(void)
+{
+	return worker_now_ns() / 1000000;
 }
 
 struct io_uring_sqe *worker_get_sqe(struct worker *w)
@@ -138,7 +143,6 @@ static int worker_ring_init(struct worker *w, bool big_sqe)
 	}
 	if (ret < 0)
 		return ret;
-	w->ring_flags = w->ring.flags;
 	return 0;
 }
 
@@ -149,7 +153,6 @@ int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->tgt = tgt;
-	w->big_sqe = big_sqe;
 	ret = worker_ring_init(w, big_sqe);
 	if (ret < 0)
 		return ret;
@@ -190,14 +193,6 @@ static bool worker_events_waiting(struct worker *w)
 	return io_uring_cq_ready(&w->ring) || (IO_URING_READ_ONCE(*w->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
-static uint64_t worker_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Wait for completions, submitting what is queued. --poll never sleeps. The default mode spins
  * for WORKER_SPIN_NS after the last completion before it sleeps: under load the next capsule
@@ -214,7 +209,7 @@ static int worker_enter(struct worker *w, bool had_work)
 			return io_uring_submit_and_get_events(&w->ring);
 		return 0;
 	}
-	if (!had_work || !(w->ring_flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)))
+	if (!had_work || !(w->ring.flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)))
 		return io_uring_submit_and_wait(&w->ring, 1);
 	if (io_uring_sq_ready(&w->ring)) {
 		int ret = io_uring_submit(&w->ring);
@@ -236,7 +231,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	bool had_work = false;
 
-	if (w->ring_flags & IORING_SETUP_R_DISABLED) {
+	if (w->ring.flags & IORING_SETUP_R_DISABLED) {
 		/* liburing 2.3 declares io_uring_enable_rings but does not export it */
 		if (syscall(__NR_io_uring_register, w->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
 			log_err("worker %d: enabling the ring: %s", w->id, strerror(errno));

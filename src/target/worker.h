@@ -25,9 +25,7 @@ struct worker_msg {
 
 struct worker {
 	int id;
-	struct io_uring ring;
-	bool big_sqe; /* ring created with SQE128|CQE32 (passthrough namespaces) */
-	unsigned ring_flags; /* IORING_SETUP_* the ring was created with */
+	struct io_uring ring; /* ring.flags has SQE128|CQE32 when a passthrough namespace exists */
 	struct target *tgt;
 	pthread_t thread;
 
