@@ -87,7 +87,6 @@ static int setup_kv_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_n
 		if (ret && ret != -ENOENT)
 			return -1;
 	}
-	kc.capacity = cn->size;
 	if (!kc.path && !kc.capacity)
 		kc.capacity = KV_MEM_DEFAULT_SIZE;
 	if (kc.max_value > NVR_MDTS_BYTES) {
