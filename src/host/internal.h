@@ -60,7 +60,8 @@ struct hq_req {
 	void *cb_arg;
 	struct nvr_cpl cpl;
 	struct hq_req *next; /* send list */
-	struct nvme_sqe sqe;
+	/* the PDU header being sent: the command capsule (its SQE written here at submit), then
+	 * the H2CData headers once the capsule is out */
 	uint8_t hdr[sizeof(struct nvme_tcp_cmd_pdu) + NVME_TCP_DIGEST_LEN];
 	uint8_t ddgst[NVME_TCP_DIGEST_LEN];
 };

@@ -141,6 +141,20 @@ static void hq_drain_failed(struct nvr_queue *q)
 
 /* ---------------------------------------------------------------- send side */
 
+/* An SQE for the next recv/sendmsg; the queue fails (-EBUSY) if the ring has none even after a submit. */
+static struct io_uring_sqe *hq_get_sqe(struct nvr_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe) {
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	if (!sqe)
+		hq_fail(q, -EBUSY);
+	return sqe;
+}
+
 static void hq_send_append(struct nvr_queue *q, struct hq_req *r)
 {
 	r->next = NULL;
@@ -179,7 +193,6 @@ static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
 	pdu->hdr.hlen = (uint8_t)hlen;
 	pdu->hdr.pdo = r->icd ? (uint8_t)(hlen + hd) : 0;
 	pdu->hdr.plen = hlen + hd + (r->icd ? r->len + dd : 0);
-	pdu->cmd = r->sqe;
 	if (hd)
 		hq_put_le32(r->hdr + hlen, crc32c(pdu, hlen));
 	hq_iov_add(q, r->hdr, hlen + hd);
@@ -255,15 +268,9 @@ static void hq_send_start(struct nvr_queue *q)
 	}
 	if (!q->iov_cnt)
 		return;
-	sqe = io_uring_get_sqe(&q->ring);
-	if (!sqe) {
-		io_uring_submit(&q->ring);
-		sqe = io_uring_get_sqe(&q->ring);
-	}
-	if (!sqe) {
-		hq_fail(q, -EBUSY);
+	sqe = hq_get_sqe(q);
+	if (!sqe)
 		return;
-	}
 	memset(&q->msg, 0, sizeof(q->msg));
 	q->msg.msg_iov = q->iov;
 	q->msg.msg_iovlen = (size_t)q->iov_cnt;
@@ -346,12 +353,15 @@ static void hq_on_send(struct nvr_queue *q, int res)
 	if (q->state == HQ_Q_FAILED)
 		return;
 	if (q->iov_idx < q->iov_cnt) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+		struct io_uring_sqe *sqe;
 
-		if (!sqe || res == 0) {
-			hq_fail(q, res == 0 ? -ECONNRESET : -EBUSY);
+		if (res == 0) {
+			hq_fail(q, -ECONNRESET);
 			return;
 		}
+		sqe = hq_get_sqe(q);
+		if (!sqe)
+			return;
 		q->msg.msg_iov = &q->iov[q->iov_idx];
 		q->msg.msg_iovlen = (size_t)(q->iov_cnt - q->iov_idx);
 		io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
@@ -370,15 +380,9 @@ static void hq_recv_start(struct nvr_queue *q)
 
 	if (q->recv_op.busy || q->state == HQ_Q_FAILED)
 		return;
-	sqe = io_uring_get_sqe(&q->ring);
-	if (!sqe) {
-		io_uring_submit(&q->ring);
-		sqe = io_uring_get_sqe(&q->ring);
-	}
-	if (!sqe) {
-		hq_fail(q, -EBUSY);
+	sqe = hq_get_sqe(q);
+	if (!sqe)
 		return;
-	}
 	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left >= HQ_DIRECT_RECV_MIN) {
 		/* the payload straight into the command's buffer, what follows it (the next PDU
 		 * headers) into rbuf, in one call */
@@ -631,11 +635,10 @@ static void hq_on_recv(struct nvr_queue *q, int res)
 
 		hq_rx_data_got(q, q->rx_dst, d);
 		q->rtail += (uint32_t)res - d;
-		ret = hq_rx_parse(q);
 	} else {
 		q->rtail += (uint32_t)res;
-		ret = hq_rx_parse(q);
 	}
+	ret = hq_rx_parse(q);
 	if (ret < 0) {
 		hq_fail(q, ret);
 		return;
@@ -788,6 +791,7 @@ int nvr_queue_wait(struct nvr_queue *q, unsigned min_cpl, int timeout_ms)
 int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
 	      bool force_icd, nvr_cb cb, void *arg)
 {
+	struct nvme_sqe *cmd;
 	struct hq_req *r;
 
 	if (q->state == HQ_Q_FAILED)
@@ -809,12 +813,14 @@ int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf,
 	r->cb = cb;
 	r->cb_arg = arg;
 	memset(&r->cpl, 0, sizeof(r->cpl));
-	memcpy(&r->sqe, sqe, sizeof(r->sqe));
-	r->sqe.cid = r->cid;
-	r->sqe.flags = (uint8_t)((r->sqe.flags & ~0xc0) | NVME_CMD_PSDT_SGL);
-	memset(&r->sqe.sgl, 0, sizeof(r->sqe.sgl));
-	r->sqe.sgl.length = len;
-	r->sqe.sgl.type = r->icd ? NVME_SGL_TYPE_ICD : NVME_SGL_TYPE_TRANSPORT;
+	/* straight into the capsule: hq_emit_cmd adds the PDU header around it */
+	cmd = &((struct nvme_tcp_cmd_pdu *)r->hdr)->cmd;
+	memcpy(cmd, sqe, sizeof(*cmd));
+	cmd->cid = r->cid;
+	cmd->flags = (uint8_t)((cmd->flags & ~0xc0) | NVME_CMD_PSDT_SGL);
+	memset(&cmd->sgl, 0, sizeof(cmd->sgl));
+	cmd->sgl.length = len;
+	cmd->sgl.type = r->icd ? NVME_SGL_TYPE_ICD : NVME_SGL_TYPE_TRANSPORT;
 	if (q->nr_free + 1 == q->depth)
 		q->last_progress_ns = hq_now_ns(); /* idle queue: the timeout starts now */
 	hq_send_append(q, r);
