@@ -7,6 +7,7 @@
 #include <nvme/types.h>
 
 #include "cli.h"
+#include "spec/nvme_kv.h"
 
 struct admin_field {
 	const char *name;
@@ -176,7 +177,10 @@ int cmd_id_ns(int argc, char **argv)
 				  { "csi", 0, CLI_U32, &csi, "command set: 0 NVM (CNS 0), 1 KV (CNS 5)" },
 				  { "raw-binary", 'b', CLI_FLAG, &raw, "print the 4096 bytes raw" },
 				  { NULL, 0, 0, NULL, NULL } };
-	struct nvme_id_ns ns;
+	union {
+		struct nvme_id_ns nvm;
+		struct nvme_kv_id_ns kv;
+	} id;
 	struct nvr_ctrl *ctrl;
 	int ret;
 
@@ -187,42 +191,32 @@ int cmd_id_ns(int argc, char **argv)
 	if (!ctrl)
 		return CLI_EXIT_ERR;
 	ret = nvr_identify(nvr_ctrl_admin_queue(ctrl), csi ? NVME_IDENTIFY_CNS_CSI_NS : NVME_IDENTIFY_CNS_NS,
-			   (uint8_t)csi, nsid, 0, &ns);
+			   (uint8_t)csi, nsid, 0, &id);
 	cli_disconnect(ctrl);
 	if (ret)
 		return cli_report(&c, "id-ns", ret, 0);
 	if (raw || (c.output && !strcmp(c.output, "binary")))
-		return cli_write_output(NULL, &ns, sizeof(ns)) ? CLI_EXIT_ERR : CLI_EXIT_OK;
+		return cli_write_output(NULL, &id, sizeof(id)) ? CLI_EXIT_ERR : CLI_EXIT_OK;
 	if (csi == 1) {
-		/* KV layout: NSZE/NUSE in bytes, then KV formats (spec/nvme_kv.h has the struct) */
-		const uint8_t *p = (const uint8_t *)&ns;
-		uint64_t nsze, nuse;
-		uint32_t kvvml;
-		uint16_t kvkml;
+		/* KV layout: NSZE/NUSE in bytes, then the KV formats */
+		const struct admin_field f[] = { { "nsze", id.kv.nsze }, { "nuse", id.kv.nuse },
+						 { "kvkml", id.kv.kvf[0].kvkml }, { "kvvml", id.kv.kvf[0].kvvml } };
+		struct json_object *j = c.json ? json_object_new_object() : NULL;
 
-		memcpy(&nsze, p, 8);
-		memcpy(&nuse, p + 16, 8);
-		memcpy(&kvkml, p + 72, 2);
-		memcpy(&kvvml, p + 76, 4);
-		if (c.json) {
-			struct json_object *j = json_object_new_object();
-
-			admin_fields(j, (struct admin_field[]){ { "nsze", nsze }, { "nuse", nuse }, { "kvkml", kvkml },
-								{ "kvvml", kvvml } }, 4);
-			cli_print_json(j);
-		} else {
+		if (!j)
 			printf("NVME Identify Namespace %u (Key Value):\n", nsid);
-			admin_fields(NULL, (struct admin_field[]){ { "nsze", nsze }, { "nuse", nuse }, { "kvkml", kvkml },
-								   { "kvvml", kvvml } }, 4);
-		}
+		admin_fields(j, f, sizeof(f) / sizeof(f[0]));
+		if (j)
+			cli_print_json(j);
 		return CLI_EXIT_OK;
 	}
 	{
-		unsigned fmt = (ns.flbas & 0xf) | ((ns.flbas >> 1) & 0x30);
+		unsigned fmt = (id.nvm.flbas & 0xf) | ((id.nvm.flbas >> 1) & 0x30);
 		const struct admin_field f[] = {
-			{ "nsze", ns.nsze }, { "ncap", ns.ncap }, { "nuse", ns.nuse }, { "nsfeat", ns.nsfeat },
-			{ "nlbaf", ns.nlbaf }, { "flbas", ns.flbas }, { "mc", ns.mc }, { "dpc", ns.dpc },
-			{ "nmic", ns.nmic }, { "nows", ns.nows }, { "lbads", fmt < 64 ? ns.lbaf[fmt].ds : 0 },
+			{ "nsze", id.nvm.nsze },   { "ncap", id.nvm.ncap },   { "nuse", id.nvm.nuse },
+			{ "nsfeat", id.nvm.nsfeat }, { "nlbaf", id.nvm.nlbaf }, { "flbas", id.nvm.flbas },
+			{ "mc", id.nvm.mc },       { "dpc", id.nvm.dpc },     { "nmic", id.nvm.nmic },
+			{ "nows", id.nvm.nows },   { "lbads", fmt < 64 ? id.nvm.lbaf[fmt].ds : 0 },
 		};
 		struct json_object *j = c.json ? json_object_new_object() : NULL;
 
@@ -232,9 +226,9 @@ int cmd_id_ns(int argc, char **argv)
 		if (j)
 			cli_print_json(j);
 		else
-			for (unsigned i = 0; i <= ns.nlbaf && i < 64; i++)
-				printf("lbaf %2u : ms:%-3u lbads:%-2u rp:%#x %s\n", i, ns.lbaf[i].ms, ns.lbaf[i].ds,
-				       ns.lbaf[i].rp, i == fmt ? "(in use)" : "");
+			for (unsigned i = 0; i <= id.nvm.nlbaf && i < 64; i++)
+				printf("lbaf %2u : ms:%-3u lbads:%-2u rp:%#x %s\n", i, id.nvm.lbaf[i].ms,
+				       id.nvm.lbaf[i].ds, id.nvm.lbaf[i].rp, i == fmt ? "(in use)" : "");
 	}
 	return CLI_EXIT_OK;
 }
