@@ -15,6 +15,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/tap.sh"
+. "$here/lib/nvringd.sh"
 
 dir=${INTEROP_DIR:-build/interop} uring='' limit=240 nqn=nqn.2024-01.io.nvring:kv
 while getopts "b:u:t:" o; do
@@ -23,25 +24,16 @@ while getopts "b:u:t:" o; do
 	*) echo "usage: see the head of $0" >&2; exit 2 ;;
 	esac
 done
-build=$(cd "$dir/.." 2>/dev/null && pwd)
+build=$(cd "$(dirname "$dir")" 2>/dev/null && pwd)  # DIR itself may not exist yet
 bin=${NVRINGD:-$build/src/target/nvringd}
 uring=${uring:-$build/tests/interop/kv-uring}
 
 tmp=$(mktemp -d)
-tpid=
 cleanup() {
-	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
-		kill -KILL "$tpid" 2>/dev/null
-	fi
+	nvringd_kill
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# listening PORT: a LISTEN socket on that port (no probe connection for the target to handle)
-listening() {
-	awk -v p="$(printf %04X "$1")" 'FNR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") f = 1 }
-		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
 
 for f in "$bin" "$uring"; do
 	if [[ ! -x $f ]]; then
@@ -51,20 +43,10 @@ for f in "$bin" "$uring"; do
 done
 
 port=$(free_port)
-log=$tmp/nvringd.log
 # shellcheck disable=SC2086  # NVRINGD_ARGS is a word list on purpose
-"$bin" -v -l "127.0.0.1:$port" --nqn "$nqn" -t 2 \
-	--ns kv:mem,size=256M --ns kv:mem,size=64M,kvssd-compat ${NVRINGD_ARGS:-} \
-	</dev/null >"$log" 2>&1 &
-tpid=$!
-up() { kill -0 "$tpid" 2>/dev/null && listening "$port"; }
-for _ in $(seq 50); do up && break; sleep 0.2; done
-if ! up; then
-	tap_not_ok "nvringd (kv:mem + kv:mem,kvssd-compat) listens on 127.0.0.1:$port within 10 s" "$bin"
-	tail -n 20 "$log" | sed 's/^/#   nvringd: /'
-	tap_plan; exit 1
-fi
-tap_ok "nvringd (nsid 1 kv:mem,size=256M; nsid 2 kv:mem,size=64M,kvssd-compat) listens on 127.0.0.1:$port"
+nvringd_start "nvringd (nsid 1 kv:mem,size=256M; nsid 2 kv:mem,size=64M,kvssd-compat) listens on 127.0.0.1:$port" \
+	"$tmp/nvringd.log" "$port" -- "$bin" -v -l "127.0.0.1:$port" --nqn "$nqn" -t 2 \
+	--ns kv:mem,size=256M --ns kv:mem,size=64M,kvssd-compat ${NVRINGD_ARGS:-} || { tap_plan; exit 1; }
 
 tap_relay < <("$here/boot.sh" -b "$dir" -t "$limit" -x "$uring:/run/kv-uring" \
 	-e TGT_ADDR=10.0.2.2 -e TGT_PORT="$port" -e TGT_NQN="$nqn" \
@@ -73,21 +55,21 @@ tap_relay < <("$here/boot.sh" -b "$dir" -t "$limit" -x "$uring:/run/kv-uring" \
 # SIGTERM: commands in flight finish, then exit 0 (README "nvringd flags"). Not in a
 # subshell: only this shell can wait for its child.
 name="nvringd exits 0 on SIGTERM after the guest left"
-if ! kill -0 "$tpid" 2>/dev/null; then
+if ! kill -0 "$NVRINGD_PID" 2>/dev/null; then
 	tap_not_ok "$name" "nvringd died during the test"
 else
-	kill -TERM "$tpid"
-	for _ in $(seq 75); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.2; done
-	if kill -0 "$tpid" 2>/dev/null; then
+	kill -TERM "$NVRINGD_PID"
+	for _ in $(seq 75); do kill -0 "$NVRINGD_PID" 2>/dev/null || break; sleep 0.2; done
+	if kill -0 "$NVRINGD_PID" 2>/dev/null; then
 		tap_not_ok "$name" "still running 15 s after SIGTERM"
 	else
-		wait "$tpid"; rc=$?
-		tpid=
+		wait "$NVRINGD_PID"; rc=$?
+		NVRINGD_PID=
 		if ((rc == 0)); then tap_ok "$name"; else tap_not_ok "$name" "exit status $rc"; fi
 	fi
 fi
 if [[ $TAP_FAILED != 0 ]]; then
 	tap_diag "last nvringd log lines:"
-	tail -n 30 "$log" | sed 's/^/#   nvringd: /'
+	nvringd_log_tail 30
 fi
 tap_plan

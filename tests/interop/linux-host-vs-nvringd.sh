@@ -20,6 +20,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/tap.sh"
+. "$here/lib/nvringd.sh"
 KATO_LOG_RE=${KATO_LOG_RE:-'(keep.?alive|kato).*(expir|time.?out|timed out)|(expir|time.?out|timed out).*(keep.?alive|kato)'}
 
 # --- host hooks, run by boot.sh when the guest asks: --hook NAME TMPDIR ---
@@ -73,28 +74,16 @@ while getopts "b:k:x:X:n:L" o; do
 done
 
 tmp=$(mktemp -d)
-tpid=
 cleanup() {
-	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
-		kill -TERM "$tpid" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$tpid" 2>/dev/null || break; sleep 0.5; done
-		kill -KILL "$tpid" 2>/dev/null
-	fi
+	nvringd_kill
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# listening PORT: a LISTEN socket on that port in /proc/net/tcp{,6} (no probe
-# connection that the target would have to handle).
-listening() {
-	awk -v p="$(printf %04X "$1")" 'FNR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") f = 1 }
-		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
 log=
 case $mode in
 nvringd)
-	bin=${NVRINGD:-$(cd "$dir/.." 2>/dev/null && pwd)/src/target/nvringd}
+	bin=${NVRINGD:-$(cd "$(dirname "$dir")" 2>/dev/null && pwd)/src/target/nvringd}
 	if [[ ! -x $bin ]]; then
 		tap_not_ok "nvringd is built ($bin)"
 		tap_plan; exit 1
@@ -104,18 +93,9 @@ nvringd)
 	truncate -s 256M "$tmp/ns2.img"
 	log=$tmp/nvringd.log
 	# shellcheck disable=SC2086  # NVRINGD_ARGS is a word list on purpose
-	"$bin" -vv -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" --nqn "$nqn" \
-		--ns mem:256M --ns "file:$tmp/ns2.img" -t 2 ${NVRINGD_ARGS:-} \
-		</dev/null >"$log" 2>&1 &
-	tpid=$!
-	up() { kill -0 "$tpid" 2>/dev/null && listening "$p1" && listening "$p2"; }
-	for _ in $(seq 50); do up && break; sleep 0.2; done
-	if ! up; then
-		tap_not_ok "nvringd listens on 127.0.0.1:$p1 and :$p2 within 10 s" "$bin"
-		tail -n 20 "$log" | sed 's/^/#   nvringd: /'
-		tap_plan; exit 1
-	fi
-	tap_ok "nvringd listens on 127.0.0.1:$p1 and :$p2"
+	nvringd_start "nvringd listens on 127.0.0.1:$p1 and :$p2" "$log" "$p1" "$p2" -- \
+		"$bin" -vv -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" --nqn "$nqn" \
+		--ns mem:256M --ns "file:$tmp/ns2.img" -t 2 ${NVRINGD_ARGS:-} || { tap_plan; exit 1; }
 	tgt=(-e TGT_ADDR=10.0.2.2 -e TGT_PORT="$p1" -e TGT_DISC_PORT="$p2" -e KATO_SECS="$kato"
 		-e TGT_LOGS_DIGESTS=1)
 	;;
@@ -150,10 +130,10 @@ if [[ $mode != local ]]; then
 		-e TGT_PHASE=reconnect "$here/guest/linux-host.sh"; echo "#@RC $?")
 fi
 if [[ $mode == nvringd ]]; then
-	tap_check "nvringd still running after all hosts left" kill -0 "$tpid"
+	tap_check "nvringd still running after all hosts left" kill -0 "$NVRINGD_PID"
 	if [[ $TAP_FAILED != 0 ]]; then
 		tap_diag "last nvringd log lines:"
-		tail -n 30 "$log" | sed 's/^/#   nvringd: /'
+		nvringd_log_tail 30
 	fi
 fi
 tap_plan
