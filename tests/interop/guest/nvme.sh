@@ -11,6 +11,9 @@
 #                        namespace of the connected subsystem NQN
 #   nvme_ctrl_dev NQN    print the controller name (nvmeX)
 #   nvme_ng_dev NQN      print the generic char device name (ngXnY)
+#   nvme_pci_ctrl        print the controller name (nvmeX) of QEMU's emulated PCI
+#                        drive (boot.sh -n: serial nvring0)
+#   nvme_pci_ns          print its first namespace's block device name (nvmeXn1)
 
 NVMET_CFS=/sys/kernel/config/nvmet
 
@@ -77,3 +80,13 @@ nvme_ng_dev() {
 	_ng=ng${_b#nvme}
 	[ -c "/dev/$_ng" ] && echo "$_ng"
 }
+
+nvme_pci_ctrl() {
+	for _c in /sys/class/nvme/nvme*; do
+		[ "$(cat $_c/transport)" = pcie ] && [ "$(cat $_c/serial | tr -d ' ')" = nvring0 ] &&
+			basename $_c && return 0
+	done
+	return 1
+}
+
+nvme_pci_ns() { ls -d /sys/class/nvme/$(nvme_pci_ctrl)/nvme*n1 2>/dev/null | head -n 1 | xargs -r basename; }

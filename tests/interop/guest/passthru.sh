@@ -11,20 +11,12 @@ NVRINGD=/run/nvringd
 t0=$(elapsed)
 
 check "modprobe nvme-tcp" modprobe nvme-tcp
-pci_ctrl() {
-	for _c in /sys/class/nvme/nvme*; do
-		[ "$(cat $_c/transport)" = pcie ] && [ "$(cat $_c/serial | tr -d ' ')" = nvring0 ] &&
-			basename $_c && return 0
-	done
-	return 1
-}
-pci_ns() { ls -d /sys/class/nvme/$(pci_ctrl)/nvme*n1 2>/dev/null | head -n 1 | xargs -r basename; }
-drive_up() { pns=$(pci_ns) && [ -n "$pns" ] && [ -c /dev/ng${pns#nvme} ]; }
+drive_up() { pns=$(nvme_pci_ns) && [ -n "$pns" ] && [ -c /dev/ng${pns#nvme} ]; }
 if ! check "QEMU PCI NVMe drive and its generic char device are up" wait_for 10 drive_up; then
 	tap_done; exit 1
 fi
-pc=$(pci_ctrl)
-pns=$(pci_ns)                 # nvme0n1: the drive's block device
+pc=$(nvme_pci_ctrl)
+pns=$(nvme_pci_ns)            # nvme0n1: the drive's block device
 png=ng${pns#nvme}             # ng0n1: its generic char device
 pci=$(basename "$(readlink -f /sys/class/nvme/$pc/device)")
 lbs=$(cat /sys/block/$pns/queue/logical_block_size)

@@ -21,16 +21,8 @@ ctrl_gone() { ! nvme_ctrl_dev $NQN; }
 check "controller gone" wait_for 10 ctrl_gone
 # boot.sh -n: QEMU's emulated PCI NVMe drive, for passthrough tests.
 if [ "${SELFTEST_PCI:-0}" = 1 ]; then
-	pci_ctrl() {
-		for _c in /sys/class/nvme/nvme*; do
-			[ "$(cat $_c/transport)" = pcie ] && [ "$(cat $_c/serial | tr -d ' ')" = nvring0 ] &&
-				basename $_c && return 0
-		done
-		return 1
-	}
-	check "QEMU PCI NVMe drive is up" wait_for 10 pci_ctrl
-	pc=$(pci_ctrl)
-	pns=$(ls -d /sys/class/nvme/$pc/nvme*n1 2>/dev/null | head -n 1 | xargs basename)
+	check "QEMU PCI NVMe drive is up" wait_for 10 nvme_pci_ctrl
+	pns=$(nvme_pci_ns)
 	dd if=/dev/urandom of=/tmp/pci.in bs=4096 count=1 2>/dev/null
 	pci_roundtrip() {
 		nvme io-passthru /dev/ng${pns#nvme} --opcode=0x01 --namespace-id=1 --write \
