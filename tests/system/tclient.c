@@ -551,6 +551,24 @@ int tc_recv_pdu(struct tc_conn *c, struct tc_pdu *p)
 	return 0;
 }
 
+/* Keep a C2HTermReq's FES, FEI and error data in c->term_* for the test to check. */
+static void tc_record_term(struct tc_conn *c, const struct tc_pdu *p)
+{
+	struct nvme_tcp_term_pdu t = { 0 };
+	uint32_t hl = p->plen < sizeof(t) ? p->plen : sizeof(t);
+
+	memcpy(&t, p->raw, hl);
+	c->got_term = true;
+	c->term_fes = t.fes;
+	c->term_fei = t.fei;
+	c->term_hlen = p->hdr.hlen;
+	c->term_plen = p->plen;
+	c->term_datalen = p->plen - hl;
+	if (c->term_datalen > sizeof(c->term_data))
+		c->term_datalen = sizeof(c->term_data);
+	memcpy(c->term_data, p->raw + hl, c->term_datalen);
+}
+
 int tc_icreq_raw(struct tc_conn *c, uint16_t pfv, uint8_t hpda, uint8_t digest,
 		 struct nvme_tcp_icresp_pdu *resp)
 {
@@ -573,18 +591,7 @@ int tc_icreq_raw(struct tc_conn *c, uint16_t pfv, uint8_t hpda, uint8_t digest,
 		return r;
 	if (p.hdr.type == NVME_TCP_C2H_TERM) {
 		/* keep the TermReq for the caller (tests of bad ICReq) */
-		struct nvme_tcp_term_pdu t;
-
-		memcpy(&t, p.raw, p.plen < sizeof(t) ? p.plen : sizeof(t));
-		c->got_term = true;
-		c->term_fes = t.fes;
-		c->term_fei = t.fei;
-		c->term_hlen = p.hdr.hlen;
-		c->term_plen = p.plen;
-		c->term_datalen = p.plen > 24 ? p.plen - 24 : 0;
-		if (c->term_datalen > sizeof(c->term_data))
-			c->term_datalen = sizeof(c->term_data);
-		memcpy(c->term_data, p.raw + (p.plen > 24 ? 24 : p.plen), c->term_datalen);
+		tc_record_term(c, &p);
 		tc_pdu_free(&p);
 		return -EPROTO;
 	}
@@ -627,20 +634,7 @@ int tc_expect_term(struct tc_conn *c)
 		/* completions of earlier commands may legitimately precede the TermReq */
 		tc_pdu_free(&p);
 	}
-	{
-		struct nvme_tcp_term_pdu t = { 0 };
-
-		memcpy(&t, p.raw, p.plen < sizeof(t) ? p.plen : sizeof(t));
-		c->got_term = true;
-		c->term_fes = t.fes;
-		c->term_fei = t.fei;
-		c->term_hlen = p.hdr.hlen;
-		c->term_plen = p.plen;
-		c->term_datalen = p.plen > 24 ? p.plen - 24 : 0;
-		if (c->term_datalen > sizeof(c->term_data))
-			c->term_datalen = sizeof(c->term_data);
-		memcpy(c->term_data, p.raw + (p.plen > 24 ? 24 : p.plen), c->term_datalen);
-	}
+	tc_record_term(c, &p);
 	tc_pdu_free(&p);
 	return 0;
 }
@@ -889,23 +883,11 @@ int tc_poll(struct tc_conn *c)
 			r = tc_send_h2c(c, cmd, t.ttag, t.r2to, t.r2tl);
 		break;
 	}
-	case NVME_TCP_C2H_TERM: {
-		struct nvme_tcp_term_pdu t = { 0 };
-
-		memcpy(&t, p.raw, p.plen < sizeof(t) ? p.plen : sizeof(t));
-		c->got_term = true;
-		c->term_fes = t.fes;
-		c->term_fei = t.fei;
-		c->term_hlen = p.hdr.hlen;
-		c->term_plen = p.plen;
-		c->term_datalen = p.plen > 24 ? p.plen - 24 : 0;
-		if (c->term_datalen > sizeof(c->term_data))
-			c->term_datalen = sizeof(c->term_data);
-		memcpy(c->term_data, p.raw + (p.plen > 24 ? 24 : p.plen), c->term_datalen);
-		tap_diag("C2HTermReq: fes %#x fei %#x plen %u", t.fes, t.fei, p.plen);
+	case NVME_TCP_C2H_TERM:
+		tc_record_term(c, &p);
+		tap_diag("C2HTermReq: fes %#x fei %#x plen %u", c->term_fes, c->term_fei, p.plen);
 		r = -EPROTO;
 		break;
-	}
 	default:
 		tc_proto_err(c, "unexpected PDU type %#x", p.hdr.type);
 		r = -EPROTO;
