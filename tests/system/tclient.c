@@ -569,20 +569,25 @@ static void tc_record_term(struct tc_conn *c, const struct tc_pdu *p)
 	memcpy(c->term_data, p->raw + hl, c->term_datalen);
 }
 
+void tc_icreq_pdu(struct nvme_tcp_icreq_pdu *req, uint16_t pfv, uint8_t hpda, uint8_t digest)
+{
+	*req = (struct nvme_tcp_icreq_pdu){ 0 };
+	req->hdr.type = NVME_TCP_ICREQ;
+	req->hdr.hlen = sizeof(*req);
+	req->hdr.plen = sizeof(*req);
+	req->pfv = pfv;
+	req->hpda = hpda;
+	req->digest = digest;
+}
+
 int tc_icreq_raw(struct tc_conn *c, uint16_t pfv, uint8_t hpda, uint8_t digest,
 		 struct nvme_tcp_icresp_pdu *resp)
 {
-	struct nvme_tcp_icreq_pdu req = { 0 };
+	struct nvme_tcp_icreq_pdu req;
 	struct tc_pdu p;
 	int r;
 
-	req.hdr.type = NVME_TCP_ICREQ;
-	req.hdr.hlen = sizeof(req);
-	req.hdr.plen = sizeof(req);
-	req.pfv = pfv;
-	req.hpda = hpda;
-	req.digest = digest;
-	req.maxr2t = 0;
+	tc_icreq_pdu(&req, pfv, hpda, digest);
 	r = tc_send(c, &req, sizeof(req));
 	if (r < 0)
 		return r;

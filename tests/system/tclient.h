@@ -156,6 +156,8 @@ int tc_recv_exact(struct tc_conn *c, void *buf, size_t len);
  * -EPROTO if data came instead. */
 int tc_wait_closed(struct tc_conn *c, int timeout_ms);
 
+/* The ICReq tc_icreq_raw sends (MAXR2T 0), for tests that send or compare it themselves. */
+void tc_icreq_pdu(struct nvme_tcp_icreq_pdu *req, uint16_t pfv, uint8_t hpda, uint8_t digest);
 /* Send ICReq with the given digest bits/pfv/hpda; store and return ICResp fields. */
 int tc_icreq_raw(struct tc_conn *c, uint16_t pfv, uint8_t hpda, uint8_t digest,
 		 struct nvme_tcp_icresp_pdu *resp);

@@ -155,12 +155,10 @@ static void t_bad_plen(void)
 static void t_icreq_twice(void)
 {
 	struct tc_conn c;
-	struct nvme_tcp_icreq_pdu req = { 0 };
+	struct nvme_tcp_icreq_pdu req;
 
 	REQUIRE(fresh(&c, 0));
-	req.hdr.type = NVME_TCP_ICREQ;
-	req.hdr.hlen = 128;
-	req.hdr.plen = 128;
+	tc_icreq_pdu(&req, 0, 0, 0);
 	REQUIRE_EQ(tc_send(&c, &req, sizeof(req)), 0);
 	expect_term(&c, NVME_TCP_FES_PDU_SEQ_ERR, ANY_FEI, &req, 8);
 }
@@ -179,13 +177,10 @@ static void t_capsule_before_icreq(void)
 static void t_icreq_pfv(void)
 {
 	struct tc_conn c;
-	struct nvme_tcp_icreq_pdu req = { 0 };
+	struct nvme_tcp_icreq_pdu req;
 
 	REQUIRE_EQ(tc_open(&c, PORT), 0);
-	req.hdr.type = NVME_TCP_ICREQ;
-	req.hdr.hlen = 128;
-	req.hdr.plen = 128;
-	req.pfv = 1;
+	tc_icreq_pdu(&req, 1, 0, 0);
 	CHECK_EQ(tc_icreq_raw(&c, 1, 0, 0, NULL), -EPROTO);
 	expect_term(&c, NVME_TCP_FES_UNSUPPORTED_PARAM, 8, &req, 128);
 }
@@ -193,13 +188,10 @@ static void t_icreq_pfv(void)
 static void t_icreq_hpda(void)
 {
 	struct tc_conn c;
-	struct nvme_tcp_icreq_pdu req = { 0 };
+	struct nvme_tcp_icreq_pdu req;
 
 	REQUIRE_EQ(tc_open(&c, PORT), 0);
-	req.hdr.type = NVME_TCP_ICREQ;
-	req.hdr.hlen = 128;
-	req.hdr.plen = 128;
-	req.hpda = 1;
+	tc_icreq_pdu(&req, 0, 1, 0);
 	CHECK_EQ(tc_icreq_raw(&c, 0, 1, 0, NULL), -EPROTO);
 	expect_term(&c, NVME_TCP_FES_UNSUPPORTED_PARAM, 10, &req, 128);
 }
@@ -207,12 +199,11 @@ static void t_icreq_hpda(void)
 static void t_icreq_hlen(void)
 {
 	struct tc_conn c;
-	struct nvme_tcp_icreq_pdu req = { 0 };
+	struct nvme_tcp_icreq_pdu req;
 
 	REQUIRE_EQ(tc_open(&c, PORT), 0);
-	req.hdr.type = NVME_TCP_ICREQ;
+	tc_icreq_pdu(&req, 0, 0, 0);
 	req.hdr.hlen = 120;
-	req.hdr.plen = 128;
 	REQUIRE_EQ(tc_send(&c, &req, sizeof(req)), 0);
 	expect_term(&c, NVME_TCP_FES_INVALID_PDU_HDR, NVME_TCP_FEI_HLEN, &req, 8);
 }
