@@ -975,6 +975,25 @@ int tc_exec(struct tc_conn *c, struct tc_cmd *cmd)
 	return cmd->status;
 }
 
+int tc_exec_all(struct tc_conn *c, struct tc_cmd *cmds, int n)
+{
+	int r = 0;
+
+	for (int i = 0; i < n && r == 0; i++)
+		r = tc_submit(c, &cmds[i]);
+	if (r == 0 && c->batching)
+		r = tc_flush(c);
+	for (int i = 0; i < n && r == 0; i++) {
+		r = tc_wait(c, &cmds[i]);
+		if (r == 0)
+			r = cmds[i].status;
+		if (r != 0)
+			tap_diag("command %d of %d: %d (status %#x, r2t %d, h2c %d)", i, n, r,
+				 cmds[i].status, cmds[i].n_r2t, cmds[i].n_h2c);
+	}
+	return r;
+}
+
 /* ------------------------------------------------------------------ fabrics */
 
 void tc_connect_args_default(struct tc_connect_args *a, uint16_t qid, uint16_t cntlid)
@@ -1184,23 +1203,29 @@ int tc_io_session(struct tc_conn *c, int port, uint8_t digest, uint16_t cntlid, 
 	return r > 0 ? -EIO : r;
 }
 
+void tc_rw_cmd(struct tc_cmd *cmd, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
+	       void *buf, uint32_t len)
+{
+	tc_cmd_init(cmd, opcode, nsid);
+	cmd->sqe.cdw10 = (uint32_t)slba;
+	cmd->sqe.cdw11 = (uint32_t)(slba >> 32);
+	cmd->sqe.cdw12 = nlb - 1;
+	if (opcode & 1) {
+		cmd->wbuf = buf;
+		cmd->wlen = len;
+	} else {
+		cmd->rbuf = buf;
+		cmd->rlen = len;
+	}
+}
+
 int tc_rw(struct tc_conn *c, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
 	  void *buf, uint32_t len, bool incapsule)
 {
 	struct tc_cmd cmd;
 
-	tc_cmd_init(&cmd, opcode, nsid);
-	cmd.sqe.cdw10 = (uint32_t)slba;
-	cmd.sqe.cdw11 = (uint32_t)(slba >> 32);
-	cmd.sqe.cdw12 = nlb - 1;
-	if (opcode & 1) {
-		cmd.wbuf = buf;
-		cmd.wlen = len;
-		cmd.incapsule = incapsule;
-	} else {
-		cmd.rbuf = buf;
-		cmd.rlen = len;
-	}
+	tc_rw_cmd(&cmd, opcode, nsid, slba, nlb, buf, len);
+	cmd.incapsule = incapsule; /* only writes carry data in the capsule */
 	return tc_exec(c, &cmd);
 }
 

@@ -180,6 +180,11 @@ int tc_wait_r2t(struct tc_conn *c, struct tc_cmd *cmd);
 int tc_h2c(struct tc_conn *c, struct tc_cmd *cmd, uint32_t off, uint32_t len, bool last);
 /* Submit and wait: returns the NVMe status (>= 0) or negative errno. */
 int tc_exec(struct tc_conn *c, struct tc_cmd *cmd);
+/*
+ * Submit cmds[0..n) back to back (in one send() when c->batching), then wait for each:
+ * 0 when all completed with status 0, else the first negative errno or status.
+ */
+int tc_exec_all(struct tc_conn *c, struct tc_cmd *cmds, int n);
 
 /* Fabrics */
 struct tc_connect_args {
@@ -215,6 +220,9 @@ int tc_io_session(struct tc_conn *c, int port, uint8_t digest, uint16_t cntlid, 
 /* NVM I/O: opcode 0x01 write / 0x02 read / 0x05 compare; len bytes for nlb blocks. */
 int tc_rw(struct tc_conn *c, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
 	  void *buf, uint32_t len, bool incapsule);
+/* The same command prepared in cmd (not in-capsule) for a test to adjust and submit itself. */
+void tc_rw_cmd(struct tc_cmd *cmd, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
+	       void *buf, uint32_t len);
 
 /* Deterministic pattern fill for data checks. */
 void tc_fill(void *buf, size_t len, uint32_t seed);

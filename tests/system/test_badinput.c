@@ -224,11 +224,7 @@ static void t_bad_hdgst(void)
 static void r2t_write(struct tc_cmd *cmd, uint8_t *buf)
 {
 	tc_fill(buf, 16384, 9);
-	tc_cmd_init(cmd, 0x01, 1);
-	cmd->sqe.cdw10 = 128;
-	cmd->sqe.cdw12 = 31;
-	cmd->wbuf = buf;
-	cmd->wlen = 16384;
+	tc_rw_cmd(cmd, 0x01, 1, 128, 32, buf, 16384);
 }
 
 static void h2c_misbehave(int ttag_delta, int datao_delta, uint32_t extra, uint16_t fes,
@@ -287,11 +283,7 @@ static void t_h2c_ddgst(void)
 	/* SPDK behaviour (reference A.8): the command fails with Transient Transport Error */
 	CHECK_EQ(tc_exec(&q, &cmd) & ST_MASK, 0x22);
 	/* in-capsule data with a bad digest too */
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw10 = 128;
-	cmd.sqe.cdw12 = 7;
-	cmd.wbuf = buf;
-	cmd.wlen = 4096;
+	tc_rw_cmd(&cmd, 0x01, 1, 128, 8, buf, 4096);
 	cmd.incapsule = true;
 	cmd.bad_ddgst = true;
 	CHECK_EQ(tc_exec(&q, &cmd) & ST_MASK, 0x22);

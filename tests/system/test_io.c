@@ -89,11 +89,8 @@ static void t_fua(void)
 
 	REQUIRE(SESSION_OK);
 	tc_fill(w, sizeof(w), 5);
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw10 = 300;
-	cmd.sqe.cdw12 = (1u << 30) | 7; /* FUA */
-	cmd.wbuf = w;
-	cmd.wlen = sizeof(w);
+	tc_rw_cmd(&cmd, 0x01, 1, 300, 8, w, sizeof(w));
+	cmd.sqe.cdw12 |= 1u << 30; /* FUA */
 	cmd.incapsule = true;
 	CHECK_EQ(tc_exec(&Q, &cmd), 0);
 	CHECK_EQ(tc_rw(&Q, 0x02, 1, 300, 8, r, 4096, false), 0);
@@ -228,22 +225,13 @@ static void t_sgl_length(void)
 
 	REQUIRE(SESSION_OK);
 	/* Data SGL Length Invalid (SC 0x0F): SGL shorter than NLB needs */
-	tc_cmd_init(&cmd, 0x02, 1);
-	cmd.sqe.cdw12 = 7;    /* 4096 bytes */
-	cmd.rbuf = b;
-	cmd.rlen = 2048;
+	tc_rw_cmd(&cmd, 0x02, 1, 0, 8, b, 2048); /* 4096 bytes of blocks, 2048 of SGL */
 	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
 	CHECK_EQ(cmd.n_c2h, 0);
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw12 = 7;
-	cmd.wbuf = b;
-	cmd.wlen = 2048;
+	tc_rw_cmd(&cmd, 0x01, 1, 0, 8, b, 2048);
 	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
 	CHECK_EQ(cmd.n_r2t, 0);
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw12 = 7;
-	cmd.wbuf = b;
-	cmd.wlen = 2048;
+	tc_rw_cmd(&cmd, 0x01, 1, 0, 8, b, 2048);
 	cmd.incapsule = true;
 	CHECK_EQ(tc_exec(&Q, &cmd) & ST_MASK, 0x0f);
 	CHECK_EQ(tc_rw(&Q, 0x02, 1, 0, 8, b, 4096, false), 0);
@@ -290,16 +278,8 @@ static void t_two_queues(void)
 	REQUIRE_EQ(tc_io_session(&q2, PORT, 0, A.cntlid, 2, 127, 0), 0);
 	tc_fill(w1, LEN, 21);
 	tc_fill(w2, LEN, 22);
-	tc_cmd_init(&c1, 0x01, 1);
-	c1.sqe.cdw10 = 40000;
-	c1.sqe.cdw12 = LEN / 512 - 1;
-	c1.wbuf = w1;
-	c1.wlen = LEN;
-	tc_cmd_init(&c2, 0x01, 1);
-	c2.sqe.cdw10 = 40000 + LEN / 512;
-	c2.sqe.cdw12 = LEN / 512 - 1;
-	c2.wbuf = w2;
-	c2.wlen = LEN;
+	tc_rw_cmd(&c1, 0x01, 1, 40000, LEN / 512, w1, LEN);
+	tc_rw_cmd(&c2, 0x01, 1, 40000 + LEN / 512, LEN / 512, w2, LEN);
 	REQUIRE_EQ(tc_submit(&Q, &c1), 0);
 	REQUIRE_EQ(tc_submit(&q2, &c2), 0);
 	CHECK_EQ(tc_wait(&q2, &c2), 0);

@@ -59,11 +59,7 @@ static void dribble(uint8_t digest)
 	}
 	tc_fill(w, sizeof(w), digest + 50);
 	CHECK_EQ(tc_rw(&q, 0x01, 1, 2048, 8, w, 4096, true), 0);      /* in-capsule */
-	tc_cmd_init(&cmd, 0x01, 1);                                    /* R2T, 3 H2CData */
-	cmd.sqe.cdw10 = 2048 + 8;
-	cmd.sqe.cdw12 = 8192 / 512 - 1;
-	cmd.wbuf = w + 4096;
-	cmd.wlen = 8192;
+	tc_rw_cmd(&cmd, 0x01, 1, 2048 + 8, 8192 / 512, w + 4096, 8192); /* R2T, 3 H2CData */
 	cmd.h2c_split = 3000;
 	CHECK_EQ(tc_exec(&q, &cmd), 0);
 	CHECK_EQ(tc_rw(&q, 0x02, 1, 2048, 24, r, sizeof(r), false), 0);
@@ -93,33 +89,14 @@ static void t_coalesced(void)
 	tc_fill(w, sizeof(w), 99);
 	q.batching = true;
 	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x01, 1);
-		cmds[i].sqe.cdw10 = 30000 + (uint32_t)i * 8;
-		cmds[i].sqe.cdw12 = 7;
-		cmds[i].wbuf = w + i * LEN;
-		cmds[i].wlen = LEN;
+		tc_rw_cmd(&cmds[i], 0x01, 1, 30000 + (uint32_t)i * 8, 8, w + i * LEN, LEN);
 		cmds[i].incapsule = i % 4 != 0; /* every fourth by R2T */
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
 	}
-	REQUIRE_EQ(tc_flush(&q), 0);
-	for (int i = 0; i < N; i++) {
-		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
-		CHECK_EQ(cmds[i].status, 0);
-	}
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
 	q.batching = true;
-	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x02, 1);
-		cmds[i].sqe.cdw10 = 30000 + (uint32_t)i * 8;
-		cmds[i].sqe.cdw12 = 7;
-		cmds[i].rbuf = r + i * LEN;
-		cmds[i].rlen = LEN;
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
-	}
-	REQUIRE_EQ(tc_flush(&q), 0);
-	for (int i = 0; i < N; i++) {
-		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
-		CHECK_EQ(cmds[i].status, 0);
-	}
+	for (int i = 0; i < N; i++)
+		tc_rw_cmd(&cmds[i], 0x02, 1, 30000 + (uint32_t)i * 8, 8, r + i * LEN, LEN);
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
 	CHECK_EQ(tc_memdiff(r, w, sizeof(r)), -1);
 	CHECK_EQ(q.proto_errs, 0);
 	tc_close(&q);
@@ -144,11 +121,7 @@ static void t_slow_reader(void)
 	tc_fill(w, LEN, 1234);
 	REQUIRE_EQ(tc_rw(&q, 0x01, 1, 60000, LEN / 512, w, LEN, false), 0);
 	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x02, 1);
-		cmds[i].sqe.cdw10 = 60000;
-		cmds[i].sqe.cdw12 = LEN / 512 - 1;
-		cmds[i].rbuf = r + (size_t)i * LEN;
-		cmds[i].rlen = LEN;
+		tc_rw_cmd(&cmds[i], 0x02, 1, 60000, LEN / 512, r + (size_t)i * LEN, LEN);
 		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
 	}
 	/* the bystander, possibly on the same worker, still gets answers */
@@ -264,30 +237,17 @@ static void *io_worker(void *p)
 	for (int round = 0; round < ROUNDS && !wa->errors; round++) {
 		tc_fill(w, QD * LEN, (uint32_t)(wa->qid * 1000 + round));
 		for (int i = 0; i < QD; i++) {
-			tc_cmd_init(&cmds[i], 0x01, 1);
-			cmds[i].sqe.cdw10 = base + (uint32_t)i * (LEN / 512);
-			cmds[i].sqe.cdw12 = LEN / 512 - 1;
-			cmds[i].wbuf = w + i * LEN;
-			cmds[i].wlen = LEN;
+			tc_rw_cmd(&cmds[i], 0x01, 1, base + (uint32_t)i * (LEN / 512), LEN / 512,
+				  w + i * LEN, LEN);
 			cmds[i].h2c_split = (uint32_t)(4096 << (round % 3));
-			if (tc_submit(&q, &cmds[i]) != 0)
-				wa->errors++;
 		}
+		if (tc_exec_all(&q, cmds, QD) != 0)
+			wa->errors++;
 		for (int i = 0; i < QD; i++)
-			if (tc_wait(&q, &cmds[i]) != 0 || cmds[i].status)
-				wa->errors++;
-		for (int i = 0; i < QD; i++) {
-			tc_cmd_init(&cmds[i], 0x02, 1);
-			cmds[i].sqe.cdw10 = base + (uint32_t)i * (LEN / 512);
-			cmds[i].sqe.cdw12 = LEN / 512 - 1;
-			cmds[i].rbuf = r + i * LEN;
-			cmds[i].rlen = LEN;
-			if (tc_submit(&q, &cmds[i]) != 0)
-				wa->errors++;
-		}
-		for (int i = 0; i < QD; i++)
-			if (tc_wait(&q, &cmds[i]) != 0 || cmds[i].status)
-				wa->errors++;
+			tc_rw_cmd(&cmds[i], 0x02, 1, base + (uint32_t)i * (LEN / 512), LEN / 512,
+				  r + i * LEN, LEN);
+		if (tc_exec_all(&q, cmds, QD) != 0)
+			wa->errors++;
 		if (tc_memdiff(r, w, QD * LEN) != -1)
 			wa->errors++;
 		wa->ios += 2 * QD;
@@ -390,11 +350,7 @@ static void t_interleaved_h2c(void)
 	REQUIRE_EQ(tc_io_session(&q, PORT, 3, a.cntlid, 1, 127, 0), 0);
 	tc_fill(wx, LEN, 61);
 	tc_fill(wy, LEN, 62);
-	tc_cmd_init(&x, 0x01, 1);
-	x.sqe.cdw10 = 90000;
-	x.sqe.cdw12 = LEN / 512 - 1;
-	x.wbuf = wx;
-	x.wlen = LEN;
+	tc_rw_cmd(&x, 0x01, 1, 90000, LEN / 512, wx, LEN);
 	x.defer_r2t = true;
 	y = x;
 	y.sqe.cdw10 = 90000 + LEN / 512;
@@ -438,30 +394,14 @@ static void t_full_queue(void)
 	REQUIRE_EQ(tc_admin_session(&a, PORT, 0, 30000, NULL), 0);
 	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 127, 0), 0);
 	tc_fill(w, (size_t)N * LEN, 808);
-	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x01, 1);
-		cmds[i].sqe.cdw10 = (uint32_t)i * (LEN / 512);
-		cmds[i].sqe.cdw12 = LEN / 512 - 1;
-		cmds[i].wbuf = w + (size_t)i * LEN;
-		cmds[i].wlen = LEN;
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
-	}
-	for (int i = 0; i < N; i++) {
-		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
-		CHECK_EQ(cmds[i].status, 0);
-	}
-	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x02, 1);
-		cmds[i].sqe.cdw10 = (uint32_t)i * (LEN / 512);
-		cmds[i].sqe.cdw12 = LEN / 512 - 1;
-		cmds[i].rbuf = r + (size_t)i * LEN;
-		cmds[i].rlen = LEN;
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
-	}
-	for (int i = 0; i < N; i++) {
-		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
-		CHECK_EQ(cmds[i].status, 0);
-	}
+	for (int i = 0; i < N; i++)
+		tc_rw_cmd(&cmds[i], 0x01, 1, (uint32_t)i * (LEN / 512), LEN / 512,
+			  w + (size_t)i * LEN, LEN);
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
+	for (int i = 0; i < N; i++)
+		tc_rw_cmd(&cmds[i], 0x02, 1, (uint32_t)i * (LEN / 512), LEN / 512,
+			  r + (size_t)i * LEN, LEN);
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
 	CHECK_EQ(tc_memdiff(r, w, (size_t)N * LEN), -1);
 	CHECK_EQ(q.proto_errs, 0);
 	tc_close(&q);

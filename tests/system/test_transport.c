@@ -80,11 +80,7 @@ static void t_all_pdus(void)
 	/* in-capsule write: CapsuleCmd with data (+DDGST) */
 	CHECK_EQ(tc_rw(&q, 0x01, 1, 0, 4096 / BS, w, 4096, true), 0);
 	/* R2T write: R2T + H2CData */
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw10 = 65536 / BS;
-	cmd.sqe.cdw12 = 65536 / BS - 1;
-	cmd.wlen = 65536;
-	cmd.wbuf = w;
+	tc_rw_cmd(&cmd, 0x01, 1, 65536 / BS, 65536 / BS, w, 65536);
 	CHECK_EQ(tc_exec(&q, &cmd), 0);
 	CHECK(cmd.n_r2t >= 1);
 	CHECK_EQ(cmd.r2t_bytes, 65536);
@@ -117,10 +113,7 @@ static void t_c2h_sqflow_on(void)
 	sqhd = q.last_sqhd;
 	CHECK(sqhd != 0xffff);
 	for (int i = 0; i < 40; i++) {
-		tc_cmd_init(&cmd, 0x02, 1);
-		cmd.sqe.cdw12 = sizeof(buf) / BS - 1;
-		cmd.rbuf = buf;
-		cmd.rlen = sizeof(buf);
+		tc_rw_cmd(&cmd, 0x02, 1, 0, sizeof(buf) / BS, buf, sizeof(buf));
 		if (!CHECK_EQ(tc_exec(&q, &cmd), 0))
 			break;
 		/* reference A.10: SUCCESS only with SQ flow control disabled */
@@ -157,10 +150,7 @@ static void t_c2h_sqflow_off(void)
 	/* ref A.10 (nvmet_install_queue): SQHD 0xFFFF once flow control is disabled */
 	CHECK_EQ(cqe.sqhd, 0xffff);
 	for (int i = 0; i < 3; i++) {
-		tc_cmd_init(&cmd, 0x02, 1);
-		cmd.sqe.cdw12 = sizeof(buf) / BS - 1;
-		cmd.rbuf = buf;
-		cmd.rlen = sizeof(buf);
+		tc_rw_cmd(&cmd, 0x02, 1, 0, sizeof(buf) / BS, buf, sizeof(buf));
 		CHECK_EQ(tc_exec(&q, &cmd), 0);
 		CHECK(cmd.c2h_success);
 		CHECK(!cmd.got_rsp);
@@ -189,11 +179,7 @@ static void h2c_split(uint32_t split)
 	REQUIRE_EQ(tc_admin_session(&a, PORT, DIGEST, 30000, NULL), 0);
 	REQUIRE_EQ(tc_io_session(&q, PORT, DIGEST, a.cntlid, 1, 127, 0), 0);
 	tc_fill(w, len, split);
-	tc_cmd_init(&cmd, 0x01, 1);
-	cmd.sqe.cdw10 = 1024 * 1024 / BS;
-	cmd.sqe.cdw12 = len / BS - 1;
-	cmd.wbuf = w;
-	cmd.wlen = len;
+	tc_rw_cmd(&cmd, 0x01, 1, 1024 * 1024 / BS, len / BS, w, len);
 	cmd.h2c_split = split;
 	CHECK_EQ(tc_exec(&q, &cmd), 0);
 	CHECK_EQ(cmd.r2t_bytes, len);
@@ -226,33 +212,15 @@ static void t_pipeline(void)
 	REQUIRE_EQ(tc_io_session(&q, PORT, 0, a.cntlid, 1, 127, 0), 0);
 	tc_fill(w, N * LEN, 77);
 	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x01, 1);
-		cmds[i].sqe.cdw10 = (2u << 20) / BS + (uint32_t)i * (LEN / BS);
-		cmds[i].sqe.cdw12 = LEN / BS - 1;
-		cmds[i].wbuf = w + i * LEN;
-		cmds[i].wlen = LEN;
+		tc_rw_cmd(&cmds[i], 0x01, 1, (2u << 20) / BS + (uint32_t)i * (LEN / BS), LEN / BS,
+			  w + i * LEN, LEN);
 		cmds[i].incapsule = i % 2 && LEN <= ICD; /* half in-capsule, half by R2T */
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
 	}
-	for (int i = 0; i < N; i++) {
-		if (!CHECK_EQ(tc_wait(&q, &cmds[i]), 0)) {
-			tap_diag("write %d of %d: r2t %d h2c %d", i, N, cmds[i].n_r2t, cmds[i].n_h2c);
-			return;
-		}
-		CHECK_EQ(cmds[i].status, 0);
-	}
-	for (int i = 0; i < N; i++) {
-		tc_cmd_init(&cmds[i], 0x02, 1);
-		cmds[i].sqe.cdw10 = (2u << 20) / BS + (uint32_t)i * (LEN / BS);
-		cmds[i].sqe.cdw12 = LEN / BS - 1;
-		cmds[i].rbuf = r + i * LEN;
-		cmds[i].rlen = LEN;
-		REQUIRE_EQ(tc_submit(&q, &cmds[i]), 0);
-	}
-	for (int i = 0; i < N; i++) {
-		REQUIRE_EQ(tc_wait(&q, &cmds[i]), 0);
-		CHECK_EQ(cmds[i].status, 0);
-	}
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
+	for (int i = 0; i < N; i++)
+		tc_rw_cmd(&cmds[i], 0x02, 1, (2u << 20) / BS + (uint32_t)i * (LEN / BS), LEN / BS,
+			  r + i * LEN, LEN);
+	REQUIRE_EQ(tc_exec_all(&q, cmds, N), 0);
 	CHECK_EQ(tc_memdiff(r, w, N * LEN), -1);
 	CHECK_EQ(q.proto_errs, 0);
 	tc_close(&q);
