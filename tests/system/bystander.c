@@ -31,18 +31,25 @@ void tc_bystander_close(struct tc_bystander *b)
 	tc_close(&b->admin);
 }
 
-bool tc_suite_begin(struct tc_daemon *d, int *port, void (*stop)(void), int *status)
+bool tc_suite_start(struct tc_daemon *d, const char *const *args, const char *title, int *port,
+		    void (*stop)(void), int *status)
 {
 	if (!tc_daemon_path()) {
 		*status = tap_skip_all("nvringd not built ($NVRINGD)");
 		return false;
 	}
 	alarm(220); /* last resort against a hang; the sockets time out long before */
-	if (tc_daemon_start(d, tc_default_args) < 0) {
-		tap_run("nvringd starts and reports ready", stop);
+	if (tc_daemon_start(d, args) < 0) {
+		tap_run(title, stop);
 		*status = tap_finish();
 		return false;
 	}
 	*port = d->ports[0];
 	return true;
+}
+
+bool tc_suite_begin(struct tc_daemon *d, int *port, void (*stop)(void), int *status)
+{
+	return tc_suite_start(d, tc_default_args, "nvringd starts and reports ready", port, stop,
+			      status);
 }

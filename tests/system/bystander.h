@@ -26,10 +26,13 @@ void tc_bystander_check(struct tc_bystander *b);
 void tc_bystander_close(struct tc_bystander *b);
 
 /*
- * Start nvringd with the default arguments for a test program: true with *port set, or false
- * with *status the exit status main() must return (everything skipped when nvringd is not
- * built; `stop` run as the failing test when it does not start).
+ * Start nvringd with args for a test program: true with *port set, or false with *status the
+ * exit status main() must return (everything skipped when nvringd is not built; `stop` run as
+ * the failing test named `title` when it does not start).
  */
+bool tc_suite_start(struct tc_daemon *d, const char *const *args, const char *title, int *port,
+		    void (*stop)(void), int *status);
+/* The same with tc_default_args. */
 bool tc_suite_begin(struct tc_daemon *d, int *port, void (*stop)(void), int *status);
 
 #endif

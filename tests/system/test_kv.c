@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <unistd.h>
 
 #include "spec/nvme_kv.h"
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 #include "test_kv_util.h"
 
@@ -708,15 +708,11 @@ int main(void)
 	static const char *const args[] = { "-l", "127.0.0.1:0", "--ns", "mem:16M", "--ns", "kv:mem",
 					    "--ns", "kv:mem,size=64M", "--ns",
 					    "kv:mem,size=64M,max_value=64K", "-t", "2", NULL };
+	int status;
 
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, args) < 0) {
-		tap_run("nvringd starts with a kv:mem namespace", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	if (!tc_suite_start(&D, args, "nvringd starts with a kv:mem namespace", &PORT, t_stop,
+			    &status))
+		return status;
 	tap_run("session with CC.CSS 110b, I/O queue without SQ flow control", t_session);
 	tap_run("KV identify: CSI 1 descriptor, NSTAT, KV format", t_identify);
 	tap_run("Store/Retrieve: in-capsule, R2T, partial buffer, DW0 size, CapsuleResp",

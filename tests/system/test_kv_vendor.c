@@ -17,6 +17,7 @@
 
 #include "spec/nvme_kv.h"
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 #include "test_kv_util.h"
 
@@ -583,15 +584,11 @@ int main(void)
 					    "kv:mem,size=64M,kvssd-compat", "--ns",
 					    "kv:mem,size=1M,segment_size=64K,max_value=16K", "-t", "2",
 					    NULL };
+	int status;
 
-	if (!tc_daemon_path())
-		return tap_skip_all("nvringd not built ($NVRINGD)");
-	alarm(220);
-	if (tc_daemon_start(&D, args) < 0) {
-		tap_run("nvringd starts with kv:mem and kv:mem,kvssd-compat namespaces", t_stop);
-		return tap_finish();
-	}
-	PORT = D.ports[0];
+	if (!tc_suite_start(&D, args, "nvringd starts with kv:mem and kv:mem,kvssd-compat namespaces",
+			    &PORT, t_stop, &status))
+		return status;
 	tap_run("session", t_session);
 	tap_run("vendor opcodes on a KV namespace: 0x81/0x90/0xB3/0xA1/0x83, 0x310, 0x86", t_vendor_kv);
 	tap_run("vendor opcodes on a kvssd-compat namespace", t_vendor_compat);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "bystander.h"
 #include "tclient.h"
 
 static struct tc_daemon D;
@@ -237,19 +238,12 @@ static void t_stop(void)
 int main(void)
 {
 	char name[96];
-
+	int status;
 	bool external = (PORT = tc_external_port()) > 0;
 
 	alarm(220); /* last resort against a hang; the sockets time out long before */
-	if (!external) {
-		if (!tc_daemon_path())
-			return tap_skip_all("nvringd not built ($NVRINGD)");
-		if (tc_daemon_start(&D, tc_default_args) < 0) {
-			tap_run("nvringd starts and reports ready", t_stop);
-			return tap_finish();
-		}
-		PORT = D.ports[0];
-	}
+	if (!external && !tc_suite_begin(&D, &PORT, t_stop, &status))
+		return status;
 	tap_run("LBA size of namespace 1", t_block_size);
 	for (DIGEST = 0; DIGEST < 4; DIGEST++) {
 		snprintf(name, sizeof(name), "ICResp fields, digest %s", digest_name(DIGEST));
