@@ -759,7 +759,7 @@ static int tc_send_h2c(struct tc_conn *c, struct tc_cmd *cmd, uint16_t ttag, uin
 		d.hdr.hlen = 24;
 		d.hdr.pdo = (uint8_t)pdo;
 		d.hdr.plen = plen;
-		d.cccid = cmd->sqe.cid;
+		d.cccid = (uint16_t)(cmd->sqe.cid + cmd->cccid_delta);
 		d.ttag = (uint16_t)(ttag + cmd->ttag_delta);
 		d.datao = off + done + (uint32_t)(first ? cmd->datao_delta : 0);
 		d.datal = n + extra;

@@ -92,6 +92,7 @@ struct tc_cmd {
 	bool raw_sqe;       /* do not touch cid/flags/SGL: send sqe exactly as given */
 	uint32_t h2c_split; /* max bytes per H2CData PDU (0: maxh2cdata) */
 	int ttag_delta;     /* added to the R2T ttag in our H2CData */
+	int cccid_delta;    /* added to the CID in our H2CData */
 	int datao_delta;    /* added to datao of the first H2CData */
 	uint32_t datal_extra; /* extra bytes appended to the last H2CData of an R2T */
 	bool bad_ddgst;     /* corrupt data digest on the data we send */

@@ -196,16 +196,53 @@ static void t_icreq_hpda(void)
 	expect_term(&c, NVME_TCP_FES_UNSUPPORTED_PARAM, 10, &req, 128);
 }
 
-static void t_icreq_hlen(void)
+/* An ICReq whose common header is wrong in one field: Invalid PDU Header Field at fei. */
+static void icreq_bad_hdr(uint8_t hlen, uint8_t pdo, uint32_t plen, uint32_t fei)
 {
 	struct tc_conn c;
 	struct nvme_tcp_icreq_pdu req;
 
 	REQUIRE_EQ(tc_open(&c, PORT), 0);
 	tc_icreq_pdu(&req, 0, 0, 0);
-	req.hdr.hlen = 120;
+	req.hdr.hlen = hlen;
+	req.hdr.pdo = pdo;
+	req.hdr.plen = plen;
 	REQUIRE_EQ(tc_send(&c, &req, sizeof(req)), 0);
-	expect_term(&c, NVME_TCP_FES_INVALID_PDU_HDR, NVME_TCP_FEI_HLEN, &req, 8);
+	expect_term(&c, NVME_TCP_FES_INVALID_PDU_HDR, fei, &req, 8);
+}
+
+static void t_icreq_hlen(void) { icreq_bad_hdr(120, 0, 128, NVME_TCP_FEI_HLEN); }
+static void t_icreq_pdo(void) { icreq_bad_hdr(128, 8, 128, NVME_TCP_FEI_PDO); }
+static void t_icreq_plen(void) { icreq_bad_hdr(128, 0, 132, NVME_TCP_FEI_PLEN); }
+
+static void t_type_before_icreq(void)
+{
+	struct tc_conn c;
+	uint8_t pdu[24] = { 0x08, 0, 24, 0, 24, 0, 0, 0 };
+
+	REQUIRE_EQ(tc_open(&c, PORT), 0);
+	REQUIRE_EQ(tc_send(&c, pdu, sizeof(pdu)), 0);
+	expect_term(&c, NVME_TCP_FES_INVALID_PDU_HDR, NVME_TCP_FEI_TYPE, pdu, 8);
+}
+
+/* Digest flags in a capsule header that disagree with what ICReq negotiated. */
+static void capsule_bad_flags(uint8_t digest, uint8_t flags)
+{
+	struct tc_conn c;
+	uint8_t pdu[72];
+
+	REQUIRE(connected(&c, digest));
+	ka_capsule(pdu, 102);
+	pdu[1] = flags;
+	REQUIRE_EQ(tc_send(&c, pdu, sizeof(pdu)), 0);
+	expect_term(&c, NVME_TCP_FES_INVALID_PDU_HDR, NVME_TCP_FEI_FLAGS, pdu, 8);
+}
+
+static void t_hdgst_flag_not_negotiated(void) { capsule_bad_flags(0, NVME_TCP_F_HDGST); }
+/* data digest negotiated, but a capsule without data cannot carry one */
+static void t_ddgst_flag_no_data(void)
+{
+	capsule_bad_flags(NVME_TCP_DATA_DIGEST_ENABLE, NVME_TCP_F_DDGST);
 }
 
 static void t_bad_hdgst(void)
@@ -227,8 +264,8 @@ static void r2t_write(struct tc_cmd *cmd, uint8_t *buf)
 	tc_rw_cmd(cmd, 0x01, 1, 128, 32, buf, 16384);
 }
 
-static void h2c_misbehave(int ttag_delta, int datao_delta, uint32_t extra, uint16_t fes,
-			  long long fei)
+/* An R2T write whose H2CData is wrong as the knobs in `bad` say (ttag, cccid, datao, LAST). */
+static void h2c_misbehave(const struct tc_cmd *bad, uint16_t fes, long long fei)
 {
 	struct tc_conn a, q;
 	struct tc_cmd cmd;
@@ -237,9 +274,10 @@ static void h2c_misbehave(int ttag_delta, int datao_delta, uint32_t extra, uint1
 
 	REQUIRE(io_connected(&a, &q, 0));
 	r2t_write(&cmd, buf);
-	cmd.ttag_delta = ttag_delta;
-	cmd.datao_delta = datao_delta;
-	cmd.datal_extra = extra;
+	cmd.ttag_delta = bad->ttag_delta;
+	cmd.cccid_delta = bad->cccid_delta;
+	cmd.datao_delta = bad->datao_delta;
+	cmd.no_last = bad->no_last;
 	CHECK_EQ(tc_exec(&q, &cmd), -EPROTO);
 	CHECK(q.got_term);
 	CHECK_EQ(cmd.n_r2t, 1);
@@ -248,8 +286,28 @@ static void h2c_misbehave(int ttag_delta, int datao_delta, uint32_t extra, uint1
 	tc_close(&a);
 }
 
-static void t_h2c_ttag(void) { h2c_misbehave(1, 0, 0, NVME_TCP_FES_INVALID_PDU_HDR, 10); }
-static void t_h2c_datao(void) { h2c_misbehave(0, 512, 0, NVME_TCP_FES_DATA_OUT_OF_RANGE, ANY_FEI); }
+static void t_h2c_ttag(void)
+{
+	h2c_misbehave(&(struct tc_cmd){ .ttag_delta = 1 }, NVME_TCP_FES_INVALID_PDU_HDR, 10);
+}
+
+static void t_h2c_cccid(void)
+{
+	h2c_misbehave(&(struct tc_cmd){ .cccid_delta = 1 }, NVME_TCP_FES_INVALID_PDU_HDR, 8);
+}
+
+static void t_h2c_datao(void)
+{
+	h2c_misbehave(&(struct tc_cmd){ .datao_delta = 512 }, NVME_TCP_FES_DATA_OUT_OF_RANGE,
+		      ANY_FEI);
+}
+
+/* the H2CData that completes the R2T without DATA_LAST */
+static void t_h2c_no_last(void)
+{
+	h2c_misbehave(&(struct tc_cmd){ .no_last = true }, NVME_TCP_FES_INVALID_PDU_HDR,
+		      NVME_TCP_FEI_FLAGS);
+}
 
 static void t_h2c_datal(void)
 {
@@ -485,8 +543,16 @@ int main(void)
 	tap_run("ICReq pfv 1: FES 6 FEI 8", t_icreq_pfv);
 	tap_run("ICReq hpda 1: FES 6 FEI 10", t_icreq_hpda);
 	tap_run("ICReq hlen 120: FES 1 FEI 2", t_icreq_hlen);
+	tap_run("ICReq pdo 8: FES 1 FEI 3", t_icreq_pdo);
+	tap_run("ICReq plen 132: FES 1 FEI 4", t_icreq_plen);
+	tap_run("PDU type 0x08 before ICReq: FES 1 FEI 0", t_type_before_icreq);
+	tap_run("CapsuleCmd HDGST flag without header digest: FES 1 FEI 1",
+		t_hdgst_flag_not_negotiated);
+	tap_run("CapsuleCmd without data with DDGST flag: FES 1 FEI 1", t_ddgst_flag_no_data);
 	tap_run("bad header digest: FES 3", t_bad_hdgst);
 	tap_run("H2CData wrong ttag: FES 1 FEI 10", t_h2c_ttag);
+	tap_run("H2CData wrong cccid: FES 1 FEI 8", t_h2c_cccid);
+	tap_run("last H2CData without DATA_LAST: FES 1 FEI 1", t_h2c_no_last);
 	tap_run("H2CData wrong datao: FES 4", t_h2c_datao);
 	tap_run("H2CData datal beyond R2T: FES 4 or 5", t_h2c_datal);
 	tap_run("bad data digest on H2C and in-capsule data: 0x22, queue keeps working",
