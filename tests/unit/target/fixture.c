@@ -67,24 +67,6 @@ uint64_t worker_now_ms(void)
 	return fx_now_ms;
 }
 
-struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t nsid)
-{
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->nsid == nsid)
-			return s->ns[i];
-	return NULL;
-}
-
-bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn)
-{
-	if (s->allow_any_host)
-		return true;
-	for (unsigned i = 0; i < s->nr_hosts; i++)
-		if (!strcmp(s->hosts[i], hostnqn))
-			return true;
-	return false;
-}
-
 uint64_t kvs_capacity(const struct kvs *kv)
 {
 	return kv->capacity;

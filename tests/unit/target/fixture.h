@@ -2,7 +2,8 @@
 /*
  * Hand-built subsystems, namespaces, controllers and requests for the admin/identify/discovery
  * tests, plus stand-ins for what those files call outside themselves (req_complete, the clock,
- * subsystem lookup, the KV engine's size queries).
+ * the KV engine's size queries: Identify's NSZE/NUSE are asserted for values a real engine would
+ * only reach by storing records).
  */
 #ifndef NVRING_TESTS_TARGET_FIXTURE_H
 #define NVRING_TESTS_TARGET_FIXTURE_H
