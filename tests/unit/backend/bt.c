@@ -1,58 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bt.h"
 
-static int tap_n, tap_failed;
 unsigned long bt_cqes;
-
-void tap_ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		tap_failed++;
-	fflush(stdout);
-}
-
-void tap_skip(const char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok %d - ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # SKIP %s\n", why);
-	fflush(stdout);
-}
-
-void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-int tap_end(void)
-{
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
-}
 
 static void bt_done(struct be_io *io, int res)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Backend test kit: TAP output and a little event loop driving a real io_uring. */
+/* Backend test kit: a little event loop driving a real io_uring (TAP from tap.h). */
 #ifndef NVRING_TESTS_BACKEND_BT_H
 #define NVRING_TESTS_BACKEND_BT_H
 
@@ -7,12 +7,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-
-void tap_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tap_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print the plan; exit status for main (non-zero if any test failed). */
-int tap_end(void);
+#include "tap.h"
 
 /* CQEs routed by the test loop so far: shows how many SQEs an operation took. */
 extern unsigned long bt_cqes;

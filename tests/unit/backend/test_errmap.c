@@ -42,5 +42,5 @@ int main(void)
 
 		tap_ok(st == cases[i].status, "%s (got 0x%04x)", cases[i].what, st);
 	}
-	return tap_end();
+	return tap_done();
 }

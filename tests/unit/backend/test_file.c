@@ -698,11 +698,11 @@ int main(void)
 {
 	if (io_uring_queue_init(64, &ring, 0)) {
 		tap_ok(false, "io_uring_queue_init");
-		return tap_end();
+		return tap_done();
 	}
 	if (!mkdtemp(vardir)) {
 		tap_ok(false, "mkdtemp %s", vardir);
-		return tap_end();
+		return tap_done();
 	}
 	suite_open_errors();
 	suite_regular(512, false);
@@ -718,5 +718,5 @@ int main(void)
 	suite_readonly();
 	rmdir(vardir);
 	io_uring_queue_exit(&ring);
-	return tap_end();
+	return tap_done();
 }

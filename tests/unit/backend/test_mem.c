@@ -160,7 +160,7 @@ int main(void)
 
 	if (io_uring_queue_init(64, &ring, 0)) {
 		tap_ok(false, "io_uring_queue_init");
-		return tap_end();
+		return tap_done();
 	}
 	test_open_errors();
 	test_lazy(&ring);
@@ -168,5 +168,5 @@ int main(void)
 	test_data(&ring, 4096);
 	test_readonly(&ring);
 	io_uring_queue_exit(&ring);
-	return tap_end();
+	return tap_done();
 }

@@ -14,26 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "target/config.h"
 
-static int tap_n, tap_failed;
 static const char *data_dir = ".";
 static const char *doc_path; /* docs/config.md: its JSON example must load */
-
-static bool check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		tap_failed++;
-	return cond;
-}
 
 static bool check_str(const char *got, const char *want, const char *name)
 {
@@ -41,7 +26,7 @@ static bool check_str(const char *got, const char *want, const char *name)
 
 	if (!ok)
 		printf("# %s\n#   got:  '%s'\n#   want: '%s'\n", name, got ? got : "(null)", want);
-	return check(ok, "%s", name);
+	return tap_ok(ok, "%s", name);
 }
 
 /* Run parse_args on a NULL-terminated list (argv[0] added). */
@@ -85,47 +70,47 @@ static void test_defaults(void)
 	const struct cfg_ns *ns;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	check(parse(&cfg, err, sizeof(err), NULL) == 0, "defaults: no arguments parse");
-	check(cfg.nr_ports == 2, "defaults: two ports");
-	check(!strcmp(cfg.ports[0].addr, "127.0.0.1") && cfg.ports[0].port == 4420 &&
+	tap_ok(parse(&cfg, err, sizeof(err), NULL) == 0, "defaults: no arguments parse");
+	tap_ok(cfg.nr_ports == 2, "defaults: two ports");
+	tap_ok(!strcmp(cfg.ports[0].addr, "127.0.0.1") && cfg.ports[0].port == 4420 &&
 	      cfg.ports[0].family == AF_INET && cfg.ports[0].portid == 1,
 	      "defaults: port 1 is 127.0.0.1:4420");
-	check(cfg.ports[0].all_subsys && !cfg.ports[0].discovery_only, "defaults: 4420 serves I/O subsystems");
-	check(!strcmp(cfg.ports[1].addr, "127.0.0.1") && cfg.ports[1].port == 8009 &&
+	tap_ok(cfg.ports[0].all_subsys && !cfg.ports[0].discovery_only, "defaults: 4420 serves I/O subsystems");
+	tap_ok(!strcmp(cfg.ports[1].addr, "127.0.0.1") && cfg.ports[1].port == 8009 &&
 	      cfg.ports[1].portid == 2, "defaults: port 2 is 127.0.0.1:8009");
-	check(cfg.ports[1].discovery_only && !cfg.ports[1].all_subsys &&
+	tap_ok(cfg.ports[1].discovery_only && !cfg.ports[1].all_subsys &&
 	      !nvr_config_port_has_subsys(&cfg.ports[1], 0), "defaults: 8009 is discovery only");
-	check(nvr_config_port_has_subsys(&cfg.ports[0], 0), "defaults: 4420 exports subsystem 0");
-	check(cfg.nr_subsys == 1 && !strcmp(cfg.subsys[0].nqn, "nqn.2026-11.io.nvring:default"),
+	tap_ok(nvr_config_port_has_subsys(&cfg.ports[0], 0), "defaults: 4420 exports subsystem 0");
+	tap_ok(cfg.nr_subsys == 1 && !strcmp(cfg.subsys[0].nqn, "nqn.2026-11.io.nvring:default"),
 	      "defaults: subsystem nqn.2026-11.io.nvring:default");
-	check(cfg.subsys[0].allow_any_host && cfg.subsys[0].nr_allowed_hosts == 0 && cfg.nr_hosts == 0,
+	tap_ok(cfg.subsys[0].allow_any_host && cfg.subsys[0].nr_allowed_hosts == 0 && cfg.nr_hosts == 0,
 	      "defaults: any host allowed");
-	check(strlen(cfg.subsys[0].serial) == 20 && strspn(cfg.subsys[0].serial, "0123456789abcdef") == 20,
+	tap_ok(strlen(cfg.subsys[0].serial) == 20 && strspn(cfg.subsys[0].serial, "0123456789abcdef") == 20,
 	      "defaults: serial is 20 hex digits");
-	check(!strcmp(cfg.subsys[0].model, "nvring") && cfg.subsys[0].cntlid_min == 1 &&
+	tap_ok(!strcmp(cfg.subsys[0].model, "nvring") && cfg.subsys[0].cntlid_min == 1 &&
 	      cfg.subsys[0].cntlid_max == 0xFFEF, "defaults: model and cntlid range");
 	ns = &cfg.subsys[0].ns[0];
-	check(cfg.subsys[0].nr_ns == 1 && ns->nsid == 1 && !strcmp(ns->kind, "mem") && !ns->path &&
+	tap_ok(cfg.subsys[0].nr_ns == 1 && ns->nsid == 1 && !strcmp(ns->kind, "mem") && !ns->path &&
 	      ns->size == (1ull << 30) && ns->enabled && !ns->readonly && ns->lba_size == 0,
 	      "defaults: namespace 1 is a 1 GiB RAM namespace");
-	check((ns->uuid[6] >> 4) == 8 && (ns->uuid[8] & 0xc0) == 0x80, "defaults: uuid is RFC 9562 version 8");
-	check(!is_zero(ns->nguid, 16) && memcmp(ns->nguid, ns->uuid, 16), "defaults: nguid set, differs from uuid");
-	check(cfg.threads == (unsigned)cpus && cfg.verbose == 0 && !cfg.poll && !cfg.config_file,
+	tap_ok((ns->uuid[6] >> 4) == 8 && (ns->uuid[8] & 0xc0) == 0x80, "defaults: uuid is RFC 9562 version 8");
+	tap_ok(!is_zero(ns->nguid, 16) && memcmp(ns->nguid, ns->uuid, 16), "defaults: nguid set, differs from uuid");
+	tap_ok(cfg.threads == (unsigned)cpus && cfg.verbose == 0 && !cfg.poll && !cfg.config_file,
 	      "defaults: threads = online CPUs (%ld), verbose 0, no poll", cpus);
 
-	check(parse(&again, err, sizeof(err), NULL) == 0 &&
+	tap_ok(parse(&again, err, sizeof(err), NULL) == 0 &&
 	      !strcmp(again.subsys[0].serial, cfg.subsys[0].serial) &&
 	      !memcmp(again.subsys[0].ns[0].uuid, ns->uuid, 16) &&
 	      !memcmp(again.subsys[0].ns[0].nguid, ns->nguid, 16),
 	      "defaults: serial, uuid, nguid are stable across runs");
 	nvr_config_free(&again);
-	check(parse(&again, err, sizeof(err), "--nqn", "nqn.2026-11.io.nvring:other", NULL) == 0 &&
+	tap_ok(parse(&again, err, sizeof(err), "--nqn", "nqn.2026-11.io.nvring:other", NULL) == 0 &&
 	      strcmp(again.subsys[0].serial, cfg.subsys[0].serial) &&
 	      memcmp(again.subsys[0].ns[0].uuid, ns->uuid, 16),
 	      "defaults: another NQN gives another serial and uuid");
 	nvr_config_free(&again);
 	nvr_config_free(&cfg);
-	check(cfg.nr_ports == 0 && cfg.ports == NULL, "free: config zeroed");
+	tap_ok(cfg.nr_ports == 0 && cfg.ports == NULL, "free: config zeroed");
 	nvr_config_free(&cfg); /* twice is harmless */
 }
 
@@ -144,78 +129,78 @@ static void test_all_flags(void)
 		   "--ns", "mem:1M,uuid=d592cdf3-5d1c-44e0-8412-3fcf7d99df27,nguid=6e2f37c1b0d44a4e9a2d2b1c0f4e5d6a",
 		   "--allow-host", "nqn.2014-08.org.nvmexpress:uuid:0c468c4d-a385-47e0-8299-6e95051277db",
 		   "--allow-host", "nqn.2026-11.com.example:h2", "-t", "3", "-vv", "--verbose", "--poll", NULL);
-	if (!check(rc == 0, "flags: all flags parse")) {
+	if (!tap_ok(rc == 0, "flags: all flags parse")) {
 		printf("# %s\n", err);
 		return;
 	}
-	check(cfg.nr_ports == 3, "flags: -l replaces the default ports");
-	check(!strcmp(cfg.ports[0].addr, "127.0.0.2") && cfg.ports[0].port == 5000 &&
+	tap_ok(cfg.nr_ports == 3, "flags: -l replaces the default ports");
+	tap_ok(!strcmp(cfg.ports[0].addr, "127.0.0.2") && cfg.ports[0].port == 5000 &&
 	      cfg.ports[0].family == AF_INET && cfg.ports[0].all_subsys, "flags: -l IPv4");
-	check(!strcmp(cfg.ports[1].addr, "::1") && cfg.ports[1].port == 4420 &&
+	tap_ok(!strcmp(cfg.ports[1].addr, "::1") && cfg.ports[1].port == 4420 &&
 	      cfg.ports[1].family == AF_INET6 && cfg.ports[1].all_subsys && !cfg.ports[1].discovery_only,
 	      "flags: --listen [::1]:4420 is IPv6");
-	check(!strcmp(cfg.ports[2].addr, "::") && cfg.ports[2].port == 8009 && cfg.ports[2].discovery_only,
+	tap_ok(!strcmp(cfg.ports[2].addr, "::") && cfg.ports[2].port == 8009 && cfg.ports[2].discovery_only,
 	      "flags: --listen=[::]:8009 is discovery only");
-	check(cfg.ports[0].portid == 1 && cfg.ports[1].portid == 2 && cfg.ports[2].portid == 3,
+	tap_ok(cfg.ports[0].portid == 1 && cfg.ports[1].portid == 2 && cfg.ports[2].portid == 3,
 	      "flags: portids in order");
 	s = &cfg.subsys[0];
-	check(cfg.nr_subsys == 1 && !strcmp(s->nqn, "nqn.2024-01.com.example:foo"), "flags: --nqn");
-	check(!s->allow_any_host && s->nr_allowed_hosts == 2 && cfg.nr_hosts == 2 &&
+	tap_ok(cfg.nr_subsys == 1 && !strcmp(s->nqn, "nqn.2024-01.com.example:foo"), "flags: --nqn");
+	tap_ok(!s->allow_any_host && s->nr_allowed_hosts == 2 && cfg.nr_hosts == 2 &&
 	      !strcmp(s->allowed_hosts[1], "nqn.2026-11.com.example:h2"), "flags: --allow-host restricts");
-	check(cfg.threads == 3 && cfg.verbose == 3 && cfg.poll, "flags: -t 3, -vv --verbose, --poll");
-	check(s->nr_ns == 6, "flags: six namespaces");
-	check(s->ns[0].nsid == 1 && !strcmp(s->ns[0].kind, "mem") && s->ns[0].size == 64ull << 20,
+	tap_ok(cfg.threads == 3 && cfg.verbose == 3 && cfg.poll, "flags: -t 3, -vv --verbose, --poll");
+	tap_ok(s->nr_ns == 6, "flags: six namespaces");
+	tap_ok(s->ns[0].nsid == 1 && !strcmp(s->ns[0].kind, "mem") && s->ns[0].size == 64ull << 20,
 	      "flags: mem:64M");
-	check(s->ns[1].nsid == 2 && !strcmp(s->ns[1].kind, "file") && !strcmp(s->ns[1].path, "/tmp/x.img") &&
+	tap_ok(s->ns[1].nsid == 2 && !strcmp(s->ns[1].kind, "file") && !strcmp(s->ns[1].path, "/tmp/x.img") &&
 	      s->ns[1].size == 1ull << 30 && s->ns[1].lba_size == 4096 && s->ns[1].buffered &&
 	      s->ns[1].readonly, "flags: file with size, bs, buffered, ro");
-	check(s->ns[1].nr_opts == 4 && !strcmp(s->ns[1].opts[0].key, "size") &&
+	tap_ok(s->ns[1].nr_opts == 4 && !strcmp(s->ns[1].opts[0].key, "size") &&
 	      !strcmp(s->ns[1].opts[0].val, "1G") && !strcmp(s->ns[1].opts[3].key, "ro") &&
 	      s->ns[1].opts[3].val == NULL, "flags: raw options kept in order");
-	check(s->ns[2].nsid == 3 && !strcmp(s->ns[2].kind, "kv") && !s->ns[2].path &&
+	tap_ok(s->ns[2].nsid == 3 && !strcmp(s->ns[2].kind, "kv") && !s->ns[2].path &&
 	      s->ns[2].size == 1ull << 30 && s->ns[2].kvssd_compat, "flags: kv:mem,size=1G,kvssd-compat");
-	check(s->ns[3].nsid == 4 && !strcmp(s->ns[3].kind, "kv") && !strcmp(s->ns[3].path, "/var/kv") &&
+	tap_ok(s->ns[3].nsid == 4 && !strcmp(s->ns[3].kind, "kv") && !strcmp(s->ns[3].path, "/var/kv") &&
 	      !s->ns[3].kvssd_compat, "flags: kv:/var/kv");
-	check(s->ns[4].nsid == 10 && !strcmp(s->ns[4].kind, "passthru") &&
+	tap_ok(s->ns[4].nsid == 10 && !strcmp(s->ns[4].kind, "passthru") &&
 	      !strcmp(s->ns[4].path, "/dev/ng0n1"), "flags: passthru with nsid=10");
-	check(s->ns[5].nsid == 5 && uuid_is(s->ns[5].uuid, "d592cdf3-5d1c-44e0-8412-3fcf7d99df27") &&
+	tap_ok(s->ns[5].nsid == 5 && uuid_is(s->ns[5].uuid, "d592cdf3-5d1c-44e0-8412-3fcf7d99df27") &&
 	      uuid_is(s->ns[5].nguid, "6e2f37c1-b0d4-4a4e-9a2d-2b1c0f4e5d6a"), "flags: given uuid and nguid");
 
 	nvr_config_ns_to_be_spec(&s->ns[1], &spec);
-	check(!strcmp(spec.kind, "file") && spec.path == s->ns[1].path && spec.size == 1ull << 30 &&
+	tap_ok(!strcmp(spec.kind, "file") && spec.path == s->ns[1].path && spec.size == 1ull << 30 &&
 	      spec.lba_size == 4096 && spec.buffered && spec.readonly, "be_spec: file namespace");
 	nvr_config_ns_to_be_spec(&s->ns[0], &spec);
-	check(!strcmp(spec.kind, "mem") && !spec.path && spec.size == 64ull << 20 && !spec.buffered,
+	tap_ok(!strcmp(spec.kind, "mem") && !spec.path && spec.size == 64ull << 20 && !spec.buffered,
 	      "be_spec: mem namespace");
 	nvr_config_free(&cfg);
 
 	/* short options bundled and glued */
 	rc = parse(&cfg, err, sizeof(err), "-vvt2", "-l127.0.0.1:4421", "--threads=4", NULL);
-	check(rc == -1 && !strcmp(err, "option '--threads' given twice"), "flags: -t twice is an error");
+	tap_ok(rc == -1 && !strcmp(err, "option '--threads' given twice"), "flags: -t twice is an error");
 	rc = parse(&cfg, err, sizeof(err), "-vvt2", "-l127.0.0.1:4421", NULL);
-	check(rc == 0 && cfg.verbose == 2 && cfg.threads == 2 && cfg.nr_ports == 1 && cfg.ports[0].port == 4421,
+	tap_ok(rc == 0 && cfg.verbose == 2 && cfg.threads == 2 && cfg.nr_ports == 1 && cfg.ports[0].port == 4421,
 	      "flags: -vvt2 -l127.0.0.1:4421");
 	nvr_config_free(&cfg);
 
 	/* explicit nsids first, the rest numbered around them */
 	rc = parse(&cfg, err, sizeof(err), "--ns", "mem:1M", "--ns", "mem:1M,nsid=1", "--ns", "mem:1M", NULL);
-	check(rc == 0 && cfg.subsys[0].ns[0].nsid == 2 && cfg.subsys[0].ns[1].nsid == 1 &&
+	tap_ok(rc == 0 && cfg.subsys[0].ns[0].nsid == 2 && cfg.subsys[0].ns[1].nsid == 1 &&
 	      cfg.subsys[0].ns[2].nsid == 3, "flags: automatic nsids skip explicit ones");
 	nvr_config_free(&cfg);
 
 	/* different families or ports do not clash, even with wildcards */
 	rc = parse(&cfg, err, sizeof(err), "-l", "0.0.0.0:4420", "-l", "[::]:4420", "-l", "127.0.0.1:4421", NULL);
-	check(rc == 0 && cfg.nr_ports == 3, "flags: 0.0.0.0:4420, [::]:4420 and 127.0.0.1:4421 coexist");
+	tap_ok(rc == 0 && cfg.nr_ports == 3, "flags: 0.0.0.0:4420, [::]:4420 and 127.0.0.1:4421 coexist");
 	nvr_config_free(&cfg);
 
 	/* port 0: the kernel picks a free port per listener, so two of them do not clash */
 	rc = parse(&cfg, err, sizeof(err), "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", NULL);
-	check(rc == 0 && cfg.nr_ports == 2 && cfg.ports[0].port == 0 && cfg.ports[1].port == 0 &&
+	tap_ok(rc == 0 && cfg.nr_ports == 2 && cfg.ports[0].port == 0 && cfg.ports[1].port == 0 &&
 	      cfg.ports[0].all_subsys, "flags: -l ADDR:0 twice is fine (dynamic ports)");
 	nvr_config_free(&cfg);
 
 	rc = parse(&cfg, err, sizeof(err), "--", NULL);
-	check(rc == 0 && cfg.nr_ports == 2, "flags: a lone -- is fine");
+	tap_ok(rc == 0 && cfg.nr_ports == 2, "flags: a lone -- is fine");
 	nvr_config_free(&cfg);
 
 	/* usage goes to stdout: keep it out of the TAP stream */
@@ -232,9 +217,9 @@ static void test_all_flags(void)
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
 		close(null);
-		check(rc == 1 && cfg.nr_ports == 0, "flags: -h returns 1");
-		check(rc2 == 1, "flags: --help wins over a bad --ns value");
-		check(rc3 == -1 && !strcmp(err, "unknown option '--bogus' (see --help)"),
+		tap_ok(rc == 1 && cfg.nr_ports == 0, "flags: -h returns 1");
+		tap_ok(rc2 == 1, "flags: --help wins over a bad --ns value");
+		tap_ok(rc3 == -1 && !strcmp(err, "unknown option '--bogus' (see --help)"),
 		      "flags: an unknown option is reported even with --help");
 	}
 }
@@ -255,13 +240,13 @@ static void test_parse_size(void)
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		v = 12345;
-		check(nvr_parse_size(good[i].s, &v) == 0 && v == good[i].v, "parse_size '%s' = %" PRIu64,
+		tap_ok(nvr_parse_size(good[i].s, &v) == 0 && v == good[i].v, "parse_size '%s' = %" PRIu64,
 		      good[i].s, good[i].v);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		check(nvr_parse_size(bad[i].s, &v) == bad[i].err, "parse_size '%s' fails with %d", bad[i].s,
+		tap_ok(nvr_parse_size(bad[i].s, &v) == bad[i].err, "parse_size '%s' fails with %d", bad[i].s,
 		      bad[i].err);
-	check(nvr_parse_size(NULL, &v) == -EINVAL, "parse_size NULL fails");
+	tap_ok(nvr_parse_size(NULL, &v) == -EINVAL, "parse_size NULL fails");
 }
 
 static void test_parse_addr(void)
@@ -284,13 +269,13 @@ static void test_parse_addr(void)
 	int fam;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		check(nvr_parse_addr(good[i].s, addr, sizeof(addr), &port, &fam) == 0 &&
+		tap_ok(nvr_parse_addr(good[i].s, addr, sizeof(addr), &port, &fam) == 0 &&
 		      !strcmp(addr, good[i].addr) && port == good[i].port && fam == good[i].fam,
 		      "parse_addr '%s'", good[i].s);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		check(nvr_parse_addr(bad[i], addr, sizeof(addr), &port, &fam) == -EINVAL,
+		tap_ok(nvr_parse_addr(bad[i], addr, sizeof(addr), &port, &fam) == -EINVAL,
 		      "parse_addr '%s' fails", bad[i]);
-	check(nvr_parse_addr("127.0.0.1:1", addr, 9, &port, &fam) == -EINVAL,
+	tap_ok(nvr_parse_addr("127.0.0.1:1", addr, 9, &port, &fam) == -EINVAL,
 	      "parse_addr: a too small buffer fails");
 }
 
@@ -310,17 +295,17 @@ static void test_nqn(void)
 	char longest[224], toolong[225];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		check(nvr_nqn_valid(good[i]), "nqn '%s' is valid", good[i]);
+		tap_ok(nvr_nqn_valid(good[i]), "nqn '%s' is valid", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		check(!nvr_nqn_valid(bad[i]), "nqn '%s' is invalid", bad[i]);
+		tap_ok(!nvr_nqn_valid(bad[i]), "nqn '%s' is invalid", bad[i]);
 	memset(longest, 'a', sizeof(longest));
 	memcpy(longest, "nqn.2026-11.io.", 15);
 	longest[223] = '\0';
-	check(nvr_nqn_valid(longest), "nqn of 223 bytes is valid");
+	tap_ok(nvr_nqn_valid(longest), "nqn of 223 bytes is valid");
 	memset(toolong, 'a', sizeof(toolong));
 	memcpy(toolong, "nqn.2026-11.io.", 15);
 	toolong[224] = '\0';
-	check(!nvr_nqn_valid(toolong), "nqn of 224 bytes is invalid");
+	tap_ok(!nvr_nqn_valid(toolong), "nqn of 224 bytes is invalid");
 }
 
 #define NQN_MSG "not a valid NQN (want nqn.yyyy-mm.reverse.domain[:name] or " \
@@ -411,7 +396,7 @@ static void test_flag_errors(void)
 		memset(&cfg, 0xa5, sizeof(cfg)); /* must not matter */
 		rc = nvr_config_parse_args(&cfg, argc, argv, err, sizeof(err));
 		snprintf(name, sizeof(name), "flag error: %s", cases[i].msg);
-		check(rc == -1 && cfg.nr_ports == 0 && cfg.subsys == NULL, "%s: returns -1, config empty", name);
+		tap_ok(rc == -1 && cfg.nr_ports == 0 && cfg.subsys == NULL, "%s: returns -1, config empty", name);
 		check_str(err, cases[i].msg, name);
 	}
 	/* The error buffer may be small: the message is cut, never overrun. */
@@ -420,7 +405,7 @@ static void test_flag_errors(void)
 		char *argv[] = { "nvringd", "--ns", "mem:12Q", NULL };
 
 		memset(small, 'x', sizeof(small));
-		check(nvr_config_parse_args(&cfg, 3, argv, small, sizeof(small)) == -1 &&
+		tap_ok(nvr_config_parse_args(&cfg, 3, argv, small, sizeof(small)) == -1 &&
 		      !strcmp(small, "--ns 'm"), "flag error: message truncated to the buffer");
 	}
 }
@@ -442,46 +427,46 @@ static void test_json_nvmetcli(void)
 	int rc;
 
 	rc = parse(&cfg, err, sizeof(err), "-c", read_data("nvmetcli.json"), NULL);
-	if (!check(rc == 0, "nvmetcli.json: loads")) {
+	if (!tap_ok(rc == 0, "nvmetcli.json: loads")) {
 		printf("# %s\n", err);
 		return;
 	}
-	check(cfg.config_file && strstr(cfg.config_file, "nvmetcli.json"), "nvmetcli.json: config_file kept");
-	check(cfg.nr_hosts == 2 && !strcmp(cfg.hosts[1], "nqn.2026-11.com.example:host2"), "nvmetcli.json: hosts");
-	check(cfg.nr_ports == 3, "nvmetcli.json: three ports");
+	tap_ok(cfg.config_file && strstr(cfg.config_file, "nvmetcli.json"), "nvmetcli.json: config_file kept");
+	tap_ok(cfg.nr_hosts == 2 && !strcmp(cfg.hosts[1], "nqn.2026-11.com.example:host2"), "nvmetcli.json: hosts");
+	tap_ok(cfg.nr_ports == 3, "nvmetcli.json: three ports");
 	p = &cfg.ports[0];
-	check(p->portid == 1 && p->family == AF_INET && !strcmp(p->addr, "127.0.0.1") && p->port == 4420 &&
+	tap_ok(p->portid == 1 && p->family == AF_INET && !strcmp(p->addr, "127.0.0.1") && p->port == 4420 &&
 	      !p->all_subsys && p->nr_subsys == 2 && p->subsys[0] == 0 && p->subsys[1] == 1 &&
 	      !p->discovery_only && p->inline_data_size == 16384, "nvmetcli.json: port 1");
-	check(p->nr_referrals == 1 && p->referrals[0].family == AF_INET &&
+	tap_ok(p->nr_referrals == 1 && p->referrals[0].family == AF_INET &&
 	      !strcmp(p->referrals[0].addr, "10.0.0.7") && p->referrals[0].port == 4420 &&
 	      p->referrals[0].portid == 3, "nvmetcli.json: port 1 referral");
 	p = &cfg.ports[1];
-	check(p->portid == 2 && p->family == AF_INET6 && !strcmp(p->addr, "::1") && p->port == 4421 &&
+	tap_ok(p->portid == 2 && p->family == AF_INET6 && !strcmp(p->addr, "::1") && p->port == 4421 &&
 	      p->nr_subsys == 1 && p->subsys[0] == 1 && !nvr_config_port_has_subsys(p, 0) &&
 	      nvr_config_port_has_subsys(p, 1), "nvmetcli.json: port 2 (IPv6)");
 	p = &cfg.ports[2];
-	check(p->portid == 8009 && p->port == 8009 && p->discovery_only && p->nr_subsys == 0,
+	tap_ok(p->portid == 8009 && p->port == 8009 && p->discovery_only && p->nr_subsys == 0,
 	      "nvmetcli.json: port 8009 with no subsystems is discovery only");
 
-	check(cfg.nr_subsys == 2, "nvmetcli.json: two subsystems");
+	tap_ok(cfg.nr_subsys == 2, "nvmetcli.json: two subsystems");
 	s = &cfg.subsys[0];
-	check(!strcmp(s->nqn, "nqn.2026-11.com.example:disk") && !s->allow_any_host &&
+	tap_ok(!strcmp(s->nqn, "nqn.2026-11.com.example:disk") && !s->allow_any_host &&
 	      s->nr_allowed_hosts == 1 && !strncmp(s->allowed_hosts[0], "nqn.2014-08.org.nvmexpress:uuid:", 32),
 	      "nvmetcli.json: subsystem 0 hosts");
-	check(!strcmp(s->serial, "7d8f1a2b3c4d5e6f") && !strcmp(s->model, "Linux") &&
+	tap_ok(!strcmp(s->serial, "7d8f1a2b3c4d5e6f") && !strcmp(s->model, "Linux") &&
 	      !strcmp(s->firmware, "6.1.0") && s->version == 0x10300 && s->cntlid_min == 1 &&
 	      s->cntlid_max == 65519 && s->qid_max == 128 && s->ieee_oui == 0, "nvmetcli.json: subsystem 0 attr");
-	check(s->nr_ns == 2 && s->ns[0].nsid == 1 && s->ns[0].enabled && !strcmp(s->ns[0].kind, "file") &&
+	tap_ok(s->nr_ns == 2 && s->ns[0].nsid == 1 && s->ns[0].enabled && !strcmp(s->ns[0].kind, "file") &&
 	      !strcmp(s->ns[0].path, "/dev/nvme0n1") && s->ns[0].size == 0,
 	      "nvmetcli.json: ns 1 is a file/blockdev namespace");
-	check(uuid_is(s->ns[0].uuid, "d592cdf3-5d1c-44e0-8412-3fcf7d99df27") && !is_zero(s->ns[0].nguid, 16),
+	tap_ok(uuid_is(s->ns[0].uuid, "d592cdf3-5d1c-44e0-8412-3fcf7d99df27") && !is_zero(s->ns[0].nguid, 16),
 	      "nvmetcli.json: ns 1 uuid kept, zero nguid replaced");
-	check(s->ns[1].nsid == 7 && !s->ns[1].enabled && !strcmp(s->ns[1].path, "/srv/nvmet/disk2.img") &&
+	tap_ok(s->ns[1].nsid == 7 && !s->ns[1].enabled && !strcmp(s->ns[1].path, "/srv/nvmet/disk2.img") &&
 	      uuid_is(s->ns[1].nguid, "6e2f37c1-b0d4-4a4e-9a2d-2b1c0f4e5d6a") && !is_zero(s->ns[1].uuid, 16),
 	      "nvmetcli.json: ns 7 disabled, nguid kept, zero uuid replaced");
 	s = &cfg.subsys[1];
-	check(!strcmp(s->nqn, "nqn.2026-11.com.example:open") && s->allow_any_host && s->nr_ns == 0 &&
+	tap_ok(!strcmp(s->nqn, "nqn.2026-11.com.example:open") && s->allow_any_host && s->nr_ns == 0 &&
 	      strlen(s->serial) == 20 && s->version == 0x10400, "nvmetcli.json: subsystem 1, empty serial generated");
 	{
 		char *buf = NULL;
@@ -490,7 +475,7 @@ static void test_json_nvmetcli(void)
 
 		nvr_config_print(f, &cfg);
 		fclose(f);
-		check(buf && strstr(buf, "port 2: [::1]:4421 nqn.2026-11.com.example:open\n") &&
+		tap_ok(buf && strstr(buf, "port 2: [::1]:4421 nqn.2026-11.com.example:open\n") &&
 		      strstr(buf, "port 8009: 127.0.0.1:8009 discovery only\n") &&
 		      strstr(buf, "  ns 7: file:/srv/nvmet/disk2.img size 0 bs 0 disabled uuid "),
 		      "print: ports and namespaces");
@@ -507,36 +492,36 @@ static void test_json_ext(void)
 	int rc;
 
 	rc = parse(&cfg, err, sizeof(err), "-c", read_data("nvring-ext.json"), NULL);
-	if (!check(rc == 0, "nvring-ext.json: loads")) {
+	if (!tap_ok(rc == 0, "nvring-ext.json: loads")) {
 		printf("# %s\n", err);
 		return;
 	}
-	check(cfg.threads == 3 && cfg.verbose == 2 && cfg.poll, "nvring-ext.json: nvring section");
+	tap_ok(cfg.threads == 3 && cfg.verbose == 2 && cfg.poll, "nvring-ext.json: nvring section");
 	s = &cfg.subsys[0];
-	check(s->nr_ns == 6 && s->allow_any_host, "nvring-ext.json: six namespaces");
-	check(!strcmp(s->ns[0].kind, "mem") && s->ns[0].size == 64ull << 20 && s->ns[0].lba_size == 4096 &&
+	tap_ok(s->nr_ns == 6 && s->allow_any_host, "nvring-ext.json: six namespaces");
+	tap_ok(!strcmp(s->ns[0].kind, "mem") && s->ns[0].size == 64ull << 20 && s->ns[0].lba_size == 4096 &&
 	      !s->ns[0].path, "nvring-ext.json: backend mem, size, lba_size");
-	check(s->ns[0].nr_opts == 3 && !strcmp(s->ns[0].opts[0].key, "size") &&
+	tap_ok(s->ns[0].nr_opts == 3 && !strcmp(s->ns[0].opts[0].key, "size") &&
 	      !strcmp(s->ns[0].opts[1].key, "bs") && !strcmp(s->ns[0].opts[1].val, "4096") &&
 	      !strcmp(s->ns[0].opts[2].key, "nsid"), "nvring-ext.json: raw options in --ns vocabulary");
-	check(!strcmp(s->ns[1].kind, "mem") && s->ns[1].size == 1ull << 30, "nvring-ext.json: path mem:1G");
-	check(!strcmp(s->ns[2].kind, "kv") && !strcmp(s->ns[2].path, "/var/lib/nvring/kv0") &&
+	tap_ok(!strcmp(s->ns[1].kind, "mem") && s->ns[1].size == 1ull << 30, "nvring-ext.json: path mem:1G");
+	tap_ok(!strcmp(s->ns[2].kind, "kv") && !strcmp(s->ns[2].path, "/var/lib/nvring/kv0") &&
 	      s->ns[2].size == 1ull << 30 && s->ns[2].kvssd_compat, "nvring-ext.json: kv with kvssd_compat");
-	check(!strcmp(s->ns[3].kind, "kv") && !s->ns[3].path, "nvring-ext.json: kv in memory");
-	check(!strcmp(s->ns[4].kind, "passthru") && !strcmp(s->ns[4].path, "/dev/ng0n1") && s->ns[4].readonly,
+	tap_ok(!strcmp(s->ns[3].kind, "kv") && !s->ns[3].path, "nvring-ext.json: kv in memory");
+	tap_ok(!strcmp(s->ns[4].kind, "passthru") && !strcmp(s->ns[4].path, "/dev/ng0n1") && s->ns[4].readonly,
 	      "nvring-ext.json: passthru read-only");
-	check(!strcmp(s->ns[5].kind, "file") && !strcmp(s->ns[5].path, "/tmp/disk.img") &&
+	tap_ok(!strcmp(s->ns[5].kind, "file") && !strcmp(s->ns[5].path, "/tmp/disk.img") &&
 	      s->ns[5].lba_size == 4096 && s->ns[5].buffered && s->ns[5].nsid == 6,
 	      "nvring-ext.json: path in --ns syntax with options");
-	check(cfg.ports[0].family == AF_INET6 && cfg.ports[0].nr_subsys == 1, "nvring-ext.json: port");
+	tap_ok(cfg.ports[0].family == AF_INET6 && cfg.ports[0].nr_subsys == 1, "nvring-ext.json: port");
 	nvr_config_free(&cfg);
 
 	/* Flags still apply over the file */
 	rc = parse(&cfg, err, sizeof(err), "-c", read_data("nvring-ext.json"), "-t", "5", "-v", NULL);
-	check(rc == 0 && cfg.threads == 5 && cfg.verbose == 1 && cfg.poll, "-c with -t/-v: flags win");
+	tap_ok(rc == 0 && cfg.threads == 5 && cfg.verbose == 1 && cfg.poll, "-c with -t/-v: flags win");
 	nvr_config_free(&cfg);
 	rc = parse(&cfg, err, sizeof(err), "--poll", "--config", read_data("nvmetcli.json"), NULL);
-	check(rc == 0 && cfg.poll && cfg.verbose == 0 && cfg.threads == (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+	tap_ok(rc == 0 && cfg.poll && cfg.verbose == 0 && cfg.threads == (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 	      "-c with --poll: poll on, file without nvring section keeps defaults");
 	nvr_config_free(&cfg);
 }
@@ -722,7 +707,7 @@ static void test_json_errors(void)
 		err[0] = '\0';
 		rc = nvr_config_load_json_string(&cfg, cases[i].json, "t.json", err, sizeof(err));
 		snprintf(name, sizeof(name), "json error: %s", cases[i].msg);
-		check(rc == -1 && cfg.nr_ports == 0 && cfg.nr_subsys == 0 && cfg.threads == 7,
+		tap_ok(rc == -1 && cfg.nr_ports == 0 && cfg.nr_subsys == 0 && cfg.threads == 7,
 		      "%s: returns -1, config unchanged", name);
 		check_str(err, cases[i].msg, name);
 		nvr_config_free(&cfg);
@@ -750,17 +735,17 @@ static void test_json_accepts(void)
 
 		memset(&cfg, 0, sizeof(cfg));
 		rc = nvr_config_load_json_string(&cfg, cases[i].json, "t.json", err, sizeof(err));
-		if (!check(rc == 0, "json accepts: %s", cases[i].name))
+		if (!tap_ok(rc == 0, "json accepts: %s", cases[i].name))
 			printf("# %s\n", err);
 		nvr_config_free(&cfg);
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	check(nvr_config_load_json_string(&cfg, DOC(SUB("nqn.2026-11.io.t:a", ",\"namespaces\":[]"), PORTA), "t.json",
+	tap_ok(nvr_config_load_json_string(&cfg, DOC(SUB("nqn.2026-11.io.t:a", ",\"namespaces\":[]"), PORTA), "t.json",
 					  err, sizeof(err)) == 0 &&
 	      cfg.subsys[0].allow_any_host && cfg.ports[0].nr_subsys == 1 && !cfg.ports[0].discovery_only,
 	      "json: without attr, an empty allowed_hosts means any host");
 	nvr_config_free(&cfg);
-	check(nvr_config_load_json_string(&cfg, DOC(SUB("nqn.2026-11.io.t:a", ",\"attr\":{\"allow_any_host\":\"0\"}"), PORTA),
+	tap_ok(nvr_config_load_json_string(&cfg, DOC(SUB("nqn.2026-11.io.t:a", ",\"attr\":{\"allow_any_host\":\"0\"}"), PORTA),
 					  "t.json", err, sizeof(err)) == 0 && !cfg.subsys[0].allow_any_host &&
 	      cfg.subsys[0].nr_allowed_hosts == 0, "json: allow_any_host \"0\" with no hosts keeps everyone out");
 	nvr_config_free(&cfg);
@@ -769,11 +754,11 @@ static void test_json_accepts(void)
 	{
 		char errbuf[256];
 
-		check(parse(&cfg, errbuf, sizeof(errbuf), NULL) == 0 &&
+		tap_ok(parse(&cfg, errbuf, sizeof(errbuf), NULL) == 0 &&
 		      nvr_config_load_json_string(&cfg, "{}", "t.json", errbuf, sizeof(errbuf)) == -1 &&
 		      cfg.nr_ports == 2 && cfg.nr_subsys == 1 && cfg.subsys[0].nr_ns == 1,
 		      "json: a failed load leaves the config unchanged");
-		check(nvr_config_load_json_string(&cfg, DOC("", PORT("")), "t.json", errbuf, sizeof(errbuf)) == 0 &&
+		tap_ok(nvr_config_load_json_string(&cfg, DOC("", PORT("")), "t.json", errbuf, sizeof(errbuf)) == 0 &&
 		      cfg.nr_ports == 1 && cfg.nr_subsys == 0 && cfg.ports[0].discovery_only,
 		      "json: a good load replaces ports and subsystems");
 		nvr_config_free(&cfg);
@@ -790,7 +775,7 @@ static void test_json_robust(void)
 	size_t len, bad_prefix = 0, bad_mut = 0, accepted = 0;
 	uint32_t seed = 12345;
 
-	if (!check(f != NULL, "robust: sample opens"))
+	if (!tap_ok(f != NULL, "robust: sample opens"))
 		return;
 	text = calloc(1, 1 << 16);
 	len = fread(text, 1, (1 << 16) - 1, f);
@@ -808,7 +793,7 @@ static void test_json_robust(void)
 		nvr_config_free(&cfg);
 		text[l] = saved;
 	}
-	check(bad_prefix == 0, "robust: all %zu truncations fail with a message", len - 1);
+	tap_ok(bad_prefix == 0, "robust: all %zu truncations fail with a message", len - 1);
 	for (int i = 0; i < 3000; i++) {
 		size_t pos;
 		char saved;
@@ -829,7 +814,7 @@ static void test_json_robust(void)
 		nvr_config_free(&cfg);
 		text[pos] = saved;
 	}
-	check(bad_mut == 0, "robust: 3000 one-byte mutations load or fail cleanly (%zu loaded)", accepted);
+	tap_ok(bad_mut == 0, "robust: 3000 one-byte mutations load or fail cleanly (%zu loaded)", accepted);
 	free(text);
 }
 
@@ -845,17 +830,17 @@ static void test_doc_example(void)
 	if (!doc_path)
 		return;
 	f = fopen(doc_path, "r");
-	if (!check(f != NULL, "docs: %s opens", doc_path))
+	if (!tap_ok(f != NULL, "docs: %s opens", doc_path))
 		return;
 	n = getdelim(&text, &cap, '\0', f);
 	fclose(f);
 	start = n > 0 ? strstr(text, "```json\n") : NULL;
 	end = start ? strstr(start + 8, "\n```") : NULL;
-	if (check(start && end, "docs: has a JSON example")) {
+	if (tap_ok(start && end, "docs: has a JSON example")) {
 		end[1] = '\0';
-		check(nvr_config_load_json_string(&cfg, start + 8, "config.md", err, sizeof(err)) == 0,
+		tap_ok(nvr_config_load_json_string(&cfg, start + 8, "config.md", err, sizeof(err)) == 0,
 		      "docs: the JSON example loads%s%s", err[0] ? ": " : "", err[0] ? err : "");
-		check(cfg.nr_ports == 2 && cfg.ports[1].discovery_only && cfg.nr_subsys == 1 &&
+		tap_ok(cfg.nr_ports == 2 && cfg.ports[1].discovery_only && cfg.nr_subsys == 1 &&
 		      cfg.subsys[0].nr_ns == 3 && cfg.threads == 4, "docs: the JSON example means what it says");
 	}
 	nvr_config_free(&cfg);
@@ -880,6 +865,5 @@ int main(int argc, char **argv)
 	test_json_accepts();
 	test_json_robust();
 	test_doc_example();
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }

@@ -1,39 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared bits of the kvstore tests: TAP output, an io_uring event loop, synchronous wrappers. */
+/* Shared bits of the kvstore tests: an io_uring event loop, synchronous wrappers (TAP from tap.h). */
 #ifndef NVRING_TESTS_KVS_TEST_H
 #define NVRING_TESTS_KVS_TEST_H
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kvstore/kvstore.h"
-
-static int t_count, t_failed; /* every test program uses these */
-
-static void __attribute__((format(printf, 2, 3))) t_ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	t_count++;
-	if (!cond)
-		t_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", t_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static inline int t_done_plan(void)
-{
-	printf("1..%d\n", t_count);
-	return t_failed ? 1 : 0;
-}
+#include "tap.h"
 
 /* Run every CQE now available; with wait, block (bounded) for at least one. */
 static inline int t_reap(struct io_uring *ring, int wait)

@@ -297,22 +297,22 @@ static void test_group_commit(const char *path, const char *m)
 	char err[256];
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open: %s", m, err);
+		tap_ok(0, "%s: open: %s", m, err);
 		free(w);
 		return;
 	}
 	run_workers(kv, w, 3000, 0);
 	kvs_get_stats(kv, &st);
-	t_ok(w[0].done == 3000 && w[1].done == 3000 && !w[0].errors && !w[1].errors,
+	tap_ok(w[0].done == 3000 && w[1].done == 3000 && !w[0].errors && !w[1].errors,
 	     "%s: 2 threads x 3000 pipelined stores completed without error", m);
-	t_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.xring > 0,
+	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.xring > 0,
 	     "%s: every completion ran on its submitter's thread (%llu crossed rings)", m,
 	     (unsigned long long)st.xring);
-	t_ok(st.stores == 6000 && st.syncs < st.stores / 4,
+	tap_ok(st.stores == 6000 && st.syncs < st.stores / 4,
 	     "%s: group commit: %llu syncs, %llu batches for %llu stores", m,
 	     (unsigned long long)st.syncs, (unsigned long long)st.batches,
 	     (unsigned long long)st.stores);
-	t_ok(verify(kv, w) == 0, "%s: every key holds the last value its writers stored", m);
+	tap_ok(verify(kv, w) == 0, "%s: every key holds the last value its writers stored", m);
 	io_uring_queue_exit(&w[0].ring);
 	io_uring_queue_exit(&w[1].ring);
 	kvs_close(kv);
@@ -329,19 +329,19 @@ static void test_mixed_gc(const char *path, const char *m)
 	char err[256];
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open: %s", m, err);
+		tap_ok(0, "%s: open: %s", m, err);
 		free(w);
 		return;
 	}
 	run_workers(kv, w, 8000, 1);
 	kvs_get_stats(kv, &st);
-	t_ok(w[0].done == 8000 && w[1].done == 8000 && !w[0].errors && !w[1].errors &&
+	tap_ok(w[0].done == 8000 && w[1].done == 8000 && !w[0].errors && !w[1].errors &&
 		     !w[0].bad_data && !w[1].bad_data,
 	     "%s: 2 threads x 8000 store/retrieve/delete with GC: statuses and bytes right", m);
-	t_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.gc_freed > 10,
+	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.gc_freed > 10,
 	     "%s: completions on their own threads; GC reclaimed %llu segments", m,
 	     (unsigned long long)st.gc_freed);
-	t_ok(verify(kv, w) == 0, "%s: final state matches both threads' view", m);
+	tap_ok(verify(kv, w) == 0, "%s: final state matches both threads' view", m);
 	io_uring_queue_exit(&w[0].ring);
 	io_uring_queue_exit(&w[1].ring);
 	kvs_close(kv);
@@ -358,5 +358,5 @@ int main(void)
 	test_mixed_gc("kv:mem", "mem");
 	unlink(path);
 	free(path);
-	return t_done_plan();
+	return tap_done();
 }

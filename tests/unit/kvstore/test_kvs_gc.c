@@ -133,7 +133,7 @@ static void test_overwrite(const char *path, const char *m)
 	for (int k = 0; k < NKEYS; k++)
 		S.committed[k] = UINT32_MAX;
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open: %s", m, err);
+		tap_ok(0, "%s: open: %s", m, err);
 		return;
 	}
 	io_uring_queue_init(128, &ring, 0);
@@ -160,34 +160,34 @@ static void test_overwrite(const char *path, const char *m)
 	}
 	t_drain(kv, &ring);
 	kvs_get_stats(kv, &st);
-	t_ok(!stuck, "%s: pipeline of %llu stores / %llu retrieves ran to the end", m,
+	tap_ok(!stuck, "%s: pipeline of %llu stores / %llu retrieves ran to the end", m,
 	     (unsigned long long)S.stores, (unsigned long long)S.retrieves);
-	t_ok(S.bytes >= target && S.bad_status == 0,
+	tap_ok(S.bytes >= target && S.bad_status == 0,
 	     "%s: %llu bytes (10x capacity %llu) of overwrites, no error status (%llu)", m,
 	     (unsigned long long)S.bytes, (unsigned long long)kvs_capacity(kv),
 	     (unsigned long long)S.bad_status);
-	t_ok(S.bad_data == 0, "%s: retrieves during GC returned the right bytes (%llu bad)", m,
+	tap_ok(S.bad_data == 0, "%s: retrieves during GC returned the right bytes (%llu bad)", m,
 	     (unsigned long long)S.bad_data);
-	t_ok(st.gc_freed > 10 && st.gc_moved > 0, "%s: GC reclaimed %llu segments, moved %llu records", m,
+	tap_ok(st.gc_freed > 10 && st.gc_moved > 0, "%s: GC reclaimed %llu segments, moved %llu records", m,
 	     (unsigned long long)st.gc_freed, (unsigned long long)st.gc_moved);
-	t_ok(max_used <= NKEYS * (MAXV + 64) && st.keys == NKEYS,
+	tap_ok(max_used <= NKEYS * (MAXV + 64) && st.keys == NKEYS,
 	     "%s: live bytes stay bounded (max %llu), %llu keys", m, (unsigned long long)max_used,
 	     (unsigned long long)st.keys);
-	t_ok(verify_all(kv, &ring) == 0, "%s: every key holds its last stored value", m);
+	tap_ok(verify_all(kv, &ring) == 0, "%s: every key holds its last stored value", m);
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
 
 	if (strcmp(path, "kv:mem")) {
 		cfg.format = false;
 		if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-			t_ok(0, "%s: reopen: %s", m, err);
+			tap_ok(0, "%s: reopen: %s", m, err);
 			return;
 		}
 		io_uring_queue_init(64, &ring, 0);
 		kvs_get_stats(kv, &st);
-		t_ok(st.keys == NKEYS && verify_all(kv, &ring) == 0,
+		tap_ok(st.keys == NKEYS && verify_all(kv, &ring) == 0,
 		     "%s: reopened after GC: every key holds its last value", m);
-		t_ok(t_store(kv, &ring, "g0", 2, "after", 5, 0) == 0 && t_drain(kv, &ring) == 0,
+		tap_ok(t_store(kv, &ring, "g0", 2, "after", 5, 0) == 0 && t_drain(kv, &ring) == 0,
 		     "%s: reopened log accepts stores", m);
 		io_uring_queue_exit(&ring);
 		kvs_close(kv);
@@ -207,7 +207,7 @@ static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
 	unsigned i, fails = 0;
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open: %s", m, err);
+		tap_ok(0, "%s: open: %s", m, err);
 		return;
 	}
 	io_uring_queue_init(64, &ring, 0);
@@ -226,10 +226,10 @@ static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
 	}
 	t_drain(kv, &ring);
 	kvs_get_stats(kv, &st);
-	t_ok(fails == 0 && i == nkeys, "%s: %u new keys stored and deleted (%llu bytes, %llux capacity)",
+	tap_ok(fails == 0 && i == nkeys, "%s: %u new keys stored and deleted (%llu bytes, %llux capacity)",
 	     m, nkeys, (unsigned long long)i * sizeof(val),
 	     (unsigned long long)(i * sizeof(val) / kvs_capacity(kv)));
-	t_ok(st.keys == 8 && kvs_used(kv) < 64 * 1024, "%s: %llu keys, %llu live bytes after churn", m,
+	tap_ok(st.keys == 8 && kvs_used(kv) < 64 * 1024, "%s: %llu keys, %llu live bytes after churn", m,
 	     (unsigned long long)st.keys, (unsigned long long)kvs_used(kv));
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
@@ -246,5 +246,5 @@ int main(void)
 	test_delete_churn(path, "file", 4000);
 	unlink(path);
 	free(path);
-	return t_done_plan();
+	return tap_done();
 }

@@ -10,65 +10,65 @@ static void test_basic(struct kvs *kv, struct io_uring *ring, const char *m)
 	uint32_t vs = 0;
 
 	t_fill(val, sizeof(val), 1, 0);
-	t_ok(t_store(kv, ring, "k1", 2, val, sizeof(val), 0) == 0, "%s: store", m);
+	tap_ok(t_store(kv, ring, "k1", 2, val, sizeof(val), 0) == 0, "%s: store", m);
 	memset(out, 0xee, sizeof(out));
-	t_ok(t_retrieve(kv, ring, "k1", 2, out, sizeof(out), &vs) == 0 && vs == 100 &&
+	tap_ok(t_retrieve(kv, ring, "k1", 2, out, sizeof(out), &vs) == 0 && vs == 100 &&
 		     !memcmp(out, val, 100) && out[100] == 0xee,
 	     "%s: retrieve returns the bytes and the value size, nothing past them", m);
 	memset(out, 0xee, sizeof(out));
-	t_ok(t_retrieve(kv, ring, "k1", 2, out, 10, &vs) == 0 && vs == 100 && !memcmp(out, val, 10) &&
+	tap_ok(t_retrieve(kv, ring, "k1", 2, out, 10, &vs) == 0 && vs == 100 && !memcmp(out, val, 10) &&
 		     out[10] == 0xee,
 	     "%s: retrieve into a smaller buffer is partial and reports the full size", m);
-	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k1", 2) == 0, "%s: exist", m);
-	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: exist absent -> 0x87", m);
-	t_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87),
+	tap_ok(t_simple(kv, ring, KVS_OP_EXIST, "k1", 2) == 0, "%s: exist", m);
+	tap_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: exist absent -> 0x87", m);
+	tap_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87),
 	     "%s: retrieve absent -> 0x87", m);
-	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k", 1) == ST(0x87) &&
+	tap_ok(t_simple(kv, ring, KVS_OP_EXIST, "k", 1) == ST(0x87) &&
 		     t_simple(kv, ring, KVS_OP_EXIST, "k1\0", 3) == ST(0x87),
 	     "%s: keys differing only in length are different keys", m);
 
 	/* options */
-	t_ok(t_store(kv, ring, "k1", 2, val, 5, KVS_STORE_MUST_NOT_EXIST) == ST(0x89),
+	tap_ok(t_store(kv, ring, "k1", 2, val, 5, KVS_STORE_MUST_NOT_EXIST) == ST(0x89),
 	     "%s: store must-not-exist on a present key -> 0x89", m);
-	t_ok(t_store(kv, ring, "k2", 2, val, 5, KVS_STORE_MUST_EXIST) == ST(0x87),
+	tap_ok(t_store(kv, ring, "k2", 2, val, 5, KVS_STORE_MUST_EXIST) == ST(0x87),
 	     "%s: store must-exist on an absent key -> 0x87", m);
-	t_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: failed store left no key", m);
-	t_ok(t_store(kv, ring, "k1", 2, "abc", 3, KVS_STORE_MUST_EXIST) == 0 &&
+	tap_ok(t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87), "%s: failed store left no key", m);
+	tap_ok(t_store(kv, ring, "k1", 2, "abc", 3, KVS_STORE_MUST_EXIST) == 0 &&
 		     t_retrieve(kv, ring, "k1", 2, out, sizeof(out), &vs) == 0 && vs == 3 &&
 		     !memcmp(out, "abc", 3),
 	     "%s: store must-exist overwrites", m);
-	t_ok(t_store(kv, ring, "k2", 2, "xy", 2, KVS_STORE_MUST_NOT_EXIST) == 0 &&
+	tap_ok(t_store(kv, ring, "k2", 2, "xy", 2, KVS_STORE_MUST_NOT_EXIST) == 0 &&
 		     t_retrieve(kv, ring, "k2", 2, out, sizeof(out), &vs) == 0 && vs == 2,
 	     "%s: store must-not-exist creates", m);
 
 	/* delete */
-	t_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == 0, "%s: delete", m);
-	t_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87) &&
+	tap_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == 0, "%s: delete", m);
+	tap_ok(t_retrieve(kv, ring, "k2", 2, out, sizeof(out), NULL) == ST(0x87) &&
 		     t_simple(kv, ring, KVS_OP_EXIST, "k2", 2) == ST(0x87),
 	     "%s: deleted key is gone", m);
-	t_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == ST(0x87), "%s: delete absent -> 0x87", m);
-	t_ok(t_store(kv, ring, "k2", 2, "new", 3, KVS_STORE_MUST_NOT_EXIST) == 0 &&
+	tap_ok(t_simple(kv, ring, KVS_OP_DELETE, "k2", 2) == ST(0x87), "%s: delete absent -> 0x87", m);
+	tap_ok(t_store(kv, ring, "k2", 2, "new", 3, KVS_STORE_MUST_NOT_EXIST) == 0 &&
 		     t_retrieve(kv, ring, "k2", 2, out, sizeof(out), &vs) == 0 && vs == 3 &&
 		     !memcmp(out, "new", 3),
 	     "%s: a deleted key can be stored again", m);
 
 	/* sizes */
-	t_ok(t_store(kv, ring, "", 0, val, 4, 0) == ST(0x86) &&
+	tap_ok(t_store(kv, ring, "", 0, val, 4, 0) == ST(0x86) &&
 		     t_store(kv, ring, "0123456789abcdefg", 17, val, 4, 0) == ST(0x86),
 	     "%s: store key size 0 or 17 -> 0x86", m);
-	t_ok(t_retrieve(kv, ring, "", 0, out, 4, NULL) == ST(0x86) &&
+	tap_ok(t_retrieve(kv, ring, "", 0, out, 4, NULL) == ST(0x86) &&
 		     t_simple(kv, ring, KVS_OP_DELETE, "", 0) == ST(0x86) &&
 		     t_simple(kv, ring, KVS_OP_EXIST, "0123456789abcdefg", 17) == ST(0x86),
 	     "%s: retrieve/delete/exist bad key size -> 0x86", m);
-	t_ok(t_store(kv, ring, "0123456789abcdef", 16, "v", 1, 0) == 0 &&
+	tap_ok(t_store(kv, ring, "0123456789abcdef", 16, "v", 1, 0) == 0 &&
 		     t_simple(kv, ring, KVS_OP_EXIST, "0123456789abcdef", 16) == 0,
 	     "%s: 16-byte key", m);
-	t_ok(t_store(kv, ring, "big", 3, NULL, kvs_max_value(kv) + 1, 0) == ST(0x85),
+	tap_ok(t_store(kv, ring, "big", 3, NULL, kvs_max_value(kv) + 1, 0) == ST(0x85),
 	     "%s: value above the maximum -> 0x85", m);
-	t_ok(t_store(kv, ring, "empty", 5, NULL, 0, 0) == 0 &&
+	tap_ok(t_store(kv, ring, "empty", 5, NULL, 0, 0) == 0 &&
 		     t_retrieve(kv, ring, "empty", 5, out, sizeof(out), &vs) == 0 && vs == 0,
 	     "%s: empty value", m);
-	t_ok(t_simple(kv, ring, KVS_OP_FLUSH, NULL, 0) == 0, "%s: flush", m);
+	tap_ok(t_simple(kv, ring, KVS_OP_FLUSH, NULL, 0) == 0, "%s: flush", m);
 }
 
 static void test_value_sizes(struct kvs *kv, struct io_uring *ring, const char *m)
@@ -86,7 +86,7 @@ static void test_value_sizes(struct kvs *kv, struct io_uring *ring, const char *
 		if (t_store(kv, ring, key, (unsigned)strlen(key), val, sizes[i], 0))
 			bad++;
 	}
-	t_ok(!bad, "%s: store values of 1 B .. 1 MiB", m);
+	tap_ok(!bad, "%s: store values of 1 B .. 1 MiB", m);
 	bad = 0;
 	for (size_t i = 0; i < n; i++) {
 		char key[8];
@@ -99,7 +99,7 @@ static void test_value_sizes(struct kvs *kv, struct io_uring *ring, const char *
 		    memcmp(out, val, sizes[i]))
 			bad++;
 	}
-	t_ok(!bad, "%s: retrieve values of 1 B .. 1 MiB byte for byte", m);
+	tap_ok(!bad, "%s: retrieve values of 1 B .. 1 MiB byte for byte", m);
 	free(val);
 	free(out);
 }
@@ -164,34 +164,34 @@ static void test_list(struct kvs *kv, struct io_uring *ring, const char *m)
 	n = parse_list(buf, w, keys, 32);
 	for (int i = 0; ok && i < 9; i++)
 		ok = n == 9 && !strcmp(keys[i], sorted[i]);
-	t_ok(ok, "%s: list all: 9 keys in key order, deleted key absent, zero padding", m);
+	tap_ok(ok, "%s: list all: 9 keys in key order, deleted key absent, zero padding", m);
 	/* exact bytes of the first entries: count, {1,'A',0,0}, {1,'a',0,0}, {2,'a','a'} */
-	t_ok(buf[0] == 9 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0 && buf[4] == 1 && buf[5] == 0 &&
+	tap_ok(buf[0] == 9 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0 && buf[4] == 1 && buf[5] == 0 &&
 		     buf[6] == 'A' && buf[7] == 0 && buf[8] == 1 && buf[10] == 'a' && buf[12] == 2 &&
 		     buf[14] == 'a' && buf[15] == 'a' && buf[16] == 2 && buf[20] == 3 && buf[25] == 0,
 	     "%s: list wire bytes: u32 count, u16 length, key, pad to 4", m);
 
 	ok = t_list(kv, ring, "ab", buf, sizeof(buf), &w) == 0;
 	n = parse_list(buf, w, keys, 32);
-	t_ok(ok && n == 6 && !strcmp(keys[0], "ab") && !strcmp(keys[5], "zzzzzzzzzzzzzzzz"),
+	tap_ok(ok && n == 6 && !strcmp(keys[0], "ab") && !strcmp(keys[5], "zzzzzzzzzzzzzzzz"),
 	     "%s: list from a start key returns keys >= it", m);
 	ok = t_list(kv, ring, "abd", buf, sizeof(buf), &w) == 0;
 	n = parse_list(buf, w, keys, 32);
-	t_ok(ok && n == 4 && !strcmp(keys[0], "b"), "%s: list from a key that is absent", m);
+	tap_ok(ok && n == 4 && !strcmp(keys[0], "b"), "%s: list from a key that is absent", m);
 
 	/* 4 + 4 + 4 + 4 (A, a, aa) + 8 (ab: 2+2 -> 4; abc 2+3 -> 8) : buffer of 17 fits 3 */
 	memset(buf, 0xaa, sizeof(buf));
 	ok = t_list(kv, ring, NULL, buf, 17, &w) == 0;
 	n = parse_list(buf, w, keys, 32);
-	t_ok(ok && n == 3 && w == 16 && buf[16] == 0xaa && !strcmp(keys[2], "aa"),
+	tap_ok(ok && n == 3 && w == 16 && buf[16] == 0xaa && !strcmp(keys[2], "aa"),
 	     "%s: list truncates to whole entries that fit", m);
 	ok = t_list(kv, ring, NULL, buf, 3, &w) == 0;
-	t_ok(ok && w == 0, "%s: list into a buffer below 4 bytes writes nothing", m);
+	tap_ok(ok && w == 0, "%s: list into a buffer below 4 bytes writes nothing", m);
 	ok = t_list(kv, ring, "zzzzzzzzzzzzzzzz~", buf, sizeof(buf), &w) == ST(0x86);
-	t_ok(ok, "%s: list start key of 17 bytes -> 0x86", m);
+	tap_ok(ok, "%s: list start key of 17 bytes -> 0x86", m);
 	ok = t_list(kv, ring, "zzzzzzzzzzzzzzzz", buf, sizeof(buf), &w) == 0;
 	n = parse_list(buf, w, keys, 32);
-	t_ok(ok && n == 1, "%s: list from the last key", m);
+	tap_ok(ok && n == 1, "%s: list from the last key", m);
 	for (size_t i = 0; i < 9; i++)
 		t_simple(kv, ring, KVS_OP_DELETE, ins[i], (unsigned)strlen(ins[i]));
 }
@@ -206,7 +206,7 @@ static void test_usage(struct kvs *kv, struct io_uring *ring, const char *m)
 	u1 = kvs_used(kv);
 	t_simple(kv, ring, KVS_OP_DELETE, "use", 3);
 	u2 = kvs_used(kv);
-	t_ok(u1 >= u0 + 4096 && u2 < u1 && kvs_capacity(kv) > u1, "%s: NUSE follows stores and deletes",
+	tap_ok(u1 >= u0 + 4096 && u2 < u1 && kvs_capacity(kv) > u1, "%s: NUSE follows stores and deletes",
 	     m);
 }
 
@@ -217,7 +217,7 @@ static void run_all(const struct kvs_config *cfg, const char *m)
 	char err[256];
 	int r = kvs_open(&kv, cfg, err, sizeof(err));
 
-	t_ok(r == 0, "%s: open (%s)", m, r ? err : "ok");
+	tap_ok(r == 0, "%s: open (%s)", m, r ? err : "ok");
 	if (r)
 		return;
 	io_uring_queue_init(64, &ring, 0);
@@ -225,7 +225,7 @@ static void run_all(const struct kvs_config *cfg, const char *m)
 	test_basic(kv, &ring, m);
 	test_value_sizes(kv, &ring, m);
 	test_usage(kv, &ring, m);
-	t_ok(t_drain(kv, &ring) == 0, "%s: engine drains", m);
+	tap_ok(t_drain(kv, &ring) == 0, "%s: engine drains", m);
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
 }
@@ -247,7 +247,7 @@ static void test_capacity_frag(const char *path, const char *m)
 	unsigned n;
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open: %s", m, err);
+		tap_ok(0, "%s: open: %s", m, err);
 		return;
 	}
 	io_uring_queue_init(64, &ring, 0);
@@ -259,10 +259,10 @@ static void test_capacity_frag(const char *path, const char *m)
 		if (st)
 			break;
 	}
-	t_ok(st == ST(0x81) && n >= 30, "%s: 16 KiB values in 64 KiB segments fill the store, then 0x81 "
+	tap_ok(st == ST(0x81) && n >= 30, "%s: 16 KiB values in 64 KiB segments fill the store, then 0x81 "
 	     "(after %u stores, status %#x)", m, n, st);
-	t_ok(t_drain(kv, &ring) == 0 && kvs_idle(kv), "%s: and the engine goes idle", m);
-	t_ok(t_store(kv, &ring, "more", 4, val, sizeof(val), 0) == ST(0x81), "%s: a second try is 0x81 too", m);
+	tap_ok(t_drain(kv, &ring) == 0 && kvs_idle(kv), "%s: and the engine goes idle", m);
+	tap_ok(t_store(kv, &ring, "more", 4, val, sizeof(val), 0) == ST(0x81), "%s: a second try is 0x81 too", m);
 	for (unsigned i = 0; i < n; i += 3) {
 		char key[16];
 
@@ -271,7 +271,7 @@ static void test_capacity_frag(const char *path, const char *m)
 	}
 	t_drain(kv, &ring);
 	st = t_store(kv, &ring, "again", 5, val, sizeof(val), 0);
-	t_ok(st == 0, "%s: after deleting a third, a store fits again (status %#x)", m, st);
+	tap_ok(st == 0, "%s: after deleting a third, a store fits again (status %#x)", m, st);
 	t_drain(kv, &ring);
 	kvs_close(kv);
 	io_uring_queue_exit(&ring);
@@ -289,7 +289,7 @@ static void test_capacity(const char *path, const char *m)
 	unsigned n = 0;
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "%s: open small store: %s", m, err);
+		tap_ok(0, "%s: open small store: %s", m, err);
 		return;
 	}
 	io_uring_queue_init(64, &ring, 0);
@@ -302,7 +302,7 @@ static void test_capacity(const char *path, const char *m)
 		if (st)
 			break;
 	}
-	t_ok(st == ST(0x81) && n > 50 && (uint64_t)n * sizeof(val) <= kvs_capacity(kv),
+	tap_ok(st == ST(0x81) && n > 50 && (uint64_t)n * sizeof(val) <= kvs_capacity(kv),
 	     "%s: unique keys fill the store, then 0x81 (after %u stores)", m, n);
 	/* delete half, GC makes room, stores succeed again */
 	for (unsigned i = 0; i < n; i += 2) {
@@ -313,7 +313,7 @@ static void test_capacity(const char *path, const char *m)
 	}
 	t_drain(kv, &ring);
 	st = t_store(kv, &ring, "again", 5, val, sizeof(val), 0);
-	t_ok(st == 0, "%s: after deletes a store fits again (status %#x)", m, st);
+	tap_ok(st == 0, "%s: after deletes a store fits again (status %#x)", m, st);
 	{
 		char key[16];
 		uint8_t out[4000];
@@ -326,7 +326,7 @@ static void test_capacity(const char *path, const char *m)
 			    memcmp(out, val, sizeof(val)))
 				bad++;
 		}
-		t_ok(!bad, "%s: surviving keys intact after GC (%d bad)", m, bad);
+		tap_ok(!bad, "%s: surviving keys intact after GC (%d bad)", m, bad);
 	}
 	t_drain(kv, &ring);
 	io_uring_queue_exit(&ring);
@@ -345,7 +345,7 @@ static void test_vwc(const char *path)
 	int bad = 0;
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		t_ok(0, "vwc: open: %s", err);
+		tap_ok(0, "vwc: open: %s", err);
 		return;
 	}
 	io_uring_queue_init(64, &ring, 0);
@@ -358,11 +358,11 @@ static void test_vwc(const char *path)
 		bad += t_store(kv, &ring, key, (unsigned)strlen(key), "data", 4, 0) != 0;
 	}
 	kvs_get_stats(kv, &b);
-	t_ok(!bad && b.stores == a.stores + 20 && b.syncs == a.syncs,
+	tap_ok(!bad && b.stores == a.stores + 20 && b.syncs == a.syncs,
 	     "vwc: 20 stores complete with no sync (%llu)", (unsigned long long)(b.syncs - a.syncs));
-	t_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0, "vwc: flush succeeds");
+	tap_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0, "vwc: flush succeeds");
 	kvs_get_stats(kv, &c);
-	t_ok(c.syncs == b.syncs + 1, "vwc: flush issued one sync");
+	tap_ok(c.syncs == b.syncs + 1, "vwc: flush issued one sync");
 	t_drain(kv, &ring);
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
@@ -372,9 +372,9 @@ static void test_vwc(const char *path)
 		return;
 	io_uring_queue_init(64, &ring, 0);
 	kvs_get_stats(kv, &a);
-	t_ok(t_store(kv, &ring, "w", 1, "x", 1, 0) == 0 && (kvs_get_stats(kv, &b), b.syncs == a.syncs + 1),
+	tap_ok(t_store(kv, &ring, "w", 1, "x", 1, 0) == 0 && (kvs_get_stats(kv, &b), b.syncs == a.syncs + 1),
 	     "write-through: a lone store is synced before it completes");
-	t_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0 && (kvs_get_stats(kv, &c), c.syncs == b.syncs),
+	tap_ok(t_simple(kv, &ring, KVS_OP_FLUSH, NULL, 0) == 0 && (kvs_get_stats(kv, &c), c.syncs == b.syncs),
 	     "write-through: flush needs no extra sync");
 	t_drain(kv, &ring);
 	io_uring_queue_exit(&ring);
@@ -395,11 +395,11 @@ static void test_open_errors(const char *path)
 	FILE *f;
 	uint8_t b;
 
-	t_ok(kvs_open(&kv, &nomem, err, sizeof(err)) == -EINVAL && !kv && *err,
+	tap_ok(kvs_open(&kv, &nomem, err, sizeof(err)) == -EINVAL && !kv && *err,
 	     "open kv:mem without a capacity fails (%s)", err);
-	t_ok(kvs_open(&kv, &bigval, err, sizeof(err)) == -EINVAL && !kv,
+	tap_ok(kvs_open(&kv, &bigval, err, sizeof(err)) == -EINVAL && !kv,
 	     "open with a max value that does not fit a segment fails (%s)", err);
-	t_ok(kvs_open(&kv, &few, err, sizeof(err)) == -EINVAL && !kv,
+	tap_ok(kvs_open(&kv, &few, err, sizeof(err)) == -EINVAL && !kv,
 	     "open with too few segments fails (%s)", err);
 	if (kvs_open(&kv, &file, err, sizeof(err)) == 0)
 		kvs_close(kv);
@@ -412,10 +412,10 @@ static void test_open_errors(const char *path)
 	fclose(f);
 	file.format = false;
 	kv = NULL;
-	t_ok(kvs_open(&kv, &file, err, sizeof(err)) == -EUCLEAN && !kv,
+	tap_ok(kvs_open(&kv, &file, err, sizeof(err)) == -EUCLEAN && !kv,
 	     "open with a corrupt superblock fails (%s)", err);
 	file.format = true;
-	t_ok(kvs_open(&kv, &file, err, sizeof(err)) == 0, "format over a corrupt superblock works");
+	tap_ok(kvs_open(&kv, &file, err, sizeof(err)) == 0, "format over a corrupt superblock works");
 	kvs_close(kv);
 }
 
@@ -424,7 +424,7 @@ static void test_config_opts(void)
 	struct kvs_config c = { 0 };
 	char err[128];
 
-	t_ok(kvs_config_opt(&c, "size", "64M", err, sizeof(err)) == 0 && c.capacity == 64u << 20 &&
+	tap_ok(kvs_config_opt(&c, "size", "64M", err, sizeof(err)) == 0 && c.capacity == 64u << 20 &&
 		     kvs_config_opt(&c, "segment", "1MiB", err, sizeof(err)) == 0 &&
 		     c.segment_size == 1u << 20 &&
 		     kvs_config_opt(&c, "max_value", "65536", err, sizeof(err)) == 0 &&
@@ -433,7 +433,7 @@ static void test_config_opts(void)
 		     c.volatile_cache && kvs_config_opt(&c, "format", "no", err, sizeof(err)) == 0 &&
 		     !c.format,
 	     "config options parse");
-	t_ok(kvs_config_opt(&c, "segment", "1000", err, sizeof(err)) == -ERANGE &&
+	tap_ok(kvs_config_opt(&c, "segment", "1000", err, sizeof(err)) == -ERANGE &&
 		     kvs_config_opt(&c, "gc", "100", err, sizeof(err)) == -ERANGE &&
 		     kvs_config_opt(&c, "size", "12X", err, sizeof(err)) == -EINVAL &&
 		     kvs_config_opt(&c, "vwc", "maybe", err, sizeof(err)) == -EINVAL &&
@@ -462,5 +462,5 @@ int main(void)
 	test_open_errors(path);
 	unlink(path);
 	free(path);
-	return t_done_plan();
+	return tap_done();
 }

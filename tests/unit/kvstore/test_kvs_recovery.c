@@ -162,15 +162,15 @@ static void test_reopen(const char *path)
 
 	model(NOPS, state);
 	if (!kv) {
-		t_ok(0, "reopen: %s", err);
+		tap_ok(0, "reopen: %s", err);
 		return;
 	}
 	io_uring_queue_init(16, &ring, 0);
 	kvs_get_stats(kv, &st);
-	t_ok(check_state(kv, &ring, state) == 0 && st.keys == NK - 1,
+	tap_ok(check_state(kv, &ring, state) == 0 && st.keys == NK - 1,
 	     "reopen: every acknowledged store found, deleted key absent (%llu keys)",
 	     (unsigned long long)st.keys);
-	t_ok(t_drain(kv, &ring) == 0 && check_state(kv, &ring, state) == 0,
+	tap_ok(t_drain(kv, &ring) == 0 && check_state(kv, &ring, state) == 0,
 	     "reopen: same state after GC compacts the recovered segment");
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
@@ -226,10 +226,10 @@ static void test_truncate(const uint8_t *img, const uint64_t *ends, const uint64
 		io_uring_queue_exit(&ring);
 		kvs_close(kv);
 	}
-	t_ok(bad_open == 0, "truncate: log cut at each of %d offsets opens", n);
-	t_ok(bad_state == 0, "truncate: exactly the records wholly before the cut recovered (%d bad)",
+	tap_ok(bad_open == 0, "truncate: log cut at each of %d offsets opens", n);
+	tap_ok(bad_state == 0, "truncate: exactly the records wholly before the cut recovered (%d bad)",
 	     bad_state);
-	t_ok(bad_after == 0, "truncate: recovered logs accept stores that survive a reopen (%d bad)",
+	tap_ok(bad_after == 0, "truncate: recovered logs accept stores that survive a reopen (%d bad)",
 	     bad_after);
 }
 
@@ -271,11 +271,11 @@ static void test_corrupt(const uint8_t *img, size_t len, const uint64_t *ends, c
 		}
 		kv = open_path(tmp, false, err);
 		if (!kv) {
-			t_ok(0, "corrupt %s: open: %s", cases[i].what, err);
+			tap_ok(0, "corrupt %s: open: %s", cases[i].what, err);
 			continue;
 		}
 		io_uring_queue_init(16, &ring, 0);
-		t_ok(check_state(kv, &ring, state) == 0 && t_drain(kv, &ring) == 0,
+		tap_ok(check_state(kv, &ring, state) == 0 && t_drain(kv, &ring) == 0,
 		     "corrupt %s: only that record is lost", cases[i].what);
 		io_uring_queue_exit(&ring);
 		kvs_close(kv);
@@ -300,7 +300,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 	size_t snap_len = 0;
 
 	if (!kv) {
-		t_ok(0, "gc crash: open: %s", err);
+		tap_ok(0, "gc crash: open: %s", err);
 		return;
 	}
 	io_uring_queue_init(64, &ring, 0);
@@ -342,13 +342,13 @@ static void test_gc_crash(const char *path, const char *tmp)
 	t_drain(kv, &ring);
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
-	t_ok(snap != NULL && snap_len == CAP, "gc crash: caught GC between copy and free");
+	tap_ok(snap != NULL && snap_len == CAP, "gc crash: caught GC between copy and free");
 	if (!snap)
 		return;
 	write_file(tmp, snap, snap_len);
 	kv = open_path(tmp, false, err);
 	if (!kv) {
-		t_ok(0, "gc crash: reopen: %s", err);
+		tap_ok(0, "gc crash: reopen: %s", err);
 		free(snap);
 		return;
 	}
@@ -364,7 +364,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 		    memcmp(out, val, 1500))
 			bad++;
 	}
-	t_ok(bad == 0, "gc crash: duplicates resolve to each key's newest value (%d bad)", bad);
+	tap_ok(bad == 0, "gc crash: duplicates resolve to each key's newest value (%d bad)", bad);
 	/* and GC of the doubled state finishes cleanly */
 	for (int i = 0; i < 200; i++) {
 		char key[8];
@@ -373,7 +373,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 		t_fill(val, 1500, (uint32_t)(i % 8), (uint32_t)(1000 + i));
 		bad += t_store(kv, &ring, key, (unsigned)strlen(key), val, 1500, 0) != 0;
 	}
-	t_ok(bad == 0 && t_drain(kv, &ring) == 0, "gc crash: recovered log keeps collecting");
+	tap_ok(bad == 0 && t_drain(kv, &ring) == 0, "gc crash: recovered log keeps collecting");
 	io_uring_queue_exit(&ring);
 	kvs_close(kv);
 	free(snap);
@@ -386,10 +386,10 @@ int main(void)
 	uint8_t *img;
 	size_t len = 0;
 
-	t_ok(build_log(path, ends, data_ends) == 0, "build a log of %d records", NOPS);
+	tap_ok(build_log(path, ends, data_ends) == 0, "build a log of %d records", NOPS);
 	img = read_file(path, &len); /* before reopening: GC may compact the recovered segment */
 	test_reopen(path);
-	t_ok(len == CAP, "log file is %zu bytes", len);
+	tap_ok(len == CAP, "log file is %zu bytes", len);
 	test_truncate(img, ends, data_ends, tmp);
 	test_corrupt(img, len, ends, tmp);
 	free(img);
@@ -398,5 +398,5 @@ int main(void)
 	unlink(tmp);
 	free(path);
 	free(tmp);
-	return t_done_plan();
+	return tap_done();
 }

@@ -7,17 +7,8 @@
 #include "spec/crc32c.h"
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
+#include "tap.h"
 #include "target/bufpool.h"
-
-static int n, failed;
-
-static void check(int ok, const char *name)
-{
-	n++;
-	if (!ok)
-		failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n, name);
-}
 
 static void test_crc32c(void)
 {
@@ -30,18 +21,18 @@ static void test_crc32c(void)
 	for (int i = 0; i < 32; i++)
 		inc[i] = (uint8_t)i;
 	/* RFC 3720 B.4 test vectors, and the classic check value */
-	check(crc32c("123456789", 9) == 0xe3069283, "crc32c(\"123456789\") = 0xe3069283");
-	check(crc32c(zeros, 32) == 0x8a9136aa, "crc32c(32 x 0x00) = 0x8a9136aa (RFC 3720)");
-	check(crc32c(ones, 32) == 0x62a8ab43, "crc32c(32 x 0xff) = 0x62a8ab43 (RFC 3720)");
-	check(crc32c(inc, 32) == 0x46dd794e, "crc32c(0..31) = 0x46dd794e (RFC 3720)");
+	tap_ok(crc32c("123456789", 9) == 0xe3069283, "crc32c(\"123456789\") = 0xe3069283");
+	tap_ok(crc32c(zeros, 32) == 0x8a9136aa, "crc32c(32 x 0x00) = 0x8a9136aa (RFC 3720)");
+	tap_ok(crc32c(ones, 32) == 0x62a8ab43, "crc32c(32 x 0xff) = 0x62a8ab43 (RFC 3720)");
+	tap_ok(crc32c(inc, 32) == 0x46dd794e, "crc32c(0..31) = 0x46dd794e (RFC 3720)");
 
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7 + 3);
 	iov[0] = (struct iovec){buf, 100};
 	iov[1] = (struct iovec){buf + 100, 1000};
 	iov[2] = (struct iovec){buf + 1100, sizeof(buf) - 1100};
-	check(crc32c_iov(iov, 3, 0, sizeof(buf)) == crc32c(buf, sizeof(buf)), "crc32c over iovecs = one-shot");
-	check(crc32c_iov(iov, 3, 50, 2000) == crc32c(buf + 50, 2000), "crc32c over an iovec window");
+	tap_ok(crc32c_iov(iov, 3, 0, sizeof(buf)) == crc32c(buf, sizeof(buf)), "crc32c over iovecs = one-shot");
+	tap_ok(crc32c_iov(iov, 3, 50, 2000) == crc32c(buf + 50, 2000), "crc32c over an iovec window");
 }
 
 static void test_status(void)
@@ -57,11 +48,11 @@ static void test_status(void)
 
 				ok &= nvme_status_from_wire(w) == st && !(w & 1);
 			}
-	check(ok, "status <-> CQE wire field round trip, phase bit clear");
+	tap_ok(ok, "status <-> CQE wire field round trip, phase bit clear");
 	/* Connect Invalid Host with DNR: SC 0x84 at bits 8:1, SCT 1 at 11:9, DNR bit 15 */
-	check(nvme_status_to_wire(NVME_STATUS(1, 0x84) | NVME_STATUS_DNR) == (0x84 << 1 | 1 << 9 | 1 << 15),
+	tap_ok(nvme_status_to_wire(NVME_STATUS(1, 0x84) | NVME_STATUS_DNR) == (0x84 << 1 | 1 << 9 | 1 << 15),
 	      "Connect Invalid Host|DNR encodes as 0x8308");
-	check(NVMF_IPO_IATTR_DATA(16) == 0x10010 && NVMF_IPO_IATTR_SQE(44) == 44,
+	tap_ok(NVMF_IPO_IATTR_DATA(16) == 0x10010 && NVMF_IPO_IATTR_SQE(44) == 44,
 	      "IATTR bit 16 + IPO byte offset (Linux IPO_IATTR_CONNECT_*)");
 }
 
@@ -74,9 +65,9 @@ static void test_layouts(void)
 	t.fes = 0x0102;
 	t.fei = 0x0a0b0c0d;
 	memcpy(raw, &t, sizeof(raw));
-	check(raw[8] == 0x02 && raw[9] == 0x01 && raw[10] == 0x0d && raw[13] == 0x0a,
+	tap_ok(raw[8] == 0x02 && raw[9] == 0x01 && raw[10] == 0x0d && raw[13] == 0x0a,
 	      "TermReq FES at byte 8, FEI at byte 10 (little-endian)");
-	check(sizeof(struct nvme_tcp_cmd_pdu) == 72 && sizeof(struct nvme_tcp_rsp_pdu) == 24 &&
+	tap_ok(sizeof(struct nvme_tcp_cmd_pdu) == 72 && sizeof(struct nvme_tcp_rsp_pdu) == 24 &&
 	      sizeof(struct nvme_tcp_data_pdu) == 24 && sizeof(struct nvme_tcp_r2t_pdu) == 24,
 	      "capsule 72, response/data/R2T 24 bytes");
 }
@@ -89,13 +80,13 @@ static void test_bufpool(void)
 
 	a = bufpool_get(bp, 1, &s1);
 	b = bufpool_get(bp, 4097, &s2);
-	check(a && b && s1 == 4096 && s2 == 8192, "size classes round up to powers of two from 4 KiB");
-	check(((uintptr_t)a & 4095) == 0 && ((uintptr_t)b & 4095) == 0, "buffers are 4 KiB aligned (O_DIRECT)");
+	tap_ok(a && b && s1 == 4096 && s2 == 8192, "size classes round up to powers of two from 4 KiB");
+	tap_ok(((uintptr_t)a & 4095) == 0 && ((uintptr_t)b & 4095) == 0, "buffers are 4 KiB aligned (O_DIRECT)");
 	memset(b, 0xa5, s2);
 	bufpool_put(bp, b, s2);
 	c = bufpool_get(bp, 5000, &s3);
-	check(c == b && s3 == 8192, "a returned buffer is reused for its class");
-	check(bufpool_get(bp, (1u << 26) + 1, &s3) == NULL, "requests above 64 MiB are refused");
+	tap_ok(c == b && s3 == 8192, "a returned buffer is reused for its class");
+	tap_ok(bufpool_get(bp, (1u << 26) + 1, &s3) == NULL, "requests above 64 MiB are refused");
 	bufpool_put(bp, a, s1);
 	bufpool_put(bp, c, s3);
 	bufpool_destroy(bp);
@@ -107,6 +98,5 @@ int main(void)
 	test_status();
 	test_layouts();
 	test_bufpool();
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }
