@@ -57,6 +57,16 @@ static void kvs_build_record(struct kvs_io *io, uint32_t vlen, uint8_t flags)
 		wr->iov[wr->niov++] = (struct iovec){ (void *)zeros, wr->len - head - vlen };
 }
 
+/* The key's index entry (NULL if none) with its stripe lock held; h and lk for the caller. */
+static struct kvs_ent *kvs_find_locked(struct kvs *kv, const struct kvs_io *io, uint64_t *h,
+				       pthread_mutex_t **lk)
+{
+	*h = kvs_idx_hash(io->key, io->key_len);
+	*lk = kvs_idx_lock(&kv->idx, *h);
+	pthread_mutex_lock(*lk);
+	return kvs_idx_find(&kv->idx, *h, io->key, io->key_len);
+}
+
 static void kvs_store(struct kvs *kv, struct io_uring *ring, struct kvs_io *io)
 {
 	uint64_t h;
@@ -73,10 +83,7 @@ static void kvs_store(struct kvs *kv, struct io_uring *ring, struct kvs_io *io)
 	    kv->live_limit)
 		return kvs_finish(io, NVME_SC_KV_CAPACITY_EXCEEDED);
 
-	h = kvs_idx_hash(io->key, io->key_len);
-	lk = kvs_idx_lock(&kv->idx, h);
-	pthread_mutex_lock(lk);
-	e = kvs_idx_find(&kv->idx, h, io->key, io->key_len);
+	e = kvs_find_locked(kv, io, &h, &lk);
 	if ((io->options & KVS_STORE_MUST_EXIST) && !(e && e->lpresent)) {
 		pthread_mutex_unlock(lk);
 		return kvs_finish(io, NVME_SC_KV_KEY_NOT_EXIST);
@@ -109,10 +116,7 @@ static void kvs_delete(struct kvs *kv, struct io_uring *ring, struct kvs_io *io)
 
 	if (!kvs_key_ok(io))
 		return kvs_finish(io, NVME_SC_KV_INVALID_KEY_SIZE);
-	h = kvs_idx_hash(io->key, io->key_len);
-	lk = kvs_idx_lock(&kv->idx, h);
-	pthread_mutex_lock(lk);
-	e = kvs_idx_find(&kv->idx, h, io->key, io->key_len);
+	e = kvs_find_locked(kv, io, &h, &lk);
 	if (!e || !e->lpresent) {
 		pthread_mutex_unlock(lk);
 		return kvs_finish(io, NVME_SC_KV_KEY_NOT_EXIST);
@@ -141,10 +145,7 @@ static void kvs_exist(struct kvs *kv, struct kvs_io *io)
 
 	if (!kvs_key_ok(io))
 		return kvs_finish(io, NVME_SC_KV_INVALID_KEY_SIZE);
-	h = kvs_idx_hash(io->key, io->key_len);
-	lk = kvs_idx_lock(&kv->idx, h);
-	pthread_mutex_lock(lk);
-	e = kvs_idx_find(&kv->idx, h, io->key, io->key_len);
+	e = kvs_find_locked(kv, io, &h, &lk);
 	live = e && kvs_ent_live(e);
 	pthread_mutex_unlock(lk);
 	kvs_finish(io, live ? 0 : NVME_SC_KV_KEY_NOT_EXIST);
@@ -170,10 +171,7 @@ static void kvs_retrieve(struct kvs *kv, struct io_uring *ring, struct kvs_io *i
 
 	if (!kvs_key_ok(io))
 		return kvs_finish(io, NVME_SC_KV_INVALID_KEY_SIZE);
-	h = kvs_idx_hash(io->key, io->key_len);
-	lk = kvs_idx_lock(&kv->idx, h);
-	pthread_mutex_lock(lk);
-	e = kvs_idx_find(&kv->idx, h, io->key, io->key_len);
+	e = kvs_find_locked(kv, io, &h, &lk);
 	if (!e || !kvs_ent_live(e)) {
 		pthread_mutex_unlock(lk);
 		return kvs_finish(io, NVME_SC_KV_KEY_NOT_EXIST);
@@ -216,10 +214,7 @@ void kvs_ops_committed(struct kvs *kv, struct kvs_io *io, int res)
 	if (wr->kind == KVS_WR_FLUSH)
 		return;
 	atomic_fetch_sub(&kv->inflight_bytes, wr->len);
-	h = kvs_idx_hash(io->key, io->key_len);
-	lk = kvs_idx_lock(&kv->idx, h);
-	pthread_mutex_lock(lk);
-	e = kvs_idx_find(&kv->idx, h, io->key, io->key_len);
+	e = kvs_find_locked(kv, io, &h, &lk);
 	if (!e) { /* cannot happen: pending entries are never removed */
 		pthread_mutex_unlock(lk);
 		return;
