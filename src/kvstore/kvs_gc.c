@@ -119,12 +119,7 @@ static void kvs_gc_fail_waiters(struct kvs *kv, struct io_uring *ring, struct kv
 	pthread_mutex_lock(&kv->log_lock);
 	for (struct kvs_wr *f = flushes; f; f = next) {
 		next = f->next;
-		f->next = NULL;
-		if (kv->fg_last)
-			kv->fg_last->next = f;
-		else
-			kv->fg_first = f;
-		kv->fg_last = f;
+		kvs_wr_append(&kv->fg_first, &kv->fg_last, f);
 	}
 	pthread_mutex_unlock(&kv->log_lock);
 	kvs_log_kick(kv, ring);

@@ -164,12 +164,7 @@ static void kvs_log_take(struct kvs *kv, struct kvs_batch *b, struct kvs_wr *wr,
 		if (!kv->fg_first)
 			kv->fg_last = NULL;
 	}
-	wr->next = NULL;
-	if (b->last)
-		b->last->next = wr;
-	else
-		b->first = wr;
-	b->last = wr;
+	kvs_wr_append(&b->first, &b->last, wr);
 }
 
 static void kvs_log_place(struct kvs *kv, struct kvs_batch *b, struct kvs_wr *wr, bool gc)
@@ -376,15 +371,10 @@ void kvs_log_enqueue(struct kvs *kv, struct io_uring *ring, struct kvs_wr *wr)
 	if (wr->kind != KVS_WR_GC)
 		container_of(wr, struct kvs_io, priv.wr)->priv.rop.complete = kvs_msg_arrived;
 	pthread_mutex_lock(&kv->log_lock);
-	if (wr->kind == KVS_WR_GC) {
+	if (wr->kind == KVS_WR_GC)
 		kv->gc_first = wr;
-	} else {
-		if (kv->fg_last)
-			kv->fg_last->next = wr;
-		else
-			kv->fg_first = wr;
-		kv->fg_last = wr;
-	}
+	else
+		kvs_wr_append(&kv->fg_first, &kv->fg_last, wr);
 	formed = kvs_log_form(kv);
 	wait = kv->space_wait;
 	pthread_mutex_unlock(&kv->log_lock);

@@ -84,6 +84,17 @@ enum kvs_wr_kind {
 	KVS_WR_GC,
 };
 
+/* Append wr to a write queue kept as first/last pointers. */
+static inline void kvs_wr_append(struct kvs_wr **first, struct kvs_wr **last, struct kvs_wr *wr)
+{
+	wr->next = NULL;
+	if (*last)
+		(*last)->next = wr;
+	else
+		*first = wr;
+	*last = wr;
+}
+
 /* The one group-commit write in flight. */
 struct kvs_batch {
 	struct ring_op wr_op;
