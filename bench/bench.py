@@ -99,7 +99,7 @@ class Bench:
     def __init__(self, args):
         self.a = args
         self.bdir = args.build_dir
-        self.nvringd = os.path.join(self.bdir, "src/target/nvringd")
+        self.nvringd = os.path.join(self.bdir, "src/nvringd/nvringd")
         self.nvring = os.path.join(self.bdir, "tools/nvring")
         self.pingpong = os.path.join(self.bdir, "bench/pingpong")
         self.ceiling = os.path.join(self.bdir, "bench/tcp_ceiling")

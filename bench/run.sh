@@ -22,6 +22,6 @@ done
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$src" --buildtype=release -Dwerror=false >/dev/null
 fi
-ninja -C "$build" src/target/nvringd tools/nvring bench/pingpong bench/tcp_ceiling >/dev/null
+ninja -C "$build" src/nvringd/nvringd tools/nvring bench/pingpong bench/tcp_ceiling >/dev/null
 # shellcheck disable=SC2086
 exec python3 "$src/bench/bench.py" --build-dir "$build" --src "$src" $args

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../target/ring_op.h"
+#include "ring/ring_op.h"
 
 struct backend;
 

@@ -5,7 +5,7 @@
  * An append-only log of CRC-protected records in fixed-size segments, with an in-memory hash
  * index (key -> segment, offset) that worker threads share. Every operation is asynchronous:
  * the caller passes its own io_uring, SQEs are prepared on it, and completions come back as
- * CQEs whose user_data is a struct ring_op (see src/target/ring_op.h). Stores from all threads
+ * CQEs whose user_data is a struct ring_op (see src/ring/ring_op.h). Stores from all threads
  * are batched into one write + one fdatasync (group commit); a store that another thread's
  * batch carried is completed on the caller's ring through IORING_OP_MSG_RING, so `done`
  * always runs on the thread that owns `ring`. Some operations complete inline (before
@@ -23,7 +23,7 @@
 
 #include "../spec/nvme_cmd.h"
 #include "../spec/nvme_kv.h"
-#include "../target/ring_op.h"
+#include "ring/ring_op.h"
 
 struct kvs;
 struct kvs_seg;

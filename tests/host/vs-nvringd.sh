@@ -3,7 +3,7 @@
 # nvringd on 127.0.0.1 (dynamic port), then KV commands against a kv namespace when the build has one.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-nvringd=${1:-${NVRINGD:-build/src/target/nvringd}}
+nvringd=${1:-${NVRINGD:-build/src/nvringd/nvringd}}
 nvring=${2:-${NVRING:-build/tools/nvring}}
 tmp=$(mktemp -d)
 pids=()

@@ -10,7 +10,7 @@
 # vendor opcodes through /dev/nvmeXn2, and KV_URING (kv-uring.c: io_uring NVMe passthrough,
 # 10,000 keys stored and retrieved at 64 in flight). Then nvringd gets SIGTERM and must exit 0.
 #
-# nvringd: $NVRINGD, else DIR/../src/target/nvringd; extra flags in $NVRINGD_ARGS.
+# nvringd: $NVRINGD, else DIR/../src/nvringd/nvringd; extra flags in $NVRINGD_ARGS.
 # KV_URING: -u, else DIR/../tests/interop/kv-uring. Every wait is bounded.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +25,7 @@ while getopts "b:u:t:" o; do
 	esac
 done
 build=$(cd "$(dirname "$dir")" 2>/dev/null && pwd)  # DIR itself may not exist yet
-bin=${NVRINGD:-$build/src/target/nvringd}
+bin=${NVRINGD:-$build/src/nvringd/nvringd}
 uring=${uring:-$build/tests/interop/kv-uring}
 
 tmp=$(mktemp -d)

@@ -8,7 +8,7 @@
 # host then checks the target freed that controller by keep-alive timeout
 # (its log) and still serves: an ICReq probe and a second short boot.
 #
-# Target (default): nvringd ($NVRINGD, else DIR/../src/target/nvringd), run
+# Target (default): nvringd ($NVRINGD, else DIR/../src/nvringd/nvringd), run
 #   here as: nvringd -vv -l 127.0.0.1:P1 -l 127.0.0.1:P2 --nqn NQN
 #            --ns mem:256M --ns file:TMP/ns2.img -t 2 $NVRINGD_ARGS
 # -x PORT[:DISC]  a target already listening on 127.0.0.1 (e.g. nvmet-fixture.sh);
@@ -83,7 +83,7 @@ trap cleanup EXIT
 log=
 case $mode in
 nvringd)
-	bin=${NVRINGD:-$(cd "$(dirname "$dir")" 2>/dev/null && pwd)/src/target/nvringd}
+	bin=${NVRINGD:-$(cd "$(dirname "$dir")" 2>/dev/null && pwd)/src/nvringd/nvringd}
 	if [[ ! -x $bin ]]; then
 		tap_not_ok "nvringd is built ($bin)"
 		tap_plan; exit 1

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "target/config.h"
+#include "nvringd/config.h"
 
 static const char *data_dir = ".";
 static const char *doc_path; /* docs/config.md: its JSON example must load */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ring_op.h"
+#include "ring/ring_op.h"
 
 struct target;
 struct worker;

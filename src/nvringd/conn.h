@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "req.h"
-#include "ring_op.h"
+#include "ring/ring_op.h"
 #include "worker.h"
 
 struct nvr_ctrl;

@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "target/conn.h"
-#include "target/ctrl.h"
-#include "target/req.h"
-#include "target/subsys.h"
-#include "target/target.h"
+#include "nvringd/conn.h"
+#include "nvringd/ctrl.h"
+#include "nvringd/req.h"
+#include "nvringd/subsys.h"
+#include "nvringd/target.h"
 
 /* What the last req_complete() got. */
 struct fx_completion {

@@ -6,7 +6,7 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "target/identify.h"
+#include "nvringd/identify.h"
 
 #define ST_INVALID_FIELD 0x4002
 #define ST_INVALID_OPCODE 0x4001

@@ -8,7 +8,7 @@
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
 #include "tap.h"
-#include "target/bufpool.h"
+#include "nvringd/bufpool.h"
 
 static void test_crc32c(void)
 {

@@ -29,7 +29,7 @@ struct nvr_ns {
 	struct backend be;   /* NVM namespaces */
 	void *kv;            /* KV and kvssd-compat namespaces: the engine instance (src/kvstore) */
 	struct kv_iters *kv_iters; /* their vendor iterators (kv_iter.c) */
-	struct nvr_passthru *pt; /* passthrough namespaces: the drive (src/target/passthru.c) */
+	struct nvr_passthru *pt; /* passthrough namespaces: the drive (src/nvringd/passthru.c) */
 	unsigned lba_shift;  /* NVM: 9 or 12 */
 	uint64_t nlba;       /* NVM: size in logical blocks */
 	uint8_t uuid[16];

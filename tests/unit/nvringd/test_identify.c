@@ -6,7 +6,7 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "target/identify.h"
+#include "nvringd/identify.h"
 
 #define ST_INVALID_NS 0x400b
 #define ST_INVALID_FIELD 0x4002

@@ -10,8 +10,8 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "target/identify.h"
-#include "target/passthru.h"
+#include "nvringd/identify.h"
+#include "nvringd/passthru.h"
 
 #define ST_INVALID_OPCODE 0x4001
 #define ST_INVALID_FIELD 0x4002

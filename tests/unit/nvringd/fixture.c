@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kvstore/kvstore.h"
-#include "target/worker.h"
+#include "nvringd/worker.h"
 
 struct fx_completion fx_done;
 uint64_t fx_now_ms = 1000;
