@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The namespace backend interface. A backend turns block I/O (or, for passthrough, raw
- * NVMe commands) into SQEs on the calling worker's ring (passed as `ring`; get SQEs with ring_get_sqe) and completes through a callback.
+ * NVMe commands) into SQEs on the calling worker's executor (its io_uring; get SQEs with
+ * executor_get_sqe) and completes through a callback on that worker; a backend whose library
+ * completes on its own threads hands completions back with executor_post.
  * open/close run at start and stop (may block); submit runs on a worker and never blocks.
  */
 #ifndef NVRING_BACKEND_BACKEND_H
@@ -12,7 +14,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "ring/ring_op.h"
+#include "ring/executor.h"
 
 struct backend;
 
@@ -52,7 +54,8 @@ struct be_io {
 
 	/* backend private while in flight */
 	struct backend *be;
-	struct io_uring *ring; /* the submitting worker's ring: completions continue on it */
+	struct executor *ex;   /* the submitting worker: completions continue on it */
+	struct exec_completion xc; /* for backends completing from a foreign thread */
 	uint64_t xfer;         /* bytes completed so far (short I/O is resubmitted) */
 	unsigned step;         /* backend-specific sub-state */
 };
@@ -68,7 +71,7 @@ struct ns_geom {
 
 struct backend_ops {
 	const char *name;
-	int (*submit)(struct backend *be, struct io_uring *ring, struct be_io *io);
+	int (*submit)(struct backend *be, struct executor *ex, struct be_io *io);
 	/* Synchronous flush at shutdown. */
 	int (*flush_sync)(struct backend *be);
 	void (*close)(struct backend *be);
@@ -125,12 +128,12 @@ static inline int be_flush_sync(struct backend *be)
 }
 
 /*
- * Start `io` on the calling worker's ring. Returns 0: every outcome, including rejected
+ * Start `io` on the calling worker's executor. Returns 0: every outcome, including rejected
  * arguments, arrives through io->done exactly once (possibly before this returns).
  */
-static inline int be_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
+static inline int be_submit(struct backend *be, struct executor *ex, struct be_io *io)
 {
-	return be->ops->submit(be, ring, io);
+	return be->ops->submit(be, ex, io);
 }
 
 /*

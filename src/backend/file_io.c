@@ -67,7 +67,7 @@ static int file_pick_fd(struct file_ns *f, const void *buf, uint64_t off, uint64
 static void file_issue_rw(struct be_io *io)
 {
 	struct file_ns *f = file_of(io);
-	struct io_uring_sqe *sqe = ring_get_sqe(io->ring);
+	struct io_uring_sqe *sqe = executor_get_sqe(io->ex);
 	uint64_t left = io->len - io->xfer;
 	unsigned n = left > FILE_MAX_XFER ? FILE_MAX_XFER : (unsigned)left;
 	uint8_t *buf = (uint8_t *)io->buf + io->xfer;
@@ -95,7 +95,7 @@ static void file_issue_rw(struct be_io *io)
 
 static void file_issue_fsync(struct be_io *io, enum file_step step)
 {
-	struct io_uring_sqe *sqe = ring_get_sqe(io->ring);
+	struct io_uring_sqe *sqe = executor_get_sqe(io->ex);
 
 	io_uring_prep_fsync(sqe, file_of(io)->fd, IORING_FSYNC_DATASYNC);
 	io->step = step;
@@ -105,7 +105,7 @@ static void file_issue_fsync(struct be_io *io, enum file_step step)
 static void file_issue_zero_write(struct be_io *io)
 {
 	struct file_ns *f = file_of(io);
-	struct io_uring_sqe *sqe = ring_get_sqe(io->ring);
+	struct io_uring_sqe *sqe = executor_get_sqe(io->ex);
 	uint64_t left = io->len - io->xfer;
 	unsigned n = left > FILE_ZERO_BUF_LEN ? FILE_ZERO_BUF_LEN : (unsigned)left;
 	uint64_t off = io->offset + io->xfer;
@@ -129,7 +129,7 @@ static void file_issue_zero(struct be_io *io, int mode)
 	}
 	falloc_mode = FALLOC_FL_KEEP_SIZE |
 		      (mode == FILE_ZERO_RANGE ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE);
-	sqe = ring_get_sqe(io->ring);
+	sqe = executor_get_sqe(io->ex);
 	io_uring_prep_fallocate(sqe, file_of(io)->fd, falloc_mode, (off_t)io->offset,
 				(off_t)io->len);
 	io->step = STEP_FALLOC;
@@ -252,13 +252,13 @@ static void file_complete(struct ring_op *rop, const struct io_uring_cqe *cqe)
 	}
 }
 
-int file_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
+int file_submit(struct backend *be, struct executor *ex, struct be_io *io)
 {
 	struct file_ns *f = be->priv;
 	int res;
 
 	io->be = be;
-	io->ring = ring;
+	io->ex = ex;
 	io->xfer = 0;
 	io->step = STEP_RW;
 	io->result = 0;

@@ -34,7 +34,7 @@ struct file_ns {
 
 #define FILE_ZERO_BUF_LEN (1u << 20)
 
-int file_submit(struct backend *be, struct io_uring *ring, struct be_io *io);
+int file_submit(struct backend *be, struct executor *ex, struct be_io *io);
 
 /* Tests only: make WRITE_ZEROES/DISCARD use the zero-buffer write path. */
 void be_file_force_zero_writes(struct backend *be);

@@ -39,14 +39,13 @@ static void mem_zero_range(struct mem_ns *m, uint64_t off, uint64_t len)
 	memset(m->base + pg_end, 0, end - pg_end);
 }
 
-static int mem_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
+static int mem_submit(struct backend *be, struct executor *ex, struct be_io *io)
 {
 	struct mem_ns *m = be->priv;
 	int res = be_io_validate(be, io);
 
-	(void)ring;
-	io->be = be;
-	io->ring = ring;
+		io->be = be;
+	io->ex = ex;
 	io->xfer = 0;
 	if (res) {
 		io->done(io, res);

@@ -97,7 +97,7 @@ void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w)
 			op->io.op = BE_FLUSH;
 			op->io.buf_index = -1;
 			op->io.done = shn_be_done;
-			be_submit(&ns->be, &w->ring, &op->io);
+			be_submit(&ns->be, &w->ex, &op->io);
 		}
 	}
 	shn_op_done(f, true);

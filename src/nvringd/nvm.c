@@ -33,7 +33,7 @@ static void nvm_submit(struct req *req, enum be_op op, uint64_t off, uint64_t le
 	io->buf = buf;
 	io->buf_index = -1;
 	io->done = nvm_io_done;
-	ret = be_submit(&req->ns->be, &req->conn->w->ring, io);
+	ret = be_submit(&req->ns->be, &req->conn->w->ex, io);
 	if (ret < 0)
 		req_complete_status(req, be_errno_to_status(ret, op));
 }

@@ -294,20 +294,20 @@ static void pt_be_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 	io->done(io, cqe->res < 0 ? cqe->res : cqe->res ? -EIO : 0);
 }
 
-static int pt_be_submit(struct backend *be, struct io_uring *ring, struct be_io *io)
+static int pt_be_submit(struct backend *be, struct executor *ex, struct be_io *io)
 {
 	const struct nvr_passthru *pt = be->priv;
 	struct nvme_sqe flush = { .opcode = nvme_cmd_flush };
 	struct io_uring_sqe *sqe;
 
-	if (io->op != BE_FLUSH || !(ring->flags & IORING_SETUP_SQE128)) {
+	if (io->op != BE_FLUSH || !(ex->ring->flags & IORING_SETUP_SQE128)) {
 		io->done(io, -EOPNOTSUPP);
 		return 0;
 	}
 	io->be = be;
-	io->ring = ring;
+	io->ex = ex;
 	io->rop.complete = pt_be_done;
-	sqe = ring_get_sqe(ring);
+	sqe = executor_get_sqe(ex);
 	pt_prep(sqe, pt, &flush, NULL, 0);
 	ring_op_attach(sqe, &io->rop);
 	return 0;

@@ -162,6 +162,12 @@ int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 		io_uring_queue_exit(&w->ring);
 		return ret;
 	}
+	ret = executor_init(&w->ex, &w->ring);
+	if (ret < 0) {
+		close(w->inbox_efd);
+		io_uring_queue_exit(&w->ring);
+		return ret;
+	}
 	pthread_mutex_init(&w->inbox_lock, NULL);
 	w->inbox_op.complete = worker_inbox_done;
 	w->tick_op.complete = worker_tick_done;
@@ -203,6 +209,8 @@ static int worker_enter(struct worker *w, bool had_work)
 {
 	uint64_t t0;
 
+	if (executor_drain(&w->ex))
+		had_work = true;
 	if (w->tgt->poll) {
 		/* busy polling must still enter the kernel when deferred task work (socket data) waits */
 		if (io_uring_sq_ready(&w->ring) || worker_events_waiting(w))
@@ -241,6 +249,7 @@ static void *worker_main(void *arg)
 	/* one fewer fd lookup per io_uring_enter; optional */
 	io_uring_register_ring_fd(&w->ring);
 	worker_arm_inbox(w);
+	executor_arm(&w->ex);
 	worker_arm_tick(w);
 	conn_worker_start(w);
 	while (!worker_done(w)) {
@@ -284,6 +293,7 @@ void worker_fini(struct worker *w)
 		next = m->next;
 		m->fn(w, m);
 	}
+	executor_fini(&w->ex);
 	io_uring_queue_exit(&w->ring);
 	close(w->inbox_efd);
 	pthread_mutex_destroy(&w->inbox_lock);

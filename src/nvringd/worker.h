@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring/executor.h"
 #include "ring/ring_op.h"
 
 struct target;
@@ -26,6 +27,7 @@ struct worker_msg {
 struct worker {
 	int id;
 	struct io_uring ring; /* ring.flags has SQE128|CQE32 when a passthrough namespace exists */
+	struct executor ex;   /* what backends submit to: this ring + foreign completions */
 	struct target *tgt;
 	pthread_t thread;
 

@@ -34,8 +34,12 @@ void bt_prep(struct bt_io *b, enum be_op op, unsigned flags, uint64_t off, uint6
 
 void bt_start(struct backend *be, struct io_uring *ring, struct bt_io *b)
 {
+	/* mem and file use only the executor's ring; nothing here completes from another thread */
+	static struct executor ex = { .efd = -1 };
+
+	ex.ring = ring;
 	b->submitting = true;
-	be_submit(be, ring, &b->io);
+	be_submit(be, &ex, &b->io);
 	b->submitting = false;
 }
 
