@@ -3,8 +3,8 @@
  * Passthrough namespaces: a real NVMe namespace (/dev/ngXnY) served to hosts by sending their
  * I/O commands to the drive as IORING_OP_URING_CMD on the worker's own ring.
  */
-#ifndef NVRING_TARGET_PASSTHRU_H
-#define NVRING_TARGET_PASSTHRU_H
+#ifndef NVRING_NVRINGD_NS_PASSTHRU_H
+#define NVRING_NVRINGD_NS_PASSTHRU_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -12,14 +12,14 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "req.h"
-#include "subsys.h"
+#include "core/req.h"
+#include "ns/ns.h"
 
 #define NVR_PT_ID_SIZE 4096
 
 /*
  * The drive behind a passthrough namespace: read at open, constant afterwards. Public so
- * that identify.c (and its unit tests) read the drive's facts without linking the I/O path.
+ * that its unit tests read the drive's facts.
  */
 struct nvr_passthru {
 	int fd;              /* the generic char device, open for the namespace's lifetime */
@@ -34,9 +34,10 @@ struct nvr_passthru {
 	char path[64];
 };
 
-/* Open the drive, read its identify data and fill ns geometry; blocking (start-up). */
-int passthru_ns_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
-void passthru_ns_close(struct nvr_ns *ns);
+/* Make ns a passthrough namespace of the drive pt (opened: ns_passthru_open; tests: by hand). */
+void passthru_attach(struct nvr_ns *ns, struct nvr_passthru *pt);
+/* The drive's Identify Namespace as hosts see it (identify.c adds IDs, NMIC, WP). */
+void passthru_identify_nvm(const struct nvr_ns *ns, struct nvme_id_ns *id);
 /* Data direction of an I/O opcode on this namespace (enum req_dir; -1 or 3 = refused). */
 int passthru_opcode_dir(const struct nvr_ns *ns, uint8_t opcode);
 /*

@@ -11,10 +11,10 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "core/queue.h"
 #include "ctrl.h"
 #include "identify.h"
-#include "req.h"
+#include "core/req.h"
 #include "spec/nvme_kv.h"
 #include "worker.h"
 
@@ -100,7 +100,7 @@ static uint32_t admin_log_error(void *log)
 	return sizeof(struct nvme_error_log_page) * (NVR_ELPE + 1);
 }
 
-static uint32_t admin_log_smart(const struct nvr_ctrl *ctrl, void *log)
+static uint32_t admin_log_smart(const struct nvr_ctrl *ctrl, uint64_t now_ms, void *log)
 {
 	struct nvme_smart_log *sl = log;
 	uint16_t temp = htole16(ADMIN_SMART_TEMP_K);
@@ -110,7 +110,7 @@ static uint32_t admin_log_smart(const struct nvr_ctrl *ctrl, void *log)
 	sl->avail_spare = 100;
 	sl->spare_thresh = 10;
 	/* powered on as long as the machine has been up (CLOCK_MONOTONIC) */
-	admin_put_u128(sl->power_on_hours, worker_now_ms() / 3600000);
+	admin_put_u128(sl->power_on_hours, now_ms / 3600000);
 	admin_put_u128(sl->power_cycles, 1);
 	admin_put_u128(sl->num_err_log_entries, ctrl->err_count);
 	return sizeof(*sl);
@@ -131,12 +131,14 @@ static uint32_t admin_log_changed_ns(const struct nvr_ctrl *ctrl, void *log)
 	struct nvme_ns_list *l = log;
 
 	memset(l, 0, sizeof(*l));
-	/*
-	 * We do not track which namespaces changed: when a namespace change is outstanding,
-	 * report "more than 1024 changed" (FFFFFFFFh) so the host rescans all of them.
-	 */
-	if ((ctrl->pending_aen | ctrl->masked_aen) & NVR_AEN_BIT_NS_ATTR)
+	/* the namespaces added, removed or resized since the host last read the log, ascending;
+	 * more than 1024 of them: FFFFFFFFh, "rescan them all" */
+	if (ctrl->changed_overflow) {
 		l->ns[0] = htole32(0xffffffff);
+		return sizeof(*l);
+	}
+	for (unsigned i = 0; i < ctrl->nr_changed; i++)
+		l->ns[i] = htole32(ctrl->changed[i]);
 	return sizeof(*l);
 }
 
@@ -197,7 +199,7 @@ static void admin_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		size = admin_log_error(log);
 		break;
 	case NVME_LOG_LID_SMART:
-		size = admin_log_smart(ctrl, log);
+		size = admin_log_smart(ctrl, req_now_ms(req), log);
 		break;
 	case NVME_LOG_LID_FW_SLOT:
 		size = admin_log_fw_slot(log);
@@ -330,7 +332,7 @@ static void admin_set_features(struct req *req, struct nvr_ctrl *ctrl)
 		break; /* accepted; Get reports the target's own clock */
 	case NVME_FEAT_FID_KATO:
 		ctrl->kato_ms = admin_kato_round(cdw11);
-		ctrl->last_ka_ms = worker_now_ms();
+		ctrl->last_ka_ms = req_now_ms(req);
 		break;
 	case NVME_FEAT_FID_HOST_BEHAVIOR:
 		if (req->data_len < ADMIN_HOST_BEHAVIOR_LEN) {
@@ -417,7 +419,7 @@ static void admin_get_features(struct req *req, struct nvr_ctrl *ctrl)
 
 void admin_execute(struct req *req)
 {
-	struct nvr_ctrl *ctrl = req->conn->ctrl;
+	struct nvr_ctrl *ctrl = req->ctrl;
 
 	/* only Fabrics commands are allowed before the host enables the controller */
 	if (!(ctrl->csts & NVME_CSTS_RDY_MASK)) {
@@ -445,7 +447,7 @@ void admin_execute(struct req *req)
 		req_complete(req, 0, 1, 0);
 		break;
 	case nvme_admin_keep_alive:
-		ctrl->last_ka_ms = worker_now_ms();
+		ctrl->last_ka_ms = req_now_ms(req);
 		req_complete(req, 0, 0, 0);
 		break;
 	default:

@@ -11,10 +11,9 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "core/queue.h"
 #include "ctrl.h"
 #include "identify.h"
-#include "req.h"
 #include "target.h"
 
 #define DISC_REC_SIZE 1024
@@ -142,24 +141,6 @@ uint32_t discovery_log_build(struct target *tgt, void *buf, uint32_t len, uint64
 	return discovery_log_build_for(tgt, NULL, NULL, NULL, buf, len, offset);
 }
 
-/* The address the host reached us on, to stand in for a wildcard listen address. */
-static bool disc_local_addr(const struct conn *c, char *out, size_t outlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	const void *a;
-
-	if (c->fd < 0 || getsockname(c->fd, (struct sockaddr *)&ss, &sl) < 0)
-		return false;
-	if (ss.ss_family == AF_INET)
-		a = &((struct sockaddr_in *)&ss)->sin_addr;
-	else if (ss.ss_family == AF_INET6)
-		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-	else
-		return false;
-	return inet_ntop(ss.ss_family, a, out, (socklen_t)outlen) != NULL;
-}
-
 static void discovery_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 {
 	struct identify_log_args a;
@@ -175,10 +156,11 @@ static void discovery_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		req_complete_status(req, st);
 		return;
 	}
-	if (req->conn->port && disc_is_wildcard(req->conn->port->traddr) &&
-	    disc_local_addr(req->conn, local, sizeof(local)))
+	/* the address the host reached us on stands in for a wildcard listen address */
+	if (req->q->port && disc_is_wildcard(req->q->port->traddr) &&
+	    req->q->ops->local_addr(req->q, local, sizeof(local)) == 0)
 		lt = local;
-	size = discovery_log_build_for(ctrl->tgt, ctrl->hostnqn, req->conn->port, lt, NULL, 0, 0);
+	size = discovery_log_build_for(ctrl->tgt, ctrl->hostnqn, req->q->port, lt, NULL, 0, 0);
 	if (a.offset > size) {
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR);
 		return;
@@ -187,7 +169,7 @@ static void discovery_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
 		return;
 	}
-	discovery_log_build_for(ctrl->tgt, ctrl->hostnqn, req->conn->port, lt, req->buf, a.len, a.offset);
+	discovery_log_build_for(ctrl->tgt, ctrl->hostnqn, req->q->port, lt, req->buf, a.len, a.offset);
 	if (!a.rae)
 		ctrl_aen_log_read(ctrl, NVME_LOG_LID_DISCOVER);
 	req->xfer_len = a.len;
@@ -196,7 +178,7 @@ static void discovery_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 
 void discovery_execute(struct req *req)
 {
-	struct nvr_ctrl *ctrl = req->conn->ctrl;
+	struct nvr_ctrl *ctrl = req->ctrl;
 	uint16_t st;
 
 	if (!(ctrl->csts & NVME_CSTS_RDY_MASK)) {

@@ -16,7 +16,7 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "ns/kv.h"
 #include "ctrl.h"
 #include "spec/nvme_kv.h"
 #include "target.h"
@@ -98,7 +98,7 @@ static bool kv_iter_match(const struct kv_iter *h, const uint8_t *key, unsigned 
 static void kv_iter_listed(struct kvs_io *io)
 {
 	struct req *req = io->ctx;
-	struct kv_iters *its = req->ns->kv_iters;
+	struct kv_iters *its = ns_kv(req->ns)->iters;
 	uint8_t handle = (uint8_t)req->sqe.cdw11;
 	const uint8_t *in = req->aux, *p = in + 4;
 	uint8_t *out = req->buf;
@@ -183,17 +183,17 @@ static void kv_iter_read(struct req *req, struct kv_iters *its)
 	io->len = req->data_len + LIST_ENTRY_MAX;
 	io->done = kv_iter_listed;
 	io->ctx = req;
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
 }
 
 void kv_iter_execute(struct req *req)
 {
-	if (!req->ns->kv_iters) {
+	if (!ns_kv(req->ns)->iters) {
 		req_complete_status(req, ST_DNR(INTERNAL));
 		return;
 	}
 	if (req->sqe.opcode == KVSSD_OPC_ITER_REQ)
-		kv_iter_req(req, req->ns->kv_iters);
+		kv_iter_req(req, ns_kv(req->ns)->iters);
 	else
-		kv_iter_read(req, req->ns->kv_iters);
+		kv_iter_read(req, ns_kv(req->ns)->iters);
 }

@@ -5,14 +5,16 @@
  * admin and discovery command sets. Pure functions over the controller and subsystem structs,
  * so they are unit-tested without sockets or rings.
  */
-#ifndef NVRING_TARGET_IDENTIFY_H
-#define NVRING_TARGET_IDENTIFY_H
+#ifndef NVRING_NVRINGD_IDENTIFY_H
+#define NVRING_NVRINGD_IDENTIFY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "ctrl.h"
 #include "spec/nvme_cmd.h"
+
+struct nvme_id_ns;
 
 #define NVR_FIRMWARE_REV "0.1.0"
 #define NVR_VERSION_2_0 0x00020000u
@@ -37,6 +39,8 @@
 #define NVR_ONCS_SAVE_SELECT (1u << 4)
 #define NVR_ONCS_TIMESTAMP (1u << 6)
 #define NVR_ONCS_VERIFY (1u << 7)
+/* What the NVM command set (nvm.c) executes itself on block namespaces */
+#define NVR_ONCS_OURS (NVR_ONCS_COMPARE | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES | NVR_ONCS_VERIFY)
 
 /* Whether any namespace of the subsystem has a volatile write cache (Identify VWC). */
 bool identify_has_vwc(const struct nvr_subsys *s);
@@ -46,8 +50,8 @@ bool identify_has_kv(const struct nvr_subsys *s);
 uint8_t identify_mdts(const struct nvr_subsys *s);
 /* Identify Controller ONCS: the I/O commands every namespace takes, and our features. */
 uint16_t identify_oncs(const struct nvr_subsys *s);
-/* Identify Namespace of a passthrough namespace: the drive's, with what a fabric changes. */
-void identify_pt_ns(const struct nvr_ns *ns, void *buf);
+/* Identify Namespace fields of a plain block namespace: size, one LBA format, DLFEAT. */
+void identify_ns_basic(const struct nvr_ns *ns, struct nvme_id_ns *id, bool dealloc_zeroes);
 /* Bit mask of the command sets (1 << CSI) of the subsystem's namespaces; NVM always. */
 uint64_t identify_csi_mask(const struct nvr_subsys *s);
 

@@ -4,7 +4,7 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "core/queue.h"
 #include "ctrl.h"
 #include "identify.h"
 #include "log.h"
@@ -32,10 +32,7 @@ static bool subsys_on_port(const struct nvr_subsys *s, const struct nvr_port *po
 
 static bool subsys_has_kv(const struct nvr_subsys *s)
 {
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->csi == NVR_CSI_KV)
-			return true;
-	return false;
+	return identify_has_kv(s);
 }
 
 static uint64_t ctrl_cap(const struct nvr_ctrl *ctrl)
@@ -59,7 +56,7 @@ static void connect_fail(struct req *req, uint16_t status, uint32_t ipo)
 
 static void fabrics_connect(struct req *req)
 {
-	struct conn *c = req->conn;
+	struct nvr_queue *c = req->q;
 	struct target *tgt = c->w->tgt;
 	const struct nvmf_connect_sqe *cmd = (const void *)&req->sqe;
 	struct nvmf_connect_data *data = req->buf;
@@ -164,13 +161,21 @@ static void fabrics_connect(struct req *req)
 	c->sqhd = 0;
 	c->sqflow_off = cmd->cattr & NVMF_CONNECT_DISABLE_SQFLOW;
 	c->max_icd = qid ? NVR_IOCCSZ_ICD : NVR_ADMIN_ICD;
+	req->ctrl = ctrl;
+	if (c->ops->connected(c)) {
+		/* no memory for what SQSIZE grants: the queue goes, the host may retry */
+		log_err("%s: out of memory for queue %u", c->peer, qid);
+		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+		c->ops->close(c);
+		return;
+	}
 	req_complete(req, 0, qid ? 0 : ctrl->cntlid, 0);
 }
 
 static void fabrics_property_get(struct req *req)
 {
 	const struct nvmf_property_sqe *cmd = (const void *)&req->sqe;
-	struct nvr_ctrl *ctrl = req->conn->ctrl;
+	struct nvr_ctrl *ctrl = req->ctrl;
 	bool eight = (cmd->attrib & 7) == 1;
 	uint64_t val;
 
@@ -222,7 +227,7 @@ static bool cc_valid_enable(const struct nvr_ctrl *ctrl, uint32_t cc)
 static void fabrics_property_set(struct req *req)
 {
 	const struct nvmf_property_sqe *cmd = (const void *)&req->sqe;
-	struct nvr_ctrl *ctrl = req->conn->ctrl;
+	struct nvr_ctrl *ctrl = req->ctrl;
 	uint32_t cc = (uint32_t)cmd->value, old = ctrl->cc;
 	uint32_t shn = (cc >> NVME_CC_SHN_SHIFT) & NVME_CC_SHN_MASK;
 
@@ -245,7 +250,7 @@ static void fabrics_property_set(struct req *req)
 	}
 	if (shn && !((old >> NVME_CC_SHN_SHIFT) & NVME_CC_SHN_MASK)) {
 		log_info("controller %u: shutdown", ctrl->cntlid);
-		ctrl_shutdown_flush(ctrl, req->conn->w);
+		ctrl_shutdown_flush(ctrl, req->q->w);
 	} else if (!shn) {
 		ctrl->csts &= ~(NVME_CSTS_SHST_MASK << NVME_CSTS_SHST_SHIFT);
 	}
@@ -255,7 +260,7 @@ static void fabrics_property_set(struct req *req)
 void fabrics_execute(struct req *req)
 {
 	const struct nvmf_common_sqe *cmd = (const void *)&req->sqe;
-	struct conn *c = req->conn;
+	struct nvr_queue *c = req->q;
 
 	if (cmd->fctype == nvme_fabrics_type_connect) {
 		fabrics_connect(req);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* KV-SSD vendor iterators (0xB1 open/close, 0xB2 read) over a KV namespace's keys. */
-#ifndef NVRING_TARGET_KV_ITER_H
-#define NVRING_TARGET_KV_ITER_H
+#ifndef NVRING_NVRINGD_CMD_KV_ITER_H
+#define NVRING_NVRINGD_CMD_KV_ITER_H
 
-#include "req.h"
+#include "core/req.h"
 
 struct kv_iters;
 

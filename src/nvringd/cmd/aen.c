@@ -4,13 +4,15 @@
  * rule (an event type reported once stays quiet until the host reads its log page).
  * Everything here runs on the admin queue's worker.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "core/req.h"
 #include "ctrl.h"
 #include "identify.h"
 #include "log.h"
-#include "req.h"
 
 /* Events we can hold while no AER is outstanding: CQE DW0, the AEC bit that enables it,
  * and the log page whose read clears it. Bit i of pending_aen/masked_aen is event i. */
@@ -78,7 +80,7 @@ void ctrl_notify_event(struct nvr_ctrl *ctrl, uint32_t aen_result)
 
 void ctrl_aer_submit(struct req *req)
 {
-	struct nvr_ctrl *ctrl = req->conn->ctrl;
+	struct nvr_ctrl *ctrl = req->ctrl;
 
 	for (unsigned i = 0; i < AEN_NR; i++) {
 		uint32_t bit = 1u << i;
@@ -99,8 +101,35 @@ void ctrl_aer_submit(struct req *req)
 	ctrl->aers[ctrl->nr_aers++] = req;
 }
 
+void ctrl_ns_changed(struct nvr_ctrl *ctrl, uint32_t nsid)
+{
+	unsigned i = 0;
+
+	if (!ctrl->changed_overflow) {
+		while (i < ctrl->nr_changed && ctrl->changed[i] < nsid)
+			i++;
+		if (i == ctrl->nr_changed || ctrl->changed[i] != nsid) {
+			if (!ctrl->changed)
+				ctrl->changed = calloc(NVR_CHANGED_NS_MAX, sizeof(*ctrl->changed));
+			if (!ctrl->changed || ctrl->nr_changed == NVR_CHANGED_NS_MAX) {
+				ctrl->changed_overflow = true;
+			} else {
+				memmove(&ctrl->changed[i + 1], &ctrl->changed[i],
+					(ctrl->nr_changed - i) * sizeof(*ctrl->changed));
+				ctrl->changed[i] = nsid;
+				ctrl->nr_changed++;
+			}
+		}
+	}
+	ctrl_notify_event(ctrl, aen_events[0].result);
+}
+
 void ctrl_aen_log_read(struct nvr_ctrl *ctrl, uint8_t lid)
 {
+	if (lid == NVME_LOG_LID_CHANGED_NS) {
+		ctrl->nr_changed = 0;
+		ctrl->changed_overflow = false;
+	}
 	for (unsigned i = 0; i < AEN_NR; i++) {
 		if (aen_events[i].lid != lid)
 			continue;

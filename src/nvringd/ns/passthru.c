@@ -29,12 +29,18 @@
 #include <linux/nvme_ioctl.h>
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "cmd/identify.h"
+#include "core/queue.h"
 #include "log.h"
 #include "spec/nvme_kv.h"
 #include "worker.h"
 
 #define ST(sc) NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_##sc)
+
+static inline struct nvr_passthru *pt_of(const struct nvr_ns *ns)
+{
+	return ns->priv;
+}
 #define ST_DNR(sc) (ST(sc) | NVME_STATUS_DNR)
 #define DSM_AD (1u << 2)
 #define PT_SQE_CMD_BYTES 80 /* 128-byte SQE minus the 48 bytes before sqe->cmd */
@@ -126,7 +132,7 @@ int passthru_opcode_dir(const struct nvr_ns *ns, uint8_t opcode)
 {
 	struct pt_opc o;
 
-	if (pt_lookup(ns->pt, opcode, &o))
+	if (pt_lookup(pt_of(ns), opcode, &o))
 		return o.dir;
 	/* refused at execution with Invalid Opcode; the transport still moves the data the
 	 * host announced by the usual convention so the stream stays in step */
@@ -164,7 +170,7 @@ static uint64_t pt_min_len(const struct req *req, const struct pt_opc *o, uint16
 uint16_t passthru_check(const struct req *req)
 {
 	const struct nvr_ns *ns = req->ns;
-	const struct nvr_passthru *pt = ns->pt;
+	const struct nvr_passthru *pt = pt_of(ns);
 	const struct nvme_sqe *sqe = &req->sqe;
 	struct pt_opc o;
 	uint64_t need;
@@ -248,10 +254,10 @@ static void pt_req_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 
 	if (cqe->res >= 0)
 		result = cqe->big_cqe[0];
-	else if (!atomic_exchange(&req->ns->pt->failing, true))
+	else if (!atomic_exchange(&pt_of(req->ns)->failing, true))
 		/* errno, not a drive status: the drive is gone or being reset (logged once) */
 		log_err("passthru %s: the kernel fails commands to the drive: %s (opcode %#x); hosts get NVMe "
-			"status %#x", req->ns->pt->path, strerror(-cqe->res), req->sqe.opcode, st);
+			"status %#x", pt_of(req->ns)->path, strerror(-cqe->res), req->sqe.opcode, st);
 	if (st == 0 && req->dir == REQ_DIR_C2H)
 		req->xfer_len = req->data_len;
 	else
@@ -261,8 +267,8 @@ static void pt_req_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 
 void passthru_execute(struct req *req)
 {
-	struct io_uring *ring = &req->conn->w->ring;
-	const struct nvr_passthru *pt = req->ns->pt;
+	struct io_uring *ring = req_executor(req)->ring;
+	const struct nvr_passthru *pt = pt_of(req->ns);
 	struct io_uring_sqe *sqe;
 	uint16_t st = passthru_check(req);
 
@@ -282,35 +288,28 @@ void passthru_execute(struct req *req)
 	ring_op_attach(sqe, &req->pt_op);
 }
 
-/*
- * The namespace's struct backend: only Flush, so that what flushes every namespace with
- * a volatile cache (broadcast Flush in nvm.c, shutdown notification) reaches the drive.
- */
-static void pt_be_done(struct ring_op *op, const struct io_uring_cqe *cqe)
+/* Flush (broadcast Flush, shutdown notification) reaches the drive as a uring_cmd too. */
+static void pt_flush_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 {
-	struct be_io *io = container_of(op, struct be_io, rop);
+	struct ns_flush *f = container_of(op, struct ns_flush, io.rop);
 
 	/* the drive's status does not fit an errno: any failure is an I/O error */
-	io->done(io, cqe->res < 0 ? cqe->res : cqe->res ? -EIO : 0);
+	f->done(f, cqe->res == 0);
 }
 
-static int pt_be_submit(struct backend *be, struct executor *ex, struct be_io *io)
+static void pt_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
 {
-	const struct nvr_passthru *pt = be->priv;
 	struct nvme_sqe flush = { .opcode = nvme_cmd_flush };
 	struct io_uring_sqe *sqe;
 
-	if (io->op != BE_FLUSH || !(ex->ring->flags & IORING_SETUP_SQE128)) {
-		io->done(io, -EOPNOTSUPP);
-		return 0;
+	if (!(ex->ring->flags & IORING_SETUP_SQE128)) {
+		f->done(f, false);
+		return;
 	}
-	io->be = be;
-	io->ex = ex;
-	io->rop.complete = pt_be_done;
+	f->io.rop.complete = pt_flush_done;
 	sqe = executor_get_sqe(ex);
-	pt_prep(sqe, pt, &flush, NULL, 0);
-	ring_op_attach(sqe, &io->rop);
-	return 0;
+	pt_prep(sqe, pt_of(ns), &flush, NULL, 0);
+	ring_op_attach(sqe, &f->io.rop);
 }
 
 static int pt_ioctl_flush(const struct nvr_passthru *pt)
@@ -321,17 +320,6 @@ static int pt_ioctl_flush(const struct nvr_passthru *pt)
 	return ret < 0 ? -errno : ret ? -EIO : 0;
 }
 
-static int pt_be_flush_sync(struct backend *be)
-{
-	return pt_ioctl_flush(be->priv);
-}
-
-static const struct backend_ops pt_be_ops = {
-	.name = "passthru",
-	.submit = pt_be_submit,
-	.flush_sync = pt_be_flush_sync,
-	.close = NULL, /* passthru_ns_close owns the drive */
-};
 
 /* ---- open: identify the drive, probe the kernel ---------------------------------------- */
 
@@ -535,7 +523,60 @@ static int pt_check_format(struct nvr_ns *ns, const struct nvr_passthru *pt, cha
 	return 0;
 }
 
-int passthru_ns_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen)
+static uint16_t pt_parse(struct req *req)
+{
+	req->execute = passthru_execute;
+	return passthru_check(req);
+}
+
+void passthru_identify_nvm(const struct nvr_ns *ns, struct nvme_id_ns *id)
+{
+	/* the drive's geometry, formats, features and limits as they are; identifiers, NMIC and
+	 * write protection are set by identify.c for every kind */
+	memcpy(id, pt_of(ns)->id_ns, sizeof(*id));
+	/* structures we do not report: no ANA groups, NVM sets or endurance groups of the drive */
+	id->anagrpid = 0;
+	id->nvmsetid = 0;
+	id->endgid = 0;
+}
+
+static uint16_t pt_oncs(const struct nvr_ns *ns)
+{
+	return pt_of(ns)->oncs;
+}
+
+static uint8_t pt_mdts_of(const struct nvr_ns *ns)
+{
+	return pt_of(ns)->mdts;
+}
+
+static int pt_flush_sync(struct nvr_ns *ns)
+{
+	return pt_ioctl_flush(pt_of(ns));
+}
+
+static void pt_close(struct nvr_ns *ns);
+
+static const struct nvr_ns_ops pt_ops = {
+	.kind = "passthru",
+	.io_dir = passthru_opcode_dir,
+	.parse = pt_parse,
+	.identify_nvm = passthru_identify_nvm,
+	.oncs = pt_oncs,
+	.mdts = pt_mdts_of,
+	.flush = pt_flush,
+	.flush_sync = pt_flush_sync,
+	.close = pt_close,
+};
+
+void passthru_attach(struct nvr_ns *ns, struct nvr_passthru *pt)
+{
+	ns->ops = &pt_ops;
+	ns->priv = pt;
+	ns->csi = NVR_CSI_NVM;
+}
+
+int ns_passthru_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen)
 {
 	struct nvr_passthru *pt;
 	uint8_t *idc = NULL, *desc = NULL;
@@ -594,17 +635,12 @@ int passthru_ns_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size
 	free(idc);
 	free(desc);
 
-	ns->pt = pt;
-	ns->csi = NVR_CSI_NVM;
+	passthru_attach(ns, pt);
 	ns->readonly = cn->readonly;
-	ns->be.ops = &pt_be_ops;
-	ns->be.priv = pt;
-	ns->be.geom.size = ns->nlba << ns->lba_shift;
-	ns->be.geom.lba_shift = ns->lba_shift;
-	ns->be.geom.volatile_cache = pt->vwc & 1;
-	ns->be.geom.readonly = cn->readonly;
+	ns->vwc = pt->vwc & 1;
+	ns->big_sqe = true;
 	log_info("passthru %s: nsid %u, %llu x %u B, MDTS %u (%u KiB), ONCS %#x, VWC %u%s", cn->path, pt->nsid,
-		 (unsigned long long)ns->nlba, 1u << ns->lba_shift, pt->mdts, pt->max_bytes >> 10, pt->oncs,
+		 (unsigned long long)ns_nlba(ns), 1u << ns->lba_shift, pt->mdts, pt->max_bytes >> 10, pt->oncs,
 		 pt->vwc & 1, pt->all_opcodes ? ", all opcodes" : "");
 	return 0;
 fail:
@@ -615,9 +651,9 @@ fail:
 	return -1;
 }
 
-void passthru_ns_close(struct nvr_ns *ns)
+static void pt_close(struct nvr_ns *ns)
 {
-	struct nvr_passthru *pt = ns->pt;
+	struct nvr_passthru *pt = pt_of(ns);
 
 	if (!pt)
 		return;
@@ -626,7 +662,5 @@ void passthru_ns_close(struct nvr_ns *ns)
 		log_err("passthru %s: flush at close failed", pt->path);
 	close(pt->fd);
 	free(pt);
-	ns->pt = NULL;
-	ns->be.ops = NULL;
-	ns->be.priv = NULL;
+	ns->priv = NULL;
 }

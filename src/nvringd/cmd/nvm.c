@@ -8,9 +8,12 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
+#include "core/queue.h"
 #include "ctrl.h"
-#include "target.h"
+#include "nvm.h"
+#include "ns/block.h"
+#include "ns/registry.h"
+#include "worker.h"
 
 #define ST(sc) NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_##sc)
 #define ST_DNR(sc) (ST(sc) | NVME_STATUS_DNR)
@@ -33,7 +36,7 @@ static void nvm_submit(struct req *req, enum be_op op, uint64_t off, uint64_t le
 	io->buf = buf;
 	io->buf_index = -1;
 	io->done = nvm_io_done;
-	ret = be_submit(&req->ns->be, &req->conn->w->ex, io);
+	ret = be_submit(ns_backend(req->ns), req_executor(req), io);
 	if (ret < 0)
 		req_complete_status(req, be_errno_to_status(ret, op));
 }
@@ -43,9 +46,11 @@ uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb)
 {
 	const struct nvme_sqe *sqe = &req->sqe;
 
+	uint64_t nlba = ns_nlba(req->ns);
+
 	*slba = (uint64_t)sqe->cdw10 | ((uint64_t)sqe->cdw11 << 32);
 	*nlb = (sqe->cdw12 & 0xffff) + 1;
-	if (*slba >= req->ns->nlba || *nlb > req->ns->nlba - *slba)
+	if (*slba >= nlba || *nlb > nlba - *slba)
 		return ST_DNR(LBA_RANGE);
 	return 0;
 }
@@ -78,17 +83,11 @@ static void nvm_rw(struct req *req, bool write)
 	}
 	if (!write) {
 		req->xfer_len = (uint32_t)bytes;
-		if (!req->buf) {
-			/* conn.c leaves reads on a RAM namespace without a buffer: send from the namespace */
-			req->buf = be_mem_ptr(&req->ns->be, slba << shift);
-			if (req->buf) {
-				req_complete_status(req, 0);
-				return;
-			}
-			if (req_alloc_buf(req, (uint32_t)bytes)) {
-				req_complete_status(req, ST(INTERNAL));
-				return;
-			}
+		if (req->zero_copy) {
+			/* a RAM namespace: the data is sent from the namespace, no buffer, no copy */
+			req->buf = ns_mem_ptr(req->ns, slba << shift);
+			req_complete_status(req, 0);
+			return;
 		}
 	}
 	nvm_submit(req, write ? BE_WRITE : BE_READ, slba << shift, bytes, req->buf,
@@ -148,8 +147,10 @@ static void nvm_dsm(struct req *req)
 		return;
 	}
 	/* check every range before changing anything */
+	uint64_t nlba = ns_nlba(req->ns);
+
 	for (uint32_t i = 0; i < nr; i++) {
-		if (r[i].nlb && (r[i].slba >= req->ns->nlba || r[i].nlb > req->ns->nlba - r[i].slba)) {
+		if (r[i].nlb && (r[i].slba >= nlba || r[i].nlb > nlba - r[i].slba)) {
 			req_complete_status(req, ST_DNR(LBA_RANGE));
 			return;
 		}
@@ -172,10 +173,7 @@ static void nvm_compare(struct req *req)
 		req_complete_status(req, st);
 		return;
 	}
-	if (req_alloc_aux(req, (uint32_t)bytes)) {
-		req_complete_status(req, ST(INTERNAL));
-		return;
-	}
+	/* the aux buffer (taken with the data buffer: nvm_parse) gets the stored data */
 	nvm_submit(req, BE_READ, slba << shift, bytes, req->aux, 0);
 }
 
@@ -191,8 +189,8 @@ static void nvm_verify_next(struct req *req)
 		req_complete_status(req, 0);
 		return;
 	}
-	if (left > NVM_VERIFY_CHUNK)
-		left = NVM_VERIFY_CHUNK;
+	if (left > req->aux_size)
+		left = req->aux_size;
 	req->step++;
 	nvm_submit(req, BE_READ, req->slba, left, req->aux, 0);
 }
@@ -207,28 +205,9 @@ static void nvm_verify(struct req *req)
 		req_complete_status(req, st);
 		return;
 	}
-	if (req_alloc_aux(req, NVM_VERIFY_CHUNK)) {
-		req_complete_status(req, ST(INTERNAL));
-		return;
-	}
 	req->slba = slba << req->ns->lba_shift;
 	req->step = 0;
 	nvm_verify_next(req);
-}
-
-/* Flush of every namespace (broadcast NSID): req->step = next namespace index. */
-static void nvm_flush_all_next(struct req *req)
-{
-	struct nvr_subsys *s = req->conn->ctrl->subsys;
-
-	while (req->step < s->nr_ns && s->ns[req->step]->csi != NVR_CSI_NVM)
-		req->step++;
-	if (req->step >= s->nr_ns) {
-		req_complete_status(req, 0);
-		return;
-	}
-	req->ns = s->ns[req->step++];
-	nvm_submit(req, BE_FLUSH, 0, 0, NULL, 0);
 }
 
 static void nvm_io_done(struct be_io *io, int res)
@@ -251,25 +230,28 @@ static void nvm_io_done(struct be_io *io, int res)
 		req->slba += io->len;
 		nvm_verify_next(req);
 		return;
-	case nvme_cmd_flush:
-		if (req->sqe.nsid == NVME_NSID_ALL) {
-			nvm_flush_all_next(req);
-			return;
-		}
-		break;
 	default:
 		break;
 	}
 	req_complete_status(req, 0);
 }
 
-uint16_t nvm_precheck(struct req *req)
+uint16_t nvm_parse(struct req *req)
 {
-	uint64_t slba;
+	uint64_t slba, bytes;
 	uint32_t nlb;
-	uint16_t st;
+	uint16_t st = 0;
 
+	req->execute = nvm_execute;
 	switch (req->sqe.opcode) {
+	case nvme_cmd_read:
+		st = nvm_lba_range(req, &slba, &nlb);
+		if (!st)
+			st = nvm_check_transfer(req, (uint64_t)nlb << req->ns->lba_shift);
+		/* a RAM namespace's data is sent from where it lies (not with a data digest: a write
+		 * from another queue could change it between the CRC and the send) */
+		req->zero_copy = !st && req->q->zero_copy_ok && ns_mem_ptr(req->ns, 0);
+		return st;
 	case nvme_cmd_write:
 	case nvme_cmd_compare:
 		st = nvm_lba_range(req, &slba, &nlb);
@@ -277,10 +259,81 @@ uint16_t nvm_precheck(struct req *req)
 			st = nvm_check_transfer(req, (uint64_t)nlb << req->ns->lba_shift);
 		if (!st && req->sqe.opcode == nvme_cmd_write && req->ns->readonly)
 			st = ST_DNR(NS_WRITE_PROTECTED);
+		if (!st && req->sqe.opcode == nvme_cmd_compare)
+			req->aux_need = req->data_len;
+		/* a RAM write is a memcpy done before submit returns */
+		req->exec_inline = !st && req->sqe.opcode == nvme_cmd_write && ns_mem_ptr(req->ns, 0);
+		return st;
+	case nvme_cmd_verify:
+		st = nvm_lba_range(req, &slba, &nlb);
+		bytes = (uint64_t)nlb << req->ns->lba_shift;
+		if (!st)
+			req->aux_need = bytes < NVM_VERIFY_CHUNK ? (uint32_t)bytes : NVM_VERIFY_CHUNK;
 		return st;
 	default:
 		return 0;
 	}
+}
+
+/* ---- Flush with the broadcast NSID: every namespace, one after another ------------------ */
+
+struct nvm_flush_all {
+	struct ns_flush f;
+	struct req *req;
+	unsigned next, nr;
+	bool failed;
+	struct nvr_ns *ns[];
+};
+
+static void nvm_flush_all_next(struct nvm_flush_all *fa);
+
+static void nvm_flush_all_done(struct ns_flush *f, bool ok)
+{
+	struct nvm_flush_all *fa = container_of(f, struct nvm_flush_all, f);
+
+	if (!ok)
+		fa->failed = true;
+	nvm_flush_all_next(fa);
+}
+
+static void nvm_flush_all_next(struct nvm_flush_all *fa)
+{
+	struct req *req = fa->req;
+	struct nvr_ns *ns;
+
+	if (fa->next == fa->nr) {
+		for (unsigned i = 0; i < fa->nr; i++)
+			ns_put(fa->ns[i], req->q->w);
+		req_complete_status(req, fa->failed ? NVME_STATUS(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT) : 0);
+		return;
+	}
+	ns = fa->ns[fa->next++];
+	fa->f.done = nvm_flush_all_done;
+	ns->ops->flush(ns, req_executor(req), &fa->f);
+}
+
+void nvm_flush_all(struct req *req)
+{
+	const struct ns_table *t = subsys_ns_table(req->ctrl->subsys);
+	struct nvm_flush_all *fa;
+	unsigned n = 0;
+
+	/* references keep each namespace while the flushes run one after another */
+	if (req_alloc_aux(req, sizeof(*fa) + (t ? t->nr : 0) * sizeof(fa->ns[0]))) {
+		req_complete_status(req, ST(INTERNAL));
+		return;
+	}
+	fa = req->aux;
+	memset(fa, 0, sizeof(*fa));
+	fa->req = req;
+	for (unsigned i = 0; t && i < t->nr; i++) {
+		if (!t->ns[i]->ops->flush)
+			continue;
+		ns_ref(t->ns[i], req->q->w);
+		fa->ns[n++] = t->ns[i];
+	}
+	fa->nr = n;
+	nvm_flush_all_next(fa);
 }
 
 void nvm_execute(struct req *req)
@@ -293,12 +346,7 @@ void nvm_execute(struct req *req)
 		nvm_rw(req, true);
 		break;
 	case nvme_cmd_flush:
-		if (req->sqe.nsid == NVME_NSID_ALL) {
-			req->step = 0;
-			nvm_flush_all_next(req);
-		} else {
-			nvm_submit(req, BE_FLUSH, 0, 0, NULL, 0);
-		}
+		nvm_submit(req, BE_FLUSH, 0, 0, NULL, 0);
 		break;
 	case nvme_cmd_write_zeroes:
 		nvm_write_zeroes(req);

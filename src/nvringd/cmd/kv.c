@@ -11,11 +11,12 @@
 
 #include <nvme/types.h>
 
-#include "conn.h"
 #include "ctrl.h"
+#include "kv.h"
 #include "kv_iter.h"
 #include "kvstore/kvstore.h"
-#include "target.h"
+#include "ns/kv.h"
+#include "nvm.h"
 
 #define ST(sc) NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_##sc)
 #define ST_DNR(sc) (ST(sc) | NVME_STATUS_DNR)
@@ -98,7 +99,7 @@ static void kv_done(struct kvs_io *io)
 		break;
 	case KVS_OP_DELETE:
 		if ((st & 0x7ff) == NVME_SC_KV_KEY_NOT_EXIST && !kv_is_vendor(req->sqe.opcode) &&
-		    !(req->conn->ctrl->feat_kv & KV_FEAT_EDNEK))
+		    !(req->ctrl->feat_kv & KV_FEAT_EDNEK))
 			st = 0;
 		break;
 	default:
@@ -118,7 +119,7 @@ static void kv_submit(struct req *req, enum kvs_op op, void *buf, uint32_t len)
 	io->len = len;
 	io->done = kv_done;
 	io->ctx = req;
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
 }
 
 /* Checks that can be made before any data is solicited; 0 or a status. */
@@ -138,7 +139,7 @@ static uint16_t kv_check(struct req *req)
 		opts = (uint8_t)(sqe->cdw11 >> 8);
 		if ((opts & KVS_STORE_MUST_EXIST) && (opts & KVS_STORE_MUST_NOT_EXIST))
 			return ST_DNR(INVALID_FIELD);
-		if (sqe->cdw10 > kvs_max_value(req->ns->kv))
+		if (sqe->cdw10 > kvs_max_value(ns_kv(req->ns)->kv))
 			return ST_KV(INVALID_VALUE_SIZE);
 		if (sqe->cdw10 > req->data_len)
 			return ST_DNR(SGL_INVALID_DATA);
@@ -161,7 +162,7 @@ static uint16_t kv_check(struct req *req)
 		if (st)
 			return st;
 		/* over a fabric the SGL length is the value: CDW10 (dwords) cannot say 1..3 bytes */
-		if (req->data_len > kvs_max_value(req->ns->kv))
+		if (req->data_len > kvs_max_value(ns_kv(req->ns)->kv))
 			return ST_KV(INVALID_VALUE_SIZE);
 		if (req->ns->readonly)
 			return ST_DNR(NS_WRITE_PROTECTED);
@@ -179,10 +180,17 @@ static uint16_t kv_check(struct req *req)
 	}
 }
 
-uint16_t kv_precheck(struct req *req)
+uint16_t kv_parse(struct req *req)
 {
-	uint16_t st = kv_check(req);
+	uint16_t st;
 
+	req->execute = kv_execute;
+	if (ns_kv(req->ns)->compat && req->sqe.opcode < 0x80)
+		return 0; /* the block view: checked as it executes */
+	st = kv_check(req);
+	/* an append reads the old value into a second buffer of one value's size */
+	if (!st && req->sqe.opcode == KVSSD_OPC_APPEND)
+		req->aux_need = kvs_max_value(ns_kv(req->ns)->kv);
 	return st && kv_is_vendor(req->sqe.opcode) ? kv_vendor_status(st) : st;
 }
 
@@ -199,7 +207,7 @@ static void kv_append_read(struct kvs_io *io)
 	else if (!st)
 		old = io->value_size;
 	/* the retrieve read at most max - data_len bytes: a larger old value cannot grow */
-	if (!st && (uint64_t)old + req->data_len > kvs_max_value(req->ns->kv))
+	if (!st && (uint64_t)old + req->data_len > kvs_max_value(ns_kv(req->ns)->kv))
 		st = ST_KV(INVALID_VALUE_SIZE);
 	if (st) {
 		req_complete(req, kv_vendor_status(st), 0, 0);
@@ -212,13 +220,13 @@ static void kv_append_read(struct kvs_io *io)
 	io->buf = req->aux;
 	io->len = old + req->data_len;
 	io->done = kv_done; /* completes as the store it now is, with vendor statuses */
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
 }
 
 static void kv_append(struct req *req)
 {
 	struct kvs_io *io = &req->kvio;
-	uint32_t max = kvs_max_value(req->ns->kv);
+	uint32_t max = kvs_max_value(ns_kv(req->ns)->kv);
 
 	/* old + new must fit in one value: one buffer of max bytes holds both (kv_check
 	 * refused data_len > max) */
@@ -231,7 +239,7 @@ static void kv_append(struct req *req)
 	io->len = max - req->data_len;
 	io->done = kv_append_read;
 	io->ctx = req;
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
 }
 
 /* kvssd-compat: the NVM side of the namespace is a read-only view that reads as zeroes. */
@@ -272,7 +280,7 @@ void kv_execute(struct req *req)
 	const struct nvme_sqe *sqe = &req->sqe;
 	uint16_t st;
 
-	if (req->ns->kvssd_compat && sqe->opcode < 0x80) {
+	if (ns_kv(req->ns)->compat && sqe->opcode < 0x80) {
 		kv_compat_nvm(req);
 		return;
 	}

@@ -11,8 +11,6 @@
 
 #include <nvme/types.h>
 
-#include "kvstore/kvstore.h"
-#include "passthru.h"
 #include "spec/nvme_kv.h"
 #include "subsys.h"
 
@@ -68,26 +66,26 @@ static void identify_nqn(char *dst, const char *nqn)
 
 bool identify_has_vwc(const struct nvr_subsys *s)
 {
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->be.geom.volatile_cache)
+	const struct ns_table *t = subsys_ns_table(s);
+
+	for (unsigned i = 0; t && i < t->nr; i++)
+		if (t->ns[i]->vwc)
 			return true;
 	return false;
 }
 
 bool identify_has_kv(const struct nvr_subsys *s)
 {
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->csi == NVR_CSI_KV)
-			return true;
-	return false;
+	return identify_csi_mask(s) & (1ull << NVR_CSI_KV);
 }
 
 uint64_t identify_csi_mask(const struct nvr_subsys *s)
 {
+	const struct ns_table *t = subsys_ns_table(s);
 	uint64_t m = 1u << NVME_CSI_NVM_ID;
 
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		m |= 1ull << s->ns[i]->csi;
+	for (unsigned i = 0; t && i < t->nr; i++)
+		m |= 1ull << t->ns[i]->csi;
 	return m;
 }
 
@@ -97,30 +95,30 @@ uint64_t identify_csi_mask(const struct nvr_subsys *s)
 #define ID_ONCS_COPY (1u << 8)
 #define ID_ONCS_IO_MASK (NVR_ONCS_COMPARE | ID_ONCS_WRITE_UNC | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES | \
 			 ID_ONCS_RESERVATIONS | NVR_ONCS_VERIFY | ID_ONCS_COPY)
-/* What nvm.c executes itself on mem/file namespaces */
-#define ID_ONCS_OURS (NVR_ONCS_COMPARE | NVR_ONCS_DSM | NVR_ONCS_WRITE_ZEROES | NVR_ONCS_VERIFY)
 
 uint8_t identify_mdts(const struct nvr_subsys *s)
 {
+	const struct ns_table *t = subsys_ns_table(s);
 	uint8_t mdts = NVR_MDTS;
 
-	/* a passthrough drive takes no more than its own limit in one command */
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		if (s->ns[i]->pt && s->ns[i]->pt->mdts < mdts)
-			mdts = s->ns[i]->pt->mdts;
+	/* a namespace that takes less in one command (a passthrough drive) limits them all */
+	for (unsigned i = 0; t && i < t->nr; i++) {
+		const struct nvr_ns *ns = t->ns[i];
+
+		if (ns->ops->mdts && ns->ops->mdts(ns) < mdts)
+			mdts = ns->ops->mdts(ns);
+	}
 	return mdts;
 }
 
 uint16_t identify_oncs(const struct nvr_subsys *s)
 {
-	uint16_t io = s->nr_ns ? ID_ONCS_IO_MASK : ID_ONCS_OURS;
+	const struct ns_table *t = subsys_ns_table(s);
+	uint16_t io = t && t->nr ? ID_ONCS_IO_MASK : NVR_ONCS_OURS;
 
-	/*
-	 * ONCS is controller-wide: an I/O command is announced only when every namespace takes
-	 * it (a passthrough drive has what its own ONCS says, the others what nvm.c does).
-	 */
-	for (unsigned i = 0; i < s->nr_ns; i++)
-		io &= s->ns[i]->pt ? s->ns[i]->pt->oncs : ID_ONCS_OURS;
+	/* ONCS is controller-wide: an I/O command is announced only when every namespace takes it */
+	for (unsigned i = 0; t && i < t->nr; i++)
+		io &= t->ns[i]->ops->oncs(t->ns[i]);
 	return (uint16_t)(io | NVR_ONCS_SAVE_SELECT | NVR_ONCS_TIMESTAMP);
 }
 
@@ -197,27 +195,14 @@ static const struct nvr_ns *identify_lookup(const struct nvr_subsys *s, uint32_t
 	return subsys_find_ns(s, nsid);
 }
 
-void identify_pt_ns(const struct nvr_ns *ns, void *buf)
+void identify_ns_basic(const struct nvr_ns *ns, struct nvme_id_ns *id, bool dealloc_zeroes)
 {
-	struct nvme_id_ns *id = buf;
-
-	/* the drive's geometry, formats, features and limits as they are ... */
-	memcpy(id, ns->pt->id_ns, sizeof(*id));
-	/* ... but it is shared by every host connected to us */
-	id->nmic |= ID_NMIC_SHARED;
-	if (ns->readonly)
-		id->nsattr |= ID_NSATTR_WP;
-	/*
-	 * Our identifiers, not the drive's: the drive's belong to its local namespace, and a host
-	 * that also sees the drive directly (or through a second target) would refuse a second
-	 * namespace with the same NGUID/EUI-64. They then also match the descriptor list.
-	 */
-	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
-	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
-	/* structures we do not report: no ANA groups, NVM sets or endurance groups here */
-	id->anagrpid = 0;
-	id->nvmsetid = 0;
-	id->endgid = 0;
+	id->nsze = id->ncap = id->nuse = htole64(ns_nlba(ns));
+	id->nlbaf = 0;
+	id->flbas = 0;
+	if (dealloc_zeroes)
+		id->dlfeat = ID_DLFEAT_READ_ZEROES | ID_DLFEAT_WZ_DEAC;
+	id->lbaf[0].ds = (uint8_t)ns->lba_shift;
 }
 
 uint16_t identify_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
@@ -232,22 +217,15 @@ uint16_t identify_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 		return st; /* inactive: all zeroes */
 	if (ns->csi != NVR_CSI_NVM)
 		return NVME_STATUS(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IOCS) | NVME_STATUS_DNR;
-	if (ns->pt) {
-		identify_pt_ns(ns, id);
-		return 0;
-	}
-
-	id->nsze = id->ncap = id->nuse = htole64(ns->nlba);
-	id->nlbaf = 0;
-	id->flbas = 0;
-	id->nmic = ID_NMIC_SHARED;
-	if (ns->be.geom.discard)
-		id->dlfeat = ID_DLFEAT_READ_ZEROES | ID_DLFEAT_WZ_DEAC;
+	ns->ops->identify_nvm(ns, id);
+	/* what every kind shares: hosts on every path see the namespace, and our identifiers
+	 * (also for a passthrough drive: a host that sees the drive directly, or through a
+	 * second target, would refuse a second namespace with the drive's IDs) */
+	id->nmic |= ID_NMIC_SHARED;
 	if (ns->readonly)
-		id->nsattr = ID_NSATTR_WP;
+		id->nsattr |= ID_NSATTR_WP;
 	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
 	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
-	id->lbaf[0].ds = (uint8_t)ns->lba_shift;
 	return 0;
 }
 
@@ -259,9 +237,11 @@ uint16_t identify_active_list(const struct nvr_subsys *s, uint32_t nsid, int csi
 	memset(buf, 0, NVR_ID_SIZE);
 	if (nsid >= 0xfffffffe)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_STATUS_DNR;
-	/* s->ns is sorted by nsid, so the list comes out ascending */
-	for (unsigned i = 0; i < s->nr_ns && n < NVME_ID_NS_LIST_MAX; i++) {
-		const struct nvr_ns *ns = s->ns[i];
+	/* tables are sorted by nsid, so the list comes out ascending */
+	const struct ns_table *t = subsys_ns_table(s);
+
+	for (unsigned i = 0; t && i < t->nr && n < NVME_ID_NS_LIST_MAX; i++) {
+		const struct nvr_ns *ns = t->ns[i];
 
 		if (ns->nsid <= nsid || (csi >= 0 && (int)ns->csi != csi))
 			continue;
@@ -310,27 +290,6 @@ uint16_t identify_ns_descs(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 	return 0;
 }
 
-static void identify_kv_ns(const struct nvr_ns *ns, struct nvme_kv_id_ns *id)
-{
-	uint64_t cap = kvs_capacity(ns->kv), used = kvs_used(ns->kv);
-	uint32_t max_value = kvs_max_value(ns->kv);
-
-	if (used > cap)
-		used = cap;
-	id->nsze = htole64(cap);
-	id->nuse = htole64(used);
-	id->nkvf = 0;
-	id->nmic = ID_NMIC_SHARED;
-	id->kvfc = 0; /* format 0 in use */
-	if (ns->readonly)
-		id->nsattr = ID_NSATTR_WP;
-	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
-	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
-	id->kvf[0].kvkml = htole16(NVR_KV_KEY_MAX);
-	id->kvf[0].kvvml = htole32(max_value);
-	id->kvf[0].mnks = 0;
-}
-
 uint16_t identify_csi_ns(const struct nvr_subsys *s, uint32_t nsid, uint8_t csi, void *buf)
 {
 	const struct nvr_ns *ns;
@@ -344,9 +303,9 @@ uint16_t identify_csi_ns(const struct nvr_subsys *s, uint32_t nsid, uint8_t csi,
 		return st; /* inactive: zeroes */
 	if ((uint8_t)ns->csi != csi)
 		return NVME_STATUS(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IOCS) | NVME_STATUS_DNR;
-	if (csi == NVME_CSI_KV_ID)
-		identify_kv_ns(ns, buf);
 	/* NVM command set specific namespace data: no PI or extended formats, all zero */
+	if (ns->ops->identify_csi)
+		ns->ops->identify_csi(ns, buf);
 	return 0;
 }
 
