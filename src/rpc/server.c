@@ -87,6 +87,19 @@ static void rpc_conn_close(struct rpc_server *srv, unsigned i)
 	srv->conns[i] = srv->conns[--srv->nconns];
 }
 
+/* Close connections whose client has gone and that owe it nothing, so that a client that
+ * connects right after another hung up finds its slot (poll may not have reported it yet). */
+static void rpc_reap_gone(struct rpc_server *srv)
+{
+	for (unsigned i = srv->nconns; i-- > 0;) {
+		struct rpc_conn *c = &srv->conns[i];
+		char b;
+
+		if (!rpc_buf_pending(&c->out) && !c->in_len && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			rpc_conn_close(srv, i);
+	}
+}
+
 static void rpc_accept(struct rpc_server *srv, int64_t now)
 {
 	for (;;) {
@@ -110,6 +123,8 @@ static void rpc_accept(struct rpc_server *srv, int64_t now)
 			rpc_reject(fd, RPC_ERR_ACCESS, msg);
 			continue;
 		}
+		if (srv->nconns == srv->opts.max_clients)
+			rpc_reap_gone(srv);
 		if (srv->nconns == srv->opts.max_clients) {
 			snprintf(msg, sizeof(msg), "too many clients (%u)", srv->opts.max_clients);
 			rpc_reject(fd, RPC_ERR_SERVER_BUSY, msg);
@@ -327,8 +342,12 @@ static int rpc_lock_path(struct rpc_server *srv, char *err, size_t errlen)
 {
 	snprintf(srv->lockpath, sizeof(srv->lockpath), "%s.lock", srv->path);
 	srv->lockfd = open(srv->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (srv->lockfd < 0)
-		return rpc_fail(err, errlen, -errno, "rpc socket lock %s: %s", srv->lockpath);
+	if (srv->lockfd < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "rpc socket %s: lock file %s: %s", srv->path, srv->lockpath, strerror(-ret));
+		return ret;
+	}
 	if (flock(srv->lockfd, LOCK_EX | LOCK_NB)) {
 		int ret = -errno;
 
@@ -339,7 +358,8 @@ static int rpc_lock_path(struct rpc_server *srv, char *err, size_t errlen)
 				 srv->lockpath);
 			return -EADDRINUSE;
 		}
-		return rpc_fail(err, errlen, ret, "rpc socket lock %s: %s", srv->lockpath);
+		snprintf(err, errlen, "rpc socket %s: lock file %s: %s", srv->path, srv->lockpath, strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
