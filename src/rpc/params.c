@@ -63,8 +63,8 @@ static int pv_range_fail(struct rpc_call *c, const char *path, json_object *v, c
 static int pv_int(struct rpc_call *c, const char *path, json_object *v, int64_t min, int64_t max, int64_t *out)
 {
 	char lo[24], hi[24];
-	uint64_t mag;
-	bool neg;
+	uint64_t mag = 0;
+	bool neg = false;
 	int64_t x;
 
 	if (pv_integer(c, path, v, &neg, &mag))
@@ -82,8 +82,8 @@ static int pv_int(struct rpc_call *c, const char *path, json_object *v, int64_t 
 static int pv_uint(struct rpc_call *c, const char *path, json_object *v, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char lo[24], hi[24];
-	uint64_t mag;
-	bool neg;
+	uint64_t mag = 0;
+	bool neg = false;
 
 	if (pv_integer(c, path, v, &neg, &mag))
 		return -EINVAL;
@@ -133,7 +133,7 @@ static int pv_parse_size(const char *s, uint64_t *out)
 static int pv_size(struct rpc_call *c, const char *path, json_object *v, uint64_t *out)
 {
 	char t[RPC_QUOTE_MAX + 4];
-	const char *s;
+	const char *s = "";
 	int ret;
 
 	if (json_object_is_type(v, json_type_int))

@@ -288,9 +288,9 @@ static void test_bad_clients(void)
 	exchange_on(y, REQ("3", "add", "{\"a\":1,\"b\":2}"), RES("3", "3"), false, "a client that does not read does not block others");
 	tap_ok(tu_now_ms() - t0 < 2000, "(answered in %lld ms)", (long long)(tu_now_ms() - t0));
 	close(y);
-	/* Not reading for 3 timeouts: its socket buffer is full and nothing moves, so it is dropped.
+	/* Not reading for 5 timeouts: its socket buffer is full and nothing moves, so it is dropped.
 	 * Reading only after that, it gets what was in flight, then EOF, long before 40 MiB. */
-	struct timespec pause = { 0, TIMEOUT_MS * 3 * 1000000L };
+	struct timespec pause = { 1, (TIMEOUT_MS * 5 - 1000) * 1000000L };
 	nanosleep(&pause, NULL);
 	n = tu_drain_to_eof(x, 10000);
 	tap_ok(n >= 0 && n < 20ll << 20, "a client that stops reading is dropped (%lld bytes reached it)", n);
