@@ -70,7 +70,7 @@ struct rpc_method {
 
 struct rpc_server_opts {
 	const char *path;               /* NULL or "none": no server (start succeeds, *out = NULL) */
-	const struct rpc_method *methods; /* ends with a NULL name; rpc_get_methods is added */
+	const struct rpc_method *methods; /* ends with a NULL name; not copied; rpc_get_methods is added */
 	void *ctx;                      /* passed to every handler */
 	unsigned max_clients;           /* 0: 16 */
 	size_t max_request;             /* bytes of one request (or batch); 0: 1 MiB */

@@ -279,6 +279,14 @@ static void test_bad_clients(void)
 	close(x);
 	exchange(REQ("2", "add", "{\"a\":1,\"b\":1}"), RES("2", "2"), false, "the client went mid-answer: the server serves on");
 
+	/* Will not read at all (SHUT_RD): the answer's send fails with EPIPE, which must not raise
+	 * SIGPIPE in the server. */
+	x = tu_unix_connect(sock);
+	tu_send(x, REQ("1", "add", "{\"a\":1,\"b\":1}"), strlen(REQ("1", "add", "{\"a\":1,\"b\":1}")));
+	shutdown(x, SHUT_RD);
+	exchange(REQ("2", "add", "{\"a\":2,\"b\":2}"), RES("2", "4"), false, "a client that shut its read side: the server serves on");
+	close(x);
+
 	/* Asks for 40 x 1 MiB and never reads: others are served meanwhile; it is dropped. */
 	x = tu_unix_connect(sock);
 	for (int i = 0; i < 40; i++)
