@@ -74,5 +74,6 @@ int cmd_io_passthru(int argc, char **argv);
 int cmd_admin_passthru(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
+int cmd_rpc(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const struct {
 	{ "admin-passthru", cmd_admin_passthru, "any admin command" },
 	{ "kv", cmd_kv, "Key Value: store|retrieve|delete|exist|list" },
 	{ "perf", cmd_perf, "benchmark: IOPS, bandwidth, latency percentiles" },
+	{ "rpc", cmd_rpc, "call a method of nvringd's control socket (JSON-RPC)" },
 };
 
 static void usage(void)
