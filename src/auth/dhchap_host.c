@@ -166,9 +166,10 @@ static bool host_failure1(struct dhchap_host *h, const void *msg, size_t len)
 
 	if (dhchap_failure_decode(DHCHAP_ID_FAILURE1, msg, len, &f))
 		return false;
-	host_fail(h, -EACCES, f.rce, "the controller refused authentication: AUTH_Failure1, %s (reason %u)%s",
+	host_fail(h, -EACCES, f.rce, "the controller refused authentication: AUTH_Failure1, %s (reason %u)%s%s",
 		  dhchap_fail_str(f.rce), f.rce,
-		  f.rce == DHCHAP_FAIL_FAILED ? ": wrong host key (--dhchap-secret) or host NQN" : "");
+		  f.rce == DHCHAP_FAIL_FAILED ? ": wrong host key (--dhchap-secret) or host NQN" : "",
+		  f.rce == DHCHAP_FAIL_FAILED && h->kc_len ? ", or the controller has no key to prove itself with" : "");
 	h->step = HSTEP_FAILED;
 	return true;
 }
