@@ -128,5 +128,26 @@ rc, out = nvring(t, 'id-ctrl')
 ok(rc == 3 and 'requires DH-HMAC-CHAP' in out, 'nvring without a key: %s' % out.strip())
 t.stop()
 
+# the oracle's own host mode (what nvringd will be tested with) against its target
+ORACLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dhchap_oracle.py')
+
+
+def oracle_host(t, key, *extra):
+    r = subprocess.run([sys.executable, ORACLE, 'host', '--port', str(t.port), '--subnqn', SUBNQN, '--hostnqn', HOSTNQN,
+                        '--key', key] + list(extra), capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout
+
+
+t = target(host_key, ctrl_key, 'sha384', 'ffdhe4096')
+rc, out = oracle_host(t, host_key, '--ctrl-key', ctrl_key, '--hash', 'sha384', '--dhgroup', 'ffdhe4096',
+                      '--io-queues', '2', '--check-gating')
+ok(rc == 0 and out.count('authenticated sha384 ffdhe4096 bidirectional') == 3 and 'Authentication Required' in out
+   and out.count('Flush nsid 1: status 0/0') == 2, 'oracle host mode: gating, 3 queues, CAP and Flush')
+rc, out = oracle_host(t, spec.random_key(1, 32), '--expect-failure', '1')
+ok(rc == 0 and 'AUTH_Failure1 reason 1' in out, 'oracle host mode: --expect-failure 1 with a wrong key')
+rc, out = oracle_host(t, host_key, '--hash', 'sha256')
+ok(rc == 1 and 'reason 4' in out, 'oracle host mode: unusable hash fails (%s)' % out.strip())
+t.stop()
+
 print('1..%d' % n)
 sys.exit(1 if failed else 0)
