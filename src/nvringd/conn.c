@@ -31,8 +31,7 @@
 static void conn_arm_recv(struct conn *c);
 static void conn_kick_send(struct conn *c);
 static void conn_parse(struct conn *c);
-static void conn_maybe_free(struct conn *c);
-static void conn_free(struct conn *c);
+static void conn_check_drained(struct conn *c);
 static void req_data_ready(struct req *req);
 
 /* ---- request pool ---------------------------------------------------------------------- */
@@ -84,7 +83,7 @@ static void req_put(struct req *req)
 		c->rx_paused = false;
 		conn_parse(c);
 	}
-	conn_maybe_free(c);
+	conn_check_drained(c);
 }
 
 /* Grow a request-owned pool buffer to at least len bytes. */
@@ -267,7 +266,6 @@ static void conn_send_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 		if (c->state != CONN_CLOSING && cqe->res < 0)
 			log_debug("%s: send: %s", c->peer, strerror(-cqe->res));
 		conn_close(c);
-		conn_maybe_free(c);
 		return;
 	}
 	sent = (size_t)cqe->res;
@@ -510,10 +508,8 @@ static void conn_recv_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 
 	c->recv_armed = false;
 	c->ops_inflight--;
-	if (c->state == CONN_CLOSING) {
-		conn_maybe_free(c);
+	if (c->state == CONN_CLOSING)
 		return;
-	}
 	if (cqe->res <= 0) {
 		if (cqe->res == 0 && c->state == CONN_LIVE && (c->rx_state == RX_DATA || c->rlen > c->roff))
 			log_info("%s: peer closed in the middle of a PDU", c->peer);
@@ -1030,29 +1026,50 @@ static void conn_release_stalled(struct conn *c)
 	c->sendq_head = c->sendq_tail = NULL;
 }
 
-static void conn_maybe_free(struct conn *c)
+/*
+ * The ownership rule: a connection is freed only here, by the worker loop between completion
+ * batches, never from inside a completion or command handler that may still hold it. Once
+ * closed it waits on the worker's reap list until the kernel holds none of its buffers (no
+ * recv/send in flight) and no request is out in a backend.
+ */
+void conn_reap_closed(struct worker *w)
 {
-	if (c->state == CONN_CLOSING) {
-		if (c->ops_inflight)
-			return;
-		/* the kernel no longer touches any buffer: requests not in a backend can go */
-		conn_release_stalled(c);
-		if (!c->busy_reqs)
-			conn_free(c);
-		return;
-	}
-	if (c->draining && c->state == CONN_LIVE && !c->sendq_head && !c->send_armed) {
-		unsigned held = 0;
+	struct conn **pp = &w->reap;
 
-		for (unsigned i = 0; i < c->nr_reqs; i++)
-			held += c->reqs[i].state == REQ_HELD;
-		if (c->busy_reqs == held)
-			conn_close(c);
+	while (*pp) {
+		struct conn *c = *pp;
+
+		if (c->ops_inflight) {
+			pp = &c->reap_next;
+			continue;
+		}
+		conn_release_stalled(c);
+		if (c->busy_reqs) {
+			pp = &c->reap_next;
+			continue;
+		}
+		*pp = c->reap_next;
+		conn_free(c);
 	}
+}
+
+/* Target stopping: close once only parked AERs are left. */
+static void conn_check_drained(struct conn *c)
+{
+	unsigned held = 0;
+
+	if (!c->draining || c->state != CONN_LIVE || c->sendq_head || c->send_armed)
+		return;
+	for (unsigned i = 0; i < c->nr_reqs; i++)
+		held += c->reqs[i].state == REQ_HELD;
+	if (c->busy_reqs == held)
+		conn_close(c);
 }
 
 void conn_close(struct conn *c)
 {
+	struct worker *w = c->w;
+
 	if (c->state == CONN_CLOSING)
 		return;
 	c->state = CONN_CLOSING;
@@ -1061,7 +1078,8 @@ void conn_close(struct conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 	if (c->ctrl)
 		ctrl_queue_gone(c);
-	conn_maybe_free(c);
+	c->reap_next = w->reap;
+	w->reap = c;
 }
 
 /* ---- worker hooks ------------------------------------------------------------------------ */
@@ -1101,6 +1119,6 @@ void conn_worker_stop(struct worker *w)
 		if (c->state != CONN_LIVE)
 			conn_close(c);
 		else
-			conn_maybe_free(c);
+			conn_check_drained(c);
 	}
 }

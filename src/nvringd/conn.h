@@ -89,6 +89,7 @@ struct conn {
 	bool tx_ctl;       /* the send in flight carries the control PDU */
 
 	/* close */
+	struct conn *reap_next;   /* worker's list of closed connections waiting to be freed */
 	struct ring_op cancel_op;
 	int ops_inflight;  /* recv + send + backend operations */
 	bool draining;     /* target stopping: finish what is in flight, then close */
@@ -101,8 +102,10 @@ void conn_worker_start(struct worker *w);
 void conn_flush_sends(struct worker *w);
 /* Periodic: keep-alive expiry, drain deadlines. */
 void conn_tick_all(struct worker *w);
-/* Close a connection now (socket shut down, resources freed once nothing is in flight). */
+/* Close a connection now: socket shut down; freed later by conn_reap_closed (never inline). */
 void conn_close(struct conn *c);
+/* Worker loop, between completion batches: free closed connections nothing refers to any more. */
+void conn_reap_closed(struct worker *w);
 /* Called on each worker when the target stops. */
 void conn_worker_stop(struct worker *w);
 

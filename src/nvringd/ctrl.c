@@ -147,7 +147,9 @@ void ctrl_check_keepalive(struct conn *c, uint64_t now_ms)
 
 	if (!ctrl || c->qid != 0 || !ctrl->kato_ms)
 		return;
-	if (now_ms - ctrl->last_ka_ms > ctrl->kato_ms) {
+	/* last_ka_ms may be a little ahead of the tick's clock (read fresh by a Keep Alive in the
+	 * same batch): no unsigned wrap into a false expiry */
+	if (now_ms > ctrl->last_ka_ms && now_ms - ctrl->last_ka_ms > ctrl->kato_ms) {
 		log_info("controller %u (%s): keep-alive timeout (%u ms), tearing down", ctrl->cntlid,
 			 ctrl->hostnqn, ctrl->kato_ms);
 		conn_close(c);

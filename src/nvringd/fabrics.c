@@ -133,6 +133,14 @@ static void fabrics_connect(struct req *req)
 				     NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, cntlid)));
 			return;
 		}
+		if (memcmp(ctrl->hostid, data->hostid, sizeof(ctrl->hostid))) {
+			/* a queue joins only the host that created the controller: same NQN and host ID */
+			log_info("%s: I/O connect to controller %u with another host ID", c->peer, ctrl->cntlid);
+			ctrl_put(ctrl);
+			connect_fail(req, CONNECT_INVALID_PARAM,
+				     NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, hostid)));
+			return;
+		}
 		if (qid > ctrl->nr_io_queues || !(ctrl->cc & NVME_CC_EN_MASK)) {
 			ctrl_put(ctrl);
 			connect_fail(req, CONNECT_INVALID_PARAM, NVMF_IPO_IATTR_SQE(offsetof(struct nvmf_connect_sqe, qid)));

@@ -198,13 +198,15 @@ static void kv_append_read(struct kvs_io *io)
 		st = 0; /* appending to nothing creates the key */
 	else if (!st)
 		old = io->value_size;
+	/* the retrieve read at most max - data_len bytes: a larger old value cannot grow */
 	if (!st && (uint64_t)old + req->data_len > kvs_max_value(req->ns->kv))
 		st = ST_KV(INVALID_VALUE_SIZE);
 	if (st) {
 		req_complete(req, kv_vendor_status(st), 0, 0);
 		return;
 	}
-	memcpy((uint8_t *)req->aux + old, req->buf, req->data_len);
+	if (req->data_len) /* an empty append (no SGL data, no buffer) appends nothing */
+		memcpy((uint8_t *)req->aux + old, req->buf, req->data_len);
 	io->op = KVS_OP_STORE;
 	io->options = 0;
 	io->buf = req->aux;
@@ -218,13 +220,15 @@ static void kv_append(struct req *req)
 	struct kvs_io *io = &req->kvio;
 	uint32_t max = kvs_max_value(req->ns->kv);
 
-	if (req_alloc_aux(req, max + NVR_MDTS_BYTES)) {
+	/* old + new must fit in one value: one buffer of max bytes holds both (kv_check
+	 * refused data_len > max) */
+	if (req_alloc_aux(req, max)) {
 		req_complete_status(req, ST(INTERNAL));
 		return;
 	}
 	io->op = KVS_OP_RETRIEVE;
 	io->buf = req->aux;
-	io->len = max;
+	io->len = max - req->data_len;
 	io->done = kv_append_read;
 	io->ctx = req;
 	kvs_submit(req->ns->kv, &req->conn->w->ring, io);

@@ -23,6 +23,7 @@ struct listener {
 	struct nvr_port *port;
 	int fd;
 	bool closing;
+	bool multishot;      /* one armed accept takes every connection (5.19+) */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 };
@@ -37,6 +38,23 @@ struct conn_place_msg {
 static struct listener *listeners;
 static unsigned nr_listeners;
 
+/*
+ * The accept backlog: as deep as the system allows (net.core.somaxconn), so a burst of hosts
+ * connecting at once (every queue of every controller) is never answered by SYN retransmits.
+ */
+static int listener_backlog(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	int n = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n > 0 ? n : 4096;
+}
+
 int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
 {
 	int fd, one = 1;
@@ -49,7 +67,7 @@ int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
 	if (port->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	len = port->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, 128) < 0)
+	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, listener_backlog()) < 0)
 		goto fail;
 	/* port 0: learn the port the kernel chose, for the log and the discovery log */
 	len = sizeof(port->sa);
@@ -102,7 +120,11 @@ static void listener_arm(struct listener *l)
 	struct io_uring_sqe *sqe = worker_get_sqe(l->w);
 
 	l->peer_len = sizeof(l->peer);
-	io_uring_prep_accept(sqe, l->fd, (struct sockaddr *)&l->peer, &l->peer_len, SOCK_CLOEXEC);
+	if (l->multishot)
+		/* the peer address is read with getpeername: a multishot accept has no address slot */
+		io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_CLOEXEC);
+	else
+		io_uring_prep_accept(sqe, l->fd, (struct sockaddr *)&l->peer, &l->peer_len, SOCK_CLOEXEC);
 	ring_op_attach(sqe, &l->accept_op);
 }
 
@@ -114,9 +136,13 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 	char peer[64];
 	unsigned idx;
 
+	bool armed = l->multishot && (cqe->flags & IORING_CQE_F_MORE);
+
 	if (l->closing || w->stopping) {
 		if (cqe->res >= 0)
 			close(cqe->res);
+		if (armed)
+			return; /* the cancel's final CQE comes later */
 		if (l->fd >= 0) {
 			close(l->fd);
 			l->fd = -1;
@@ -125,10 +151,19 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 		return;
 	}
 	if (cqe->res < 0) {
-		if (cqe->res != -EINTR && cqe->res != -ECONNABORTED)
+		if (l->multishot && cqe->res == -EINVAL) {
+			l->multishot = false; /* a kernel before 5.19: one accept at a time */
+		} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED) {
 			log_err("accept on port %s: %s", l->port->trsvcid, strerror(-cqe->res));
-		listener_arm(l);
+		}
+		if (!armed)
+			listener_arm(l);
 		return;
+	}
+	if (l->multishot) {
+		l->peer_len = sizeof(l->peer);
+		if (getpeername(cqe->res, (struct sockaddr *)&l->peer, &l->peer_len) < 0)
+			memset(&l->peer, 0, sizeof(l->peer));
 	}
 	peer_name(&l->peer, peer, sizeof(peer));
 	idx = atomic_fetch_add(&tgt->next_worker, 1) % tgt->nr_workers;
@@ -147,7 +182,8 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 			worker_post(&tgt->workers[idx], &pm->msg);
 		}
 	}
-	listener_arm(l);
+	if (!armed)
+		listener_arm(l);
 }
 
 static void listener_cancel_done(struct ring_op *op, const struct io_uring_cqe *cqe)
@@ -166,6 +202,7 @@ int listener_setup(struct target *tgt, const int *fds)
 		listeners[i].fd = fds[i];
 		listeners[i].port = &tgt->ports[i];
 		listeners[i].w = &tgt->workers[0];
+		listeners[i].multishot = true;
 		listeners[i].accept_op.complete = listener_accept_done;
 		listeners[i].cancel_op.complete = listener_cancel_done;
 	}

@@ -369,6 +369,7 @@ static int pt_probe_uring(const struct nvr_passthru *pt, char *err, size_t errle
 	struct nvme_sqe flush = { .opcode = nvme_cmd_flush };
 	struct __kernel_timespec ts = { .tv_sec = 30 };
 	struct io_uring_probe *probe;
+	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	bool has_cmd;
@@ -391,7 +392,13 @@ static int pt_probe_uring(const struct nvr_passthru *pt, char *err, size_t errle
 		snprintf(err, errlen, "%s (no IORING_OP_URING_CMD)", too_old);
 		return -1;
 	}
-	pt_prep(io_uring_get_sqe(&ring), pt, &flush, NULL, 0);
+	sqe = io_uring_get_sqe(&ring);
+	if (!sqe) { /* cannot happen on a fresh ring, but pt_prep must never see NULL */
+		io_uring_queue_exit(&ring);
+		snprintf(err, errlen, "uring_cmd probe: no free SQE");
+		return -1;
+	}
+	pt_prep(sqe, pt, &flush, NULL, 0);
 	ret = io_uring_submit(&ring);
 	if (ret == 1)
 		ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);

@@ -267,6 +267,7 @@ static void *worker_main(void *arg)
 		/* garbage collection starts from whichever worker sees it due; not while stopping */
 		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_kv_engines; i++)
 			kvs_poll(w->tgt->kv_engines[i], &w->ring);
+		conn_reap_closed(w);
 	}
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

@@ -45,6 +45,7 @@ struct worker {
 
 	struct conn *conns;     /* connections living on this worker */
 	struct conn *tx_pending; /* connections with PDUs queued since the last flush */
+	struct conn *reap;      /* closed connections, freed once nothing refers to them */
 	unsigned nr_listeners;  /* accept operations still armed */
 	bool stopping;
 	struct bufpool *bufs;   /* data buffers for requests on this worker */
