@@ -348,7 +348,9 @@ int dhchap_ctrl_send(struct dhchap_ctrl *s, const void *msg, size_t len, uint64_
 			return DHCHAP_SC_SEQUENCE;
 		return ctrl_fail(s, DHCHAP_FAIL_INCORRECT_PAYLOAD);
 	}
-	if (!s->in_transaction && !(type == DHCHAP_TYPE_COMMON && id == DHCHAP_ID_NEGOTIATE))
+	/* on an authenticated queue only a Negotiate (re-authentication) or the host's Failure2
+	 * (it did not accept our Success1) mean something */
+	if (!s->in_transaction && !(type == DHCHAP_TYPE_COMMON && (id == DHCHAP_ID_NEGOTIATE || id == DHCHAP_ID_FAILURE2)))
 		return DHCHAP_SC_SEQUENCE;
 	s->deadline = now + s->timeout;
 	if (type == DHCHAP_TYPE_COMMON && id == DHCHAP_ID_NEGOTIATE)

@@ -24,8 +24,8 @@
  *                          dhchap_ctrl_recv: AL below 8 (not even an AUTH_Failure1 fits; the
  *                          session fails).
  *   DHCHAP_SC_SEQUENCE (0x400C) Command Sequence Error: a Receive with nothing to return on an
- *                          authenticated queue, a Send other than Negotiate on an authenticated
- *                          queue with no transaction running, any call while deferred work runs,
+ *                          authenticated queue, a Send other than Negotiate or Failure2 on an
+ *                          authenticated queue with no transaction running, any call while deferred work runs,
  *                          any call after the session has FAILED and its AUTH_Failure1 was read.
  *   DHCHAP_SC_INTERNAL (0x0006) out of memory / OpenSSL failure outside a DH step.
  *   DHCHAP_CTRL_DEFER       only with cfg.defer_dh: run dhchap_ctrl_work() (off the worker thread),
@@ -34,7 +34,8 @@
  * Choice: the strongest hash and DH group that the host offers and the configuration allows
  * (SHA-512 > SHA-384 > SHA-256; ffdhe8192 > ... > ffdhe2048 > NULL). A Negotiate on an
  * authenticated queue re-authenticates: commands keep flowing meanwhile; if it fails the
- * session is FAILED. Secrets (transformed keys, DH private key, shared secret) are zeroed when
+ * session is FAILED. A host's AUTH_Failure2 always ends in FAILED, also right after a
+ * host-only Success1 (the host did not accept it). Secrets (transformed keys, DH private key, shared secret) are zeroed when
  * no longer needed and never logged. Cost of the DH steps on this project's machines:
  * ffdhe8192 key generation ~10 ms, shared secret ~8 ms (docs/auth.md) — hence defer_dh.
  */

@@ -325,6 +325,21 @@ static void test_bad_messages(void)
 	dhchap_host_free(h);
 	dhchap_ctrl_free(c);
 
+	c = to_reply(&h, false, 0);
+	dhchap_host_next(h, reply, sizeof(reply), &rlen);
+	dhchap_ctrl_send(c, reply, rlen, 0);
+	dhchap_ctrl_recv(c, msg, sizeof(msg), &len, 0);
+	{
+		struct dhchap_failure f2 = { .tid = 0x77, .rc = 1, .rce = DHCHAP_FAIL_HASH_UNUSABLE };
+
+		dhchap_failure_encode(DHCHAP_ID_FAILURE2, &f2, msg, sizeof(msg));
+	}
+	tap_ok(dhchap_ctrl_send(c, msg, 8, 0) == 0 && dhchap_ctrl_state(c) == DHCHAP_CTRL_FAILED &&
+		       dhchap_ctrl_fail_reason(c) == DHCHAP_FAIL_HASH_UNUSABLE,
+	       "Failure2 after a host-only Success1: FAILED with the host's reason");
+	dhchap_host_free(h);
+	dhchap_ctrl_free(c);
+
 	/* order and size of Receive / Send */
 	{
 		struct dhchap_ctrl_cfg cc = ccfg();
@@ -530,6 +545,70 @@ static void test_cmd_check(void)
 	tap_eq(dhchap_cmd_check(&s, 8192), DHCHAP_SC_INVALID_FIELD, "not an auth command");
 }
 
+/* Random corruption (a byte changed, the length cut or grown) of one message in either direction
+ * of a handshake: nothing crashes (ASan watches), both sides end in a final state, and the host
+ * is never DONE with a controller that failed before the last host message. */
+static void test_mutations(void)
+{
+	uint32_t x = 0x9e3779b9;
+	unsigned bad = 0, iters = 3000;
+
+	for (unsigned it = 0; it < iters; it++) {
+		struct dhchap_ctrl_cfg cc = ccfg();
+		struct dhchap_host_cfg hc = hcfg();
+		struct dhchap_ctrl *c;
+		struct dhchap_host *h;
+		unsigned step = 0, target_step, guard = 0;
+		bool last_hit = false; /* the corrupted message was the host's last one (Success2) */
+
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		cc.dhgroups = (x & 7) == 0 ? 1u << 1 : 1u; /* mostly NULL group: fast */
+		hc.ctrl_key = x & 8 ? &ckey : NULL;
+		target_step = (x >> 4) % 5;
+		c = dhchap_ctrl_new(&cc, 0);
+		h = dhchap_host_new(&hc);
+		while ((dhchap_host_state(h) == DHCHAP_HOST_SEND || dhchap_host_state(h) == DHCHAP_HOST_RECV) &&
+		       guard++ < 16) {
+			size_t len = 0;
+			bool to_ctrl = dhchap_host_state(h) == DHCHAP_HOST_SEND;
+
+			if (to_ctrl)
+				dhchap_host_next(h, msg, sizeof(msg), &len);
+			else if (dhchap_ctrl_recv(c, msg, sizeof(msg), &len, 0))
+				break;
+			if (step++ == target_step) {
+				last_hit = to_ctrl && len >= 2 && msg[0] == DHCHAP_TYPE_DHCHAP && msg[1] == DHCHAP_ID_SUCCESS2;
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				switch (x % 3) {
+				case 0:
+					msg[(x >> 8) % (len ? len : 1)] ^= (uint8_t)(1u << ((x >> 4) & 7));
+					break;
+				case 1:
+					len = (x >> 8) % (len + 1);
+					break;
+				default:
+					memset(msg + len, (int)(x >> 8), 64);
+					len += 1 + (x >> 16) % 64;
+					break;
+				}
+			}
+			if (to_ctrl)
+				dhchap_ctrl_send(c, msg, len, 0);
+			else
+				dhchap_host_recv(h, msg, len);
+		}
+		/* a corrupted Success2 leaves the host DONE and the controller failed: the host finds out at
+		 * its next command (Authentication Required), as the protocol has no answer to Success2 */
+		if (guard >= 16 || (dhchap_host_state(h) == DHCHAP_HOST_DONE && dhchap_ctrl_state(c) != DHCHAP_CTRL_AUTHENTICATED &&
+				    !last_hit) ||
+		    (dhchap_host_state(h) == DHCHAP_HOST_FAILED && dhchap_ctrl_state(c) == DHCHAP_CTRL_AUTHENTICATED))
+			bad++;
+		dhchap_host_free(h);
+		dhchap_ctrl_free(c);
+	}
+	tap_eq(bad, 0, "%u corrupted handshakes: no crash, no loop, the two sides agree on the outcome", iters);
+}
+
 int main(void)
 {
 	for (int i = 0; i < 64; i++) {
@@ -544,5 +623,6 @@ int main(void)
 	test_deadline_reauth();
 	test_host_side();
 	test_cmd_check();
+	test_mutations();
 	return tap_done();
 }
