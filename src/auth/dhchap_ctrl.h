@@ -35,9 +35,10 @@
  * (SHA-512 > SHA-384 > SHA-256; ffdhe8192 > ... > ffdhe2048 > NULL). A Negotiate on an
  * authenticated queue re-authenticates: commands keep flowing meanwhile; if it fails the
  * session is FAILED. A host's AUTH_Failure2 always ends in FAILED, also right after a
- * host-only Success1 (the host did not accept it). Secrets (transformed keys, DH private key, shared secret) are zeroed when
- * no longer needed and never logged. Cost of the DH steps on this project's machines:
- * ffdhe8192 key generation ~10 ms, shared secret ~8 ms (docs/auth.md) — hence defer_dh.
+ * host-only Success1 (the host did not accept it). Secrets (transformed keys, DH private key,
+ * shared secret) are zeroed when no longer needed and never logged. Cost of the DH steps on
+ * this project's machines: ffdhe8192 key generation ~10 ms, shared secret ~11 ms
+ * (docs/auth.md) — hence defer_dh.
  */
 #ifndef NVRING_AUTH_DHCHAP_CTRL_H
 #define NVRING_AUTH_DHCHAP_CTRL_H

@@ -216,7 +216,8 @@ def run_case(what, neg=None, rep=None, reason=None, group='ffdhe2048', before_ch
         r = h.challenge(p.recv()[1])
         st = p.send(rep(r))
     st2, msg = p.recv()
-    ok(st == 0 and st2 == 0 and failure1(msg) == reason, '%s: Failure1 reason %d (got %r)' % (what, reason, failure1(msg)))
+    ok(st == 0 and st2 == 0 and failure1(msg) == reason,
+       '%s: Failure1 reason %d (got %r)' % (what, reason, failure1(msg)))
     s = p.state()
     ok(s['state'] == 'F' and s['pending'] == '0', '%s: session FAILED after the Failure1' % what)
     p.close()
