@@ -18,7 +18,8 @@
  *   0                      success. Protocol failures (wrong key, bad message, unusable hash or
  *                          group, messages out of order) also complete the Send with success: the
  *                          reason travels in the AUTH_Failure1 the next Receive returns (Base
- *                          Spec 2.0 §8.13.5), and the session is FAILED.
+ *                          Spec 2.0 §8.13.5), and the session is FAILED. Sends while that
+ *                          Failure1 waits to be read are ignored (success).
  *   DHCHAP_SC_INVALID_FIELD (0x4002) from dhchap_cmd_check: SECP != E9h, SPSP0/SPSP1 != 01h,
  *                          TL/AL 0, TL != data length, TL above DHCHAP_SEND_MAX; from
  *                          dhchap_ctrl_recv: AL below 8 (not even an AUTH_Failure1 fits; the
