@@ -17,6 +17,8 @@ import argparse
 import os
 import struct
 import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
 import threading
 import time
 

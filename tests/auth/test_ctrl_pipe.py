@@ -10,6 +10,8 @@ import struct
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # keep the source tree clean
+
 try:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import dhchap_spec as spec
