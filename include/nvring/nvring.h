@@ -94,6 +94,19 @@ struct nvr_connect_opts {
 	unsigned queue_size; /* I/O queue entries incl. the one kept empty; default 128 */
 	unsigned kato_ms;    /* keep-alive timeout; 0 = none (see nvr_ctrl_keep_alive) */
 	int timeout_ms;      /* connect and per-queue no-progress timeout; default 10000 */
+	/* NVMe in-band authentication (DH-HMAC-CHAP), secrets as "DHHC-1:XX:<base64>:" (nvme
+	 * gen-dhchap-key). Every queue authenticates after its Connect when the controller asks
+	 * (Connect DW0 ATR) and a host secret is given; with a controller secret the controller
+	 * must prove its key too (bidirectional), and a queue whose controller does not ask for
+	 * authentication authenticates anyway. Failures: -EACCES (the controller refused the host
+	 * key, or asks for authentication and no secret was given), -EKEYREJECTED (the controller's
+	 * response did not verify: the host sent AUTH_Failure2), -EPROTO (bad message), -EINVAL (a
+	 * malformed secret), -ENOTSUP (secure channel concatenation required). */
+	const char *dhchap_secret;
+	const char *dhchap_ctrl_secret;
+	/* Optional: on a failed connect, a message naming what failed (authentication, secrets). */
+	char *errbuf;
+	size_t errbuf_len;
 };
 
 /* Fill defaults. */
