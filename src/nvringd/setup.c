@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/dhchap.h"
+#include "auth/dhchap_key.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -104,6 +106,7 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 {
 	const struct cfg_subsys *cs = &cfg->subsys[si];
 	struct nvr_subsys *s = calloc(1, sizeof(*s));
+	struct host_table *ht = NULL;
 	struct ns_table *t = NULL;
 
 	*out = s;
@@ -113,17 +116,22 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 	snprintf(s->serial, sizeof(s->serial), "%s", cs->serial);
 	snprintf(s->model, sizeof(s->model), "%s", cs->model[0] ? cs->model : "nvring");
 	s->allow_any_host = cs->allow_any_host;
-	s->hosts = calloc(cs->nr_allowed_hosts + 1, sizeof(*s->hosts));
+	ht = calloc(1, sizeof(*ht) + (cs->nr_allowed_hosts + 1) * sizeof(ht->host[0]));
+	atomic_init(&s->hosts, ht);
 	t = calloc(1, sizeof(*t) + (cs->nr_ns + 1) * sizeof(t->ns[0]));
 	atomic_init(&s->ns_table, t);
 	s->ports = calloc(tgt->nr_ports + 1, sizeof(*s->ports));
-	if (!s->hosts || !t || !s->ports)
+	if (!ht || !t || !s->ports)
 		goto oom;
+	s->dhchap_hashes = DHCHAP_HASHES_ALL;
+	s->dhchap_dhgroups = DHCHAP_DHGROUPS_ALL;
 	for (size_t i = 0; i < cs->nr_allowed_hosts; i++) {
-		s->hosts[i] = strdup(cs->allowed_hosts[i]);
-		if (!s->hosts[i])
+		struct nvr_host *h = calloc(1, sizeof(*h));
+
+		if (!h)
 			goto oom;
-		s->nr_hosts++;
+		ht->host[ht->nr++] = h;
+		snprintf(h->nqn, sizeof(h->nqn), "%s", cs->allowed_hosts[i]);
 	}
 	for (size_t i = 0; i < cs->nr_ns; i++) {
 		struct nvr_ns *ns;
@@ -194,6 +202,26 @@ int target_setup(struct target *tgt, const struct nvr_config *cfg, char *err, si
 	return 0;
 }
 
+void host_free(struct nvr_host *h)
+{
+	if (!h)
+		return;
+	if (h->dhchap_key)
+		dhchap_key_clear(h->dhchap_key);
+	if (h->dhchap_ctrl_key)
+		dhchap_key_clear(h->dhchap_ctrl_key);
+	free(h->dhchap_key);
+	free(h->dhchap_ctrl_key);
+	free(h);
+}
+
+void host_table_free(struct host_table *t)
+{
+	for (unsigned i = 0; t && i < t->nr; i++)
+		host_free(t->host[i]);
+	free(t);
+}
+
 void target_flush_all(struct target *tgt)
 {
 	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
@@ -221,9 +249,7 @@ void target_teardown(struct target *tgt)
 		for (unsigned n = 0; t && n < t->nr; n++)
 			ns_destroy(t->ns[n]);
 		free(t);
-		for (unsigned h = 0; h < s->nr_hosts; h++)
-			free(s->hosts[h]);
-		free(s->hosts);
+		host_table_free(atomic_load(&s->hosts));
 		free(s->ports);
 		free(s);
 	}

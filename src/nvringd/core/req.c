@@ -12,6 +12,7 @@
 #include <nvme/types.h>
 
 #include "bufpool.h"
+#include "cmd/auth.h"
 #include "budget.h"
 #include "ctrl.h"
 #include "ns/registry.h"
@@ -181,6 +182,10 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 			return ST_DNR(INVALID_FIELD);
 		req->data_len = sqe->sgl.length;
 	}
+	/* an unauthenticated queue takes authentication commands only */
+	st = auth_gate(req);
+	if (st)
+		return st;
 	if (fabrics)
 		return 0; /* Connect comes before a controller; the others check for one */
 	if (!req->ctrl)
