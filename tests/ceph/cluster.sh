@@ -85,6 +85,7 @@ stop_role() { # stop_role DIR PATTERN SIGNAL
 cmd_down() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
+	rmdir "$dir" 2>/dev/null && return 0 # empty (e.g. fresh from mktemp)
 	# OSDs first (KILL: the data is thrown away, and a clean memstore stop would save it all),
 	# then the mon; stopping the mon first makes each OSD wait for it.
 	stop_role "$dir" 'osd.*' KILL
