@@ -6,6 +6,7 @@
 # away from Ceph's defaults (mon 403x0/407x9, OSDs 40800-40999).
 #
 #   cluster.sh up DIR [--cephx] [--osds N] [--image NAME:SIZE]... [--memstore-bytes BYTES]
+#                     [--bluestore]  (OSDs on 10 GiB sparse files in DIR instead of RAM; slower)
 #       Pools "rbd" (rbd-initialized, image "img1" of 256M unless --image is given) and "kv".
 #       Ready when `rbd pool init` returned (its write needs active PGs). Idempotent: a cluster
 #       already up in DIR is left as it is. Wrapped in a timeout and retried once.
@@ -26,7 +27,7 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 log() { [ -n "${CEPH_TEST_QUIET:-}" ] || echo "cluster.sh: $*" >&2; }
 
 usage() {
-	sed -n '3,22p' "$0" >&2
+	sed -n '3,24p' "$0" >&2
 	exit 2
 }
 
@@ -116,8 +117,8 @@ pick_mon_ports() {
 	die "no free mon port pair in 40330-40420 / 40699-40789"
 }
 
-write_conf() { # write_conf DIR AUTH MEMSTORE_BYTES
-	local dir=$1 auth=$2 bytes=$3
+write_conf() { # write_conf DIR AUTH MEMSTORE_BYTES STORE
+	local dir=$1 auth=$2 bytes=$3 store=$4
 	cat >"$dir/ceph.conf" <<EOF
 [global]
 fsid = $FSID
@@ -154,8 +155,12 @@ mon data avail warn = 1
 osd data = $dir/osd/\$id
 admin socket = $dir/run/\$name.asok
 keyring = $dir/osd/\$id/keyring
-osd objectstore = memstore
+osd objectstore = $store
 memstore device bytes = $bytes
+bluestore block create = true
+bluestore block size = 10737418240
+bluestore block path = $dir/osd/\$id.block
+bluestore cache size = 268435456
 osd memory target = 1073741824
 osd fast shutdown = false
 EOF
@@ -191,7 +196,7 @@ make_osd() { # make_osd DIR ID CEPHX
 
 # The real bring-up (runs under timeout).
 do_up() {
-	local dir=$1 cephx=0 osds=1 bytes=2147483648 images=() auth=none
+	local dir=$1 cephx=0 osds=1 bytes=2147483648 images=() auth=none store=memstore
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -199,6 +204,7 @@ do_up() {
 		--osds) osds=$2; shift ;;
 		--image) images+=("$2"); shift ;;
 		--memstore-bytes) bytes=$2; shift ;;
+		--bluestore) store=bluestore ;;
 		*) die "unknown option $1" ;;
 		esac
 		shift
@@ -209,7 +215,7 @@ do_up() {
 	CONF=$dir/ceph.conf
 	FSID=$(cat /proc/sys/kernel/random/uuid)
 	pick_mon_ports
-	write_conf "$dir" "$auth" "$bytes"
+	write_conf "$dir" "$auth" "$bytes" "$store"
 
 	ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 	ceph-authtool "$dir/keyring" --gen-key -n client.admin --cap mon 'allow *' \
