@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ck.h"
 #include "kvrados/kvrados.h"
@@ -460,6 +461,76 @@ static void t_open_errors(void)
 	}
 }
 
+/* No monitor answers: the open fails with a clear message once connect_timeout has passed. */
+static void t_no_cluster(void)
+{
+	char conf[] = "/tmp/nvr-kvr-dead-XXXXXX", err[256];
+	struct kvr_config cfg = { .pool = "kv", .conf = conf, .connect_timeout = 2 };
+	struct kvr *kv;
+	uint64_t t0, dt;
+	int fd = mkstemp(conf), r;
+
+	if (fd >= 0)
+		close(fd);
+	tap_ok(fd >= 0 && ck_write_dead_conf(conf) == 0, "no cluster: conf at a dead port");
+	t0 = ck_now_ms();
+	r = kvr_open(&kv, &cfg, err, sizeof(err));
+	dt = ck_now_ms() - t0;
+	tap_ok(r == -ETIMEDOUT && strstr(err, "no Ceph monitor answered within 2 s") && dt >= 1500 &&
+	       dt < 8000, "no cluster: %d after %llu ms: %s", r, (unsigned long long)dt, err);
+	unlink(conf);
+}
+
+/* The OSD goes away: with op_timeout a store fails retryably (no DNR); a store without a
+ * timeout waits and completes once the OSD is back; both are then readable. */
+static void t_outage(void)
+{
+	struct kvr *kv, *kvt;
+	struct kvr_config cfg = { .pool = "kv", .nspace = "outage", .conf = getenv("CEPH_CONF") };
+	char err[256] = "";
+	struct kio wait_k, to_k;
+	uint8_t r[8];
+	uint64_t t0, dt;
+	unsigned st = 0xFFFF;
+	int waited;
+
+	if (!tap_ok(kvr_open(&kv, &cfg, err, sizeof(err)) == 0, "outage: open: %s", err))
+		return;
+	cfg.op_timeout = 2;
+	err[0] = 0;
+	if (!tap_ok(kvr_open(&kvt, &cfg, err, sizeof(err)) == 0, "outage: open with op_timeout: %s",
+		    err)) {
+		kvr_close(kv);
+		return;
+	}
+	tap_eq(kv_store(kv, "before", "b4", 2, 0), 0, "outage: a store before");
+	tap_eq(ck_osd_stop(0, "TERM"), 0, "outage: osd.0 stopped");
+	kio_prep(&wait_k, KVS_OP_STORE, "during", 6, "du", 2, KVS_STORE_MUST_NOT_EXIST);
+	kio_submit(kv, &W, &wait_k);
+	kio_prep(&to_k, KVS_OP_STORE, "timeout", 7, "to", 2, 0);
+	t0 = ck_now_ms();
+	kio_submit(kvt, &W, &to_k);
+	waited = kio_wait(&W, &to_k, 1);
+	dt = ck_now_ms() - t0;
+	tap_ok(waited == 0 && to_k.io.status && !(to_k.io.status & NVME_STATUS_DNR) && dt >= 1500,
+	       "outage: op_timeout store fails after %llu ms with 0x%x, no DNR",
+	       (unsigned long long)dt, to_k.io.status);
+	tap_eq(wait_k.ndone, 0, "outage: the store without a timeout is still waiting");
+	tap_eq(ck_osd_start(0), 0, "outage: osd.0 started again");
+	tap_ok(kio_wait(&W, &wait_k, 1) == 0 && wait_k.ndone == 1 && wait_k.io.status == 0,
+	       "outage: the waiting store completes once the OSD is back");
+	t0 = ck_now_ms();
+	while (ck_now_ms() - t0 < 60000 && (st = kv_store(kvt, "timeout", "to", 2, 0)) != 0)
+		; /* the host's retry; may time out again while the OSD boots */
+	tap_eq(st, 0, "outage: the retried store succeeds");
+	tap_ok(kv_do(kv, KVS_OP_RETRIEVE, "before", 6, r, 8, 0, NULL) == 0 && !memcmp(r, "b4", 2) &&
+	       kv_do(kv, KVS_OP_RETRIEVE, "during", 6, r, 8, 0, NULL) == 0 && !memcmp(r, "du", 2) &&
+	       kv_do(kv, KVS_OP_RETRIEVE, "timeout", 7, r, 8, 0, NULL) == 0 && !memcmp(r, "to", 2),
+	       "outage: all three values read back");
+	kvr_close(kvt);
+	kvr_close(kv);
+}
+
 int main(void)
 {
 	const char *conf, *dir;
@@ -481,6 +552,8 @@ int main(void)
 	t_list();
 	t_reopen();
 	t_threads();
+	t_no_cluster();
+	t_outage();
 	ck_worker_fini(&W);
 	return tap_done();
 }
