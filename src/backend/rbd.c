@@ -404,7 +404,11 @@ int be_rbd_open(struct backend *be, const struct be_rbd_spec *spec, char *err, s
 		.cache = spec->vwc,
 	};
 	struct rbd_ns *n;
-	int r = rbd_check_spec(spec, &shift, err, errlen);
+	int r;
+
+	if (err && errlen)
+		err[0] = 0;
+	r = rbd_check_spec(spec, &shift, err, errlen);
 
 	if (r)
 		return r;

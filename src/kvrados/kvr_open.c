@@ -306,6 +306,8 @@ int kvr_open(struct kvr **out, const struct kvr_config *cfg, char *err, size_t e
 	int r;
 
 	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
 	if (!cfg->pool || !*cfg->pool) {
 		kvr_err(err, errlen, "kv:rados: a pool is needed (kv:rados:POOL[/NAMESPACE])");
 		return -EINVAL;
