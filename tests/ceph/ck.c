@@ -255,6 +255,29 @@ int ck_image_meta_set(const char *pool, const char *name, const char *key, const
 	return r;
 }
 
+int ck_image_watchers(const char *pool, const char *name)
+{
+	rados_ioctx_t io;
+	rbd_image_t img;
+	rbd_image_watcher_t w[16];
+	size_t n = 16;
+	int r = ck_with_pool(pool, &io);
+
+	if (r < 0)
+		return r;
+	r = rbd_open_read_only(io, name, &img, NULL);
+	if (r == 0) {
+		r = rbd_watchers_list(img, w, &n);
+		if (r == 0) {
+			r = (int)n;
+			rbd_watchers_list_cleanup(w, n);
+		}
+		rbd_close(img);
+	}
+	rados_ioctx_destroy(io);
+	return r;
+}
+
 /* Copy $CEPH_CONF to path, replacing lines that start with `key` by `repl` (a full line). */
 static int ck_conf_copy(const char *path, const char *key, const char *repl)
 {

@@ -50,6 +50,8 @@ void ck_admin_fini(void);
 int ck_image_create(const char *pool, const char *name, uint64_t size);
 int ck_image_remove(const char *pool, const char *name);
 int ck_image_meta_set(const char *pool, const char *name, const char *key, const char *val);
+/* How many clients watch the image (open handles), as a read-only admin handle sees it. */
+int ck_image_watchers(const char *pool, const char *name);
 /* Write a ceph.conf copy whose mon host is a port nothing listens on (for "no cluster"). */
 int ck_write_dead_conf(const char *path);
 /* A keyring holding a wrong key for client.ID, and a conf that uses it. */

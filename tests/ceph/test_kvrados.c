@@ -516,6 +516,19 @@ static void t_outage(void)
 	       "outage: op_timeout store fails after %llu ms with 0x%x, no DNR",
 	       (unsigned long long)dt, to_k.io.status);
 	tap_eq(wait_k.ndone, 0, "outage: the store without a timeout is still waiting");
+	{
+		struct kvr_config c2 = { .pool = "kv", .nspace = "outage2", .connect_timeout = 2,
+					 .conf = getenv("CEPH_CONF") };
+		struct kvr *k2;
+		int r;
+
+		t0 = ck_now_ms();
+		r = kvr_open(&k2, &c2, err, sizeof(err));
+		dt = ck_now_ms() - t0;
+		tap_ok(r == -ETIMEDOUT && strstr(err, "no OSD answered within 2 s") && dt >= 1500 &&
+		       dt < 8000, "outage: an open gives up after %llu ms: %s",
+		       (unsigned long long)dt, err);
+	}
 	tap_eq(ck_osd_start(0), 0, "outage: osd.0 started again");
 	tap_ok(kio_wait(&W, &wait_k, 1) == 0 && wait_k.ndone == 1 && wait_k.io.status == 0,
 	       "outage: the waiting store completes once the OSD is back");

@@ -299,6 +299,37 @@ static void t_op_timeout(void)
 	free(r);
 }
 
+static bool watchers_back(void *arg)
+{
+	return ck_image_watchers("rbd", "t-f") == *(int *)arg;
+}
+
+/* The OSD is down at open: the open gives up at its timeout with a clear message; when the
+ * OSD returns, the abandoned open finishes and closes its image again by itself. */
+static void t_open_osd_down(void)
+{
+	struct backend be = { 0 };
+	struct rio_open o = { .image = "t-f", .connect_timeout = 2 };
+	char err[256];
+	uint64_t t0, dt;
+	int r, base = ck_image_watchers("rbd", "t-f");
+
+	tap_ok(base >= 0, "osd down at open: %d watchers before", base);
+	tap_eq(ck_osd_stop(0, "TERM"), 0, "osd down at open: osd.0 stopped");
+	t0 = ck_now_ms();
+	r = rio_open(&be, &o, err, sizeof(err));
+	dt = ck_now_ms() - t0;
+	tap_ok(r == -ETIMEDOUT && strstr(err, "no OSD answered within 2 s") && dt >= 1500 &&
+	       dt < 8000, "osd down at open: %d after %llu ms: %s", r, (unsigned long long)dt, err);
+	tap_ok(be.ops == NULL, "osd down at open: nothing opened");
+	tap_eq(ck_osd_start(0), 0, "osd down at open: osd.0 started again");
+	tap_eq(ck_run_until(&W, watchers_back, &base, 60000), 0,
+	       "osd down at open: no watch of the abandoned open remains (watchers back to %d)", base);
+	r = rio_open(&be, &o, err, sizeof(err));
+	tap_ok(r == 0, "osd down at open: a new open works: %s", err);
+	be_close(&be);
+}
+
 int main(void)
 {
 	const char *conf, *dir;
@@ -319,6 +350,7 @@ int main(void)
 	t_sharing();
 	t_osd_restart();
 	t_op_timeout();
+	t_open_osd_down();
 	ck_image_remove("rbd", "t-f");
 	ck_admin_fini();
 	ck_worker_fini(&W);
