@@ -299,9 +299,7 @@ static int rbd_open_image(struct rbd_ns *n, const struct be_rbd_spec *spec, unsi
 	rbd_completion_t comp = w ? rbd_wait_completion(w) : NULL;
 	int r;
 
-	if (!comp) {
-		if (w)
-			rbd_wait_free(w);
+	if (!comp) { /* a failed rbd_wait_completion has freed w */
 		free(slot);
 		be_err(err, errlen, "rbd: out of memory");
 		return -ENOMEM;
