@@ -230,7 +230,9 @@ static int kvr_connect(struct kvr *kv, const struct kvr_config *cfg, unsigned ti
 		kvr_err(err, errlen, "kv:rados: CEPH_ARGS: %s", strerror(-r));
 		return r;
 	}
+	/* the mon timeout bounds the statistics thread's calls, so close never hangs on them */
 	if ((r = kvr_set(kv->cluster, "client_mount_timeout", timeout, err, errlen)) < 0 ||
+	    (r = kvr_set(kv->cluster, "rados_mon_op_timeout", timeout, err, errlen)) < 0 ||
 	    (r = kvr_set(kv->cluster, "rados_osd_op_timeout", cfg->op_timeout, err, errlen)) < 0)
 		return r;
 	r = rados_connect(kv->cluster);
