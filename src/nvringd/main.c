@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "bufpool.h"
-#include "config.h"
+#include "config/config.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
