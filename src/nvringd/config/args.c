@@ -209,6 +209,7 @@ int nvr_config_parse_args(struct nvr_config *cfg, int argc, char **argv, char *e
 	struct cfg_args a = { 0 };
 	struct nvr_config flags = { 0 };
 	size_t n = argc > 0 ? (size_t)argc : 1;
+	unsigned given = 0;
 	int ret = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -250,16 +251,20 @@ int nvr_config_parse_args(struct nvr_config *cfg, int argc, char **argv, char *e
 		goto out;
 	}
 	/* Flags win over the file's "nvring" section. */
-	for (size_t i = 0; i < cfg_nr_settings; i++)
-		if (a.settings[i].val && cfg_setting_copy(&cfg_settings[i], cfg, &flags)) {
+	for (size_t i = 0; i < cfg_nr_settings; i++) {
+		if (!a.settings[i].val)
+			continue;
+		given |= 1u << i;
+		if (cfg_setting_copy(&cfg_settings[i], cfg, &flags)) {
 			cfg_err(err, errlen, "out of memory");
 			goto out;
 		}
+	}
 	if (a.verbose)
 		cfg->verbose = a.verbose;
 	if (a.poll)
 		cfg->poll = true;
-	if (cfg_settings_check(cfg, true, err, errlen))
+	if (cfg_settings_check(cfg, true, given, err, errlen))
 		goto out;
 	ret = 0;
 out:

@@ -139,8 +139,13 @@ int cfg_setting_copy(const struct cfg_setting *st, struct nvr_config *dst, const
 /* The value as a flag would take it ("16384", "1G", "none"). */
 const char *cfg_setting_fmt(const struct cfg_setting *st, const struct nvr_config *cfg, char *buf,
 			    size_t len);
-/* Relations between settings and with the ports; names from flags or from JSON. */
-int cfg_settings_check(const struct nvr_config *cfg, bool flag_names, char *err, size_t errlen);
+/*
+ * Relations between settings and with the ports; names from flags or from JSON. A per-host or
+ * per-connection limit above its global one is an error if it was given (bit i of given for
+ * cfg_settings[i]), and else lowered to the global one.
+ */
+int cfg_settings_check(struct nvr_config *cfg, bool flag_names, unsigned given, char *err, size_t errlen);
+unsigned cfg_setting_bit(const char *json);
 unsigned cfg_default_backlog(void);
 unsigned cfg_online_cpus(void);
 

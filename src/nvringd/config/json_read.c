@@ -48,7 +48,7 @@ static int j_setting(struct jctx *j, const struct cfg_setting *st, json_object *
 	return 0;
 }
 
-static int j_nvring(struct jctx *j, json_object *root, struct nvr_config *cfg)
+static int j_nvring(struct jctx *j, json_object *root, struct nvr_config *cfg, unsigned *given)
 {
 	const char *keys[CFG_MAX_KEYS] = { "threads", "verbose", "poll" };
 	size_t nk = 3;
@@ -65,10 +65,13 @@ static int j_nvring(struct jctx *j, json_object *root, struct nvr_config *cfg)
 		return 0;
 	if (j_keys(j, o, "nvring", keys))
 		return -1;
-	for (size_t i = 0; i < cfg_nr_settings; i++)
-		if ((v = j_member(o, cfg_settings[i].json)) &&
-		    j_setting(j, &cfg_settings[i], v, jkey(w, "nvring", cfg_settings[i].json), cfg))
+	for (size_t i = 0; i < cfg_nr_settings; i++) {
+		if (!(v = j_member(o, cfg_settings[i].json)))
+			continue;
+		if (j_setting(j, &cfg_settings[i], v, jkey(w, "nvring", cfg_settings[i].json), cfg))
 			return -1;
+		*given |= 1u << i;
+	}
 	if ((v = j_member(o, "verbose"))) {
 		if (j_uint(j, v, jkey(w, "nvring", "verbose"), 0, 16, &u))
 			return -1;
@@ -110,14 +113,14 @@ fail:
 	return 0;
 }
 
-static int j_root(struct jctx *j, json_object *root, struct nvr_config *cfg)
+static int j_root(struct jctx *j, json_object *root, struct nvr_config *cfg, unsigned *given)
 {
 	static const char *const keys[] = { "hosts", "ports", "subsystems", "nvring", NULL };
 	json_object *arr;
 	char w[JPATH];
 
 	if (j_type(j, root, json_type_object, "") || j_keys(j, root, "", keys) || j_hosts(j, root, cfg) ||
-	    j_nvring(j, root, cfg))
+	    j_nvring(j, root, cfg, given))
 		return -1;
 	/* Subsystems before ports: ports refer to them by NQN. Each item is read on its own and
 	 * appended, so that it is checked against the ones before it. */
@@ -172,6 +175,7 @@ int nvr_config_load_json_string(struct nvr_config *cfg, const char *text, const 
 	json_object *root;
 	size_t len = strlen(text), end;
 	char msg[512];
+	unsigned given = 0;
 	int ret = -1;
 
 	tok = json_tokener_new();
@@ -200,9 +204,9 @@ int nvr_config_load_json_string(struct nvr_config *cfg, const char *text, const 
 		jerr(&j, NULL, "out of memory");
 		goto out;
 	}
-	if (j_root(&j, root, &tmp))
+	if (j_root(&j, root, &tmp, &given))
 		goto out;
-	if (cfg_finalize(&tmp, msg, sizeof(msg)) || cfg_settings_check(&tmp, false, msg, sizeof(msg))) {
+	if (cfg_finalize(&tmp, msg, sizeof(msg)) || cfg_settings_check(&tmp, false, given, msg, sizeof(msg))) {
 		jerr(&j, NULL, "%s", msg);
 		goto out;
 	}

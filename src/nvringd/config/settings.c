@@ -166,10 +166,22 @@ static const char *cfg_setting_name(const char *json, bool flag_names, char *buf
 	return buf;
 }
 
-int cfg_settings_check(const struct nvr_config *cfg, bool flag_names, char *err, size_t errlen)
+unsigned cfg_setting_bit(const char *json)
+{
+	return 1u << (cfg_setting_find(json) - cfg_settings);
+}
+
+int cfg_settings_check(struct nvr_config *cfg, bool flag_names, unsigned given, char *err, size_t errlen)
 {
 	char a[64], b[64], sa[24], sb[24];
 
+	/* a default above a lowered global limit follows it */
+	if (!(given & cfg_setting_bit("max_connections_per_host")) &&
+	    cfg->max_connections_per_host > cfg->max_connections)
+		cfg->max_connections_per_host = cfg->max_connections;
+	if (!(given & cfg_setting_bit("max_inflight_bytes_per_conn")) &&
+	    cfg->max_inflight_bytes_per_conn > cfg->max_inflight_bytes)
+		cfg->max_inflight_bytes_per_conn = cfg->max_inflight_bytes;
 	if (cfg->max_connections_per_host > cfg->max_connections)
 		return cfg_err(err, errlen, "%s %u is more than %s (%u)",
 			       cfg_setting_name("max_connections_per_host", flag_names, a, sizeof(a)),
