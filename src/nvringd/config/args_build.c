@@ -176,9 +176,9 @@ static int cfg_host_opt(struct cfg_host *h, const char *key, const char *val, un
 	sec = o->slot == HK_PSK ? &h->psk : o->slot == HK_CTRL ? &h->dhchap_ctrl_key : &h->dhchap_key;
 	sec->value = value; /* freed with the host even if refused below */
 	if (!ok)
-		return cfg_err(msg, msglen, "%s%snot a %s", o->file ? val : "", o->file ? ": " : "",
-			       o->slot == HK_PSK ? "TLS PSK in interchange form (NVMeTLSkey-1:XX:BASE64:)"
-						 : "DH-HMAC-CHAP secret (DHHC-1:XX:BASE64:)");
+		return cfg_err(msg, msglen, "%s%s %s", o->file ? val : "", o->file ? ": not" : "must be",
+			       o->slot == HK_PSK ? "a TLS PSK in interchange form (NVMeTLSkey-1:XX:BASE64:)"
+						 : "a DH-HMAC-CHAP secret (DHHC-1:XX:BASE64:)");
 	if (o->file && cfg_dup(&sec->file, val))
 		return cfg_err(msg, msglen, "out of memory");
 	return 0;
