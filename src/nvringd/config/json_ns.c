@@ -62,18 +62,19 @@ static int j_ns_ana(struct jctx *j, json_object *o, const char *where, struct ns
 {
 	static const char *const ana_keys[] = { "grpid", NULL };
 	json_object *v = j_member(o, "ana_grpid"), *ana = j_member(o, "ana"), *g = NULL;
-	char w[JPATH], w2[JPATH], msg[256], num[24];
-	uint64_t id = 0, id2;
+	char w[JPATH], wa[JPATH], w2[JPATH], msg[256], num[24];
+	uint64_t id = 0, id2 = 0;
 
+	jkey(wa, where, "ana");
+	jkey(w2, wa, "grpid");
 	if (ana) {
-		jkey(w, where, "ana");
-		if (j_type(j, ana, json_type_object, w) || j_keys(j, ana, w, ana_keys))
+		if (j_type(j, ana, json_type_object, wa) || j_keys(j, ana, wa, ana_keys))
 			return -1;
 		g = j_member(ana, "grpid");
 	}
 	if (v && j_uint(j, v, jkey(w, where, "ana_grpid"), 0, UINT32_MAX, &id))
 		return -1;
-	if (g && j_uint(j, g, jkey(w2, w, "grpid"), 0, UINT32_MAX, &id2))
+	if (g && j_uint(j, g, w2, 0, UINT32_MAX, &id2))
 		return -1;
 	if (v && g && id != id2)
 		return jerr(j, w2, "%" PRIu64 " differs from ana_grpid %" PRIu64, id2, id);
