@@ -102,7 +102,7 @@ static int cfg_args_add(struct cfg_args *a, int f, const char *opt, const char *
 	case F_CONFIG: dst = &a->config; break;
 	case F_DHCHAP_HASHES: dst = &a->hashes; break;
 	case F_DHCHAP_DHGROUPS: dst = &a->dhgroups; break;
-	case F_VERBOSE: a->verbose++; break;
+	case F_VERBOSE: a->verbose += a->verbose < CFG_MAX_VERBOSE; break; /* more says nothing more */
 	case F_POLL: a->poll = true; break;
 	case F_HELP: a->help = true; break;
 	default: dst = &a->settings[f - F_NR_FIXED]; break;

@@ -8,6 +8,7 @@
 #include "kvstore/kvstore.h"
 
 #define CFG_MAX_THREADS 1024
+#define CFG_MAX_VERBOSE 16
 #define CFG_MAX_JSON (16u << 20) /* a config larger than this is surely a mistake */
 #define CFG_NSID_MAX 0xFFFFFFFEu /* 0 and 0xFFFFFFFF (broadcast) are not namespace IDs */
 #define CFG_CNTLID_MAX 0xFFEF

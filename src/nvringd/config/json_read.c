@@ -73,7 +73,7 @@ static int j_nvring(struct jctx *j, json_object *root, struct nvr_config *cfg, u
 		*given |= 1u << i;
 	}
 	if ((v = j_member(o, "verbose"))) {
-		if (j_uint(j, v, jkey(w, "nvring", "verbose"), 0, 16, &u))
+		if (j_uint(j, v, jkey(w, "nvring", "verbose"), 0, CFG_MAX_VERBOSE, &u))
 			return -1;
 		cfg->verbose = (unsigned)u;
 	}

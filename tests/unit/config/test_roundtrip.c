@@ -227,6 +227,19 @@ static void compare_names(void)
 	nvr_config_free(&b);
 }
 
+/* Inputs the fuzz targets found (tests/fuzz), each once broken. */
+static void fuzz_findings(void)
+{
+	struct nvr_config cfg;
+	char err[512];
+
+	/* fuzz_args: 17 -v made verbose 17, which the writer wrote and the reader refuses */
+	tap_ok(parse(&cfg, err, sizeof(err), "-vvvvvvvvvvvvvvvvvvvv", NULL) == 0 && cfg.verbose == 16,
+	       "fuzz finding: -v counts up to 16");
+	roundtrip(&cfg, "twenty -v");
+	nvr_config_free(&cfg);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -242,6 +255,7 @@ int main(int argc, char **argv)
 	writer_shape();
 	save_and_reload();
 	compare_names();
+	fuzz_findings();
 	cleanup_tmp();
 	return tap_done();
 }
