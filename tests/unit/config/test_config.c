@@ -824,7 +824,7 @@ static void test_json_robust(void)
 static void test_doc_example(void)
 {
 	struct nvr_config cfg = { 0 };
-	char err[512], *text = NULL, *start, *end;
+	char err[512] = "", *text = NULL, *start, *end;
 	size_t cap = 0;
 	FILE *f;
 	ssize_t n;

@@ -309,6 +309,23 @@ static void test_flag_errors(void)
 	}
 }
 
+/* -c on a FIFO used to block in open(2) until a writer came; now it is refused at once. */
+static void test_config_fifo(void)
+{
+	const char *base = write_tmp("cfg", "");
+	char fifo[128], want[300], err[512];
+	struct nvr_config cfg;
+
+	snprintf(fifo, sizeof(fifo), "%s.fifo", base);
+	unlink(fifo);
+	if (!tap_ok(mkfifo(fifo, 0600) == 0, "-c FIFO: made one"))
+		return;
+	snprintf(want, sizeof(want), "%s: not a regular file of at most 16777216 bytes", fifo);
+	tap_ok(parse(&cfg, err, sizeof(err), "-c", fifo, NULL) == -1, "-c FIFO: refused, without waiting for a writer");
+	check_str(err, want, "-c FIFO: the message");
+	unlink(fifo);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -317,6 +334,7 @@ int main(int argc, char **argv)
 	test_json_bad();
 	test_flags();
 	test_flag_errors();
+	test_config_fifo();
 	cleanup_tmp();
 	return tap_done();
 }
