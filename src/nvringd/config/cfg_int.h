@@ -102,9 +102,10 @@ void cfg_free_topology(struct nvr_config *cfg);
  * or the same port with a wildcard address on either side. *same tells which.
  */
 long cfg_port_clash(const struct cfg_port *ports, size_t n, const struct cfg_port *p, bool *same);
-/* Namespace k of subsystem si, other than skip, whose uuid or nguid equals ns's; *what says which. */
-bool cfg_ns_id_clash(const struct nvr_config *cfg, const struct cfg_ns *ns, const struct cfg_ns *skip,
-		     size_t *si, size_t *k, const char **what);
+/* Namespace k of subsystem si whose uuid or nguid equals ns's (only those before ns if ns is
+ * in cfg); *what says which. */
+bool cfg_ns_id_clash(const struct nvr_config *cfg, const struct cfg_ns *ns, size_t *si, size_t *k,
+		     const char **what);
 bool cfg_ana_group_defined(const struct nvr_config *cfg, uint32_t grpid);
 /* Whole-config checks and derived identifiers, after every item was read. */
 int cfg_finalize(struct nvr_config *cfg, char *err, size_t errlen);

@@ -33,7 +33,7 @@ static int cfg_check_ns_ids(const struct nvr_config *cfg, const struct cfg_ns *n
 	const char *what;
 	size_t k, l;
 
-	if (cfg_ns_id_clash(cfg, ns, NULL, &k, &l, &what))
+	if (cfg_ns_id_clash(cfg, ns, &k, &l, &what))
 		return cfg_err(err, errlen,
 			       "namespace %" PRIu32 " of %s has the same %s as namespace %" PRIu32 " of %s",
 			       ns->nsid, nqn, what, cfg->subsys[k].ns[l].nsid, cfg->subsys[k].nqn);
@@ -145,8 +145,7 @@ int nvr_config_add_subsys(struct nvr_config *cfg, struct cfg_subsys *s, const ch
 		return cfg_werr(err, errlen, where, NULL, "out of memory");
 	cfg->subsys = arr;
 	arr[cfg->nr_subsys++] = *s;
-	memset(s, 0, sizeof(*s));
-	/* every port that exports all subsystems exports this one too */
+	memset(s, 0, sizeof(*s)); /* a flags-mode port that exports all subsystems has it now too */
 	return 0;
 }
 

@@ -286,8 +286,8 @@ long cfg_port_clash(const struct cfg_port *ports, size_t n, const struct cfg_por
 }
 
 /* Searches the namespaces before ns if ns is in cfg, else all of them. */
-bool cfg_ns_id_clash(const struct nvr_config *cfg, const struct cfg_ns *ns, const struct cfg_ns *skip,
-		     size_t *si, size_t *k, const char **what)
+bool cfg_ns_id_clash(const struct nvr_config *cfg, const struct cfg_ns *ns, size_t *si, size_t *k,
+		     const char **what)
 {
 	for (size_t i = 0; i < cfg->nr_subsys; i++) {
 		for (size_t l = 0; l < cfg->subsys[i].nr_ns; l++) {
@@ -295,8 +295,6 @@ bool cfg_ns_id_clash(const struct nvr_config *cfg, const struct cfg_ns *ns, cons
 
 			if (b == ns)
 				return false;
-			if (b == skip)
-				continue;
 			*what = !memcmp(ns->uuid, b->uuid, 16) ? "uuid" :
 				!memcmp(ns->nguid, b->nguid, 16) ? "nguid" : NULL;
 			if (*what) {
@@ -332,7 +330,7 @@ int cfg_finalize(struct nvr_config *cfg, char *err, size_t errlen)
 			const char *what;
 			size_t k, l;
 
-			if (cfg_ns_id_clash(cfg, a, NULL, &k, &l, &what))
+			if (cfg_ns_id_clash(cfg, a, &k, &l, &what))
 				return cfg_err(err, errlen,
 					       "namespace %" PRIu32 " of %s has the same %s as namespace %" PRIu32 " of %s",
 					       a->nsid, cfg->subsys[i].nqn, what, cfg->subsys[k].ns[l].nsid,
