@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "bufpool.h"
-#include "config.h"
+#include "config/config.h"
 #include "tcp/tcp.h"
 #include "listener.h"
 #include "log.h"
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < tgt.nr_ports; i++) {
-		if (listener_open(&tgt.ports[i], &fds[i], err, sizeof(err)) < 0) {
+		if (listener_open(&tgt.ports[i], tgt.limits.listen_backlog, &fds[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "nvringd: %s\n", err);
 			return 1;
 		}

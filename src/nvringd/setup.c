@@ -8,7 +8,7 @@
 
 #include "auth/dhchap.h"
 #include "auth/dhchap_key.h"
-#include "config.h"
+#include "config/config.h"
 #include "listener.h"
 #include "log.h"
 #include "setup.h"
@@ -70,14 +70,55 @@ static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subs
 /* Defaults a careful admin would accept (README "Limits and hardening"). */
 static void setup_limits(struct nvr_limits *l, const struct nvr_config *cfg)
 {
-	(void)cfg;
-	l->max_conns = 16384;
-	l->max_conns_per_host = 1024;
-	l->max_inflight = 1ull << 30;
-	l->max_inflight_per_conn = 32ull << 20;
-	l->icreq_timeout_ms = 10000;
-	l->connect_timeout_ms = 10000;
-	l->pdu_timeout_ms = 10000;
+	l->max_conns = cfg->max_connections;
+	l->max_conns_per_host = cfg->max_connections_per_host;
+	l->max_inflight = cfg->max_inflight_bytes;
+	l->max_inflight_per_conn = cfg->max_inflight_bytes_per_conn;
+	l->icreq_timeout_ms = cfg->icreq_timeout_ms;
+	l->connect_timeout_ms = cfg->connect_timeout_ms;
+	l->pdu_timeout_ms = cfg->pdu_timeout_ms;
+	l->listen_backlog = cfg->listen_backlog;
+}
+
+/* A DHHC-1 key of a host, checked here (CRC, length): the message names the host. */
+static int setup_key(const struct cfg_secret *sec, struct dhchap_key **out, const char *what, const char *hostnqn,
+		     char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	*out = NULL;
+	if (!sec->value)
+		return 0;
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dhchap_key_parse(sec->value, *out, &why) < 0) {
+		snprintf(err, errlen, "host %s: %s%s%s: %s", hostnqn, what, sec->file ? " in " : "",
+			 sec->file ? sec->file : "", why ? why : "invalid");
+		return -1;
+	}
+	return 0;
+}
+
+/* The entry of an allowed host: its NQN and, from the hosts list, its keys. */
+static int setup_host(struct nvr_host *h, const struct nvr_config *cfg, const char *nqn, char *err, size_t errlen)
+{
+	long i = nvr_config_find_host(cfg, nqn);
+	const struct cfg_host *ch = i >= 0 ? &cfg->hosts[i] : NULL;
+
+	snprintf(h->nqn, sizeof(h->nqn), "%s", nqn);
+	if (!ch)
+		return 0;
+	if (setup_key(&ch->dhchap_key, &h->dhchap_key, "dhchap_key", nqn, err, errlen) ||
+	    setup_key(&ch->dhchap_ctrl_key, &h->dhchap_ctrl_key, "dhchap_ctrl_key", nqn, err, errlen))
+		return -1;
+	if (h->dhchap_ctrl_key && !h->dhchap_key) {
+		snprintf(err, errlen, "host %s: a dhchap_ctrl_key needs a dhchap_key (the host authenticates first)", nqn);
+		return -1;
+	}
+	return 0;
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -123,15 +164,16 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 	s->ports = calloc(tgt->nr_ports + 1, sizeof(*s->ports));
 	if (!ht || !t || !s->ports)
 		goto oom;
-	s->dhchap_hashes = DHCHAP_HASHES_ALL;
-	s->dhchap_dhgroups = DHCHAP_DHGROUPS_ALL;
+	s->dhchap_hashes = cs->dhchap_hashes ? cs->dhchap_hashes : DHCHAP_HASHES_ALL;
+	s->dhchap_dhgroups = cs->dhchap_dhgroups ? cs->dhchap_dhgroups : DHCHAP_DHGROUPS_ALL;
 	for (size_t i = 0; i < cs->nr_allowed_hosts; i++) {
 		struct nvr_host *h = calloc(1, sizeof(*h));
 
 		if (!h)
 			goto oom;
 		ht->host[ht->nr++] = h;
-		snprintf(h->nqn, sizeof(h->nqn), "%s", cs->allowed_hosts[i]);
+		if (setup_host(h, cfg, cs->allowed_hosts[i], err, errlen) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < cs->nr_ns; i++) {
 		struct nvr_ns *ns;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bufpool.h"
-#include "config.h"
+#include "config/config.h"
 #include "setup.h"
 #include "target.h"
 #include "tcp/tcp.h"
