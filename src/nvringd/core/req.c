@@ -173,6 +173,11 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 	if (dir < 0 || dir == 3)
 		return ST_DNR(INVALID_FIELD);
 	req->dir = (enum req_dir)dir;
+	/* an unauthenticated queue takes authentication commands only (before anything else is
+	 * looked at, as nvmet gates in its parse) */
+	st = auth_gate(req);
+	if (st)
+		return st;
 	st = q->ops->check_data(req, icd_len);
 	if (st)
 		return st;
@@ -182,10 +187,6 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 			return ST_DNR(INVALID_FIELD);
 		req->data_len = sqe->sgl.length;
 	}
-	/* an unauthenticated queue takes authentication commands only */
-	st = auth_gate(req);
-	if (st)
-		return st;
 	if (fabrics)
 		return 0; /* Connect comes before a controller; the others check for one */
 	if (!req->ctrl)
