@@ -74,7 +74,7 @@ int tls_kdf_expand_label(unsigned hash, const uint8_t *secret, size_t secret_len
 	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
 	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, (void *)prefix, sizeof(prefix) - 1);
 	p[4] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label, strlen(label));
-	p[5] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, (void *)ctx, ctx_len);
+	p[5] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, (void *)(ctx ? ctx : (const uint8_t *)""), ctx_len);
 	p[6] = OSSL_PARAM_construct_end();
 	return tls_kdf_run(OSSL_KDF_NAME_TLS1_3_KDF, p, out, out_len);
 }
