@@ -59,10 +59,10 @@ static void hq_send_term(struct nvr_queue *q, int err)
 	t.hdr.hlen = sizeof(t);
 	t.hdr.plen = sizeof(t);
 	t.fes = err == -EBADMSG ? NVME_TCP_FES_HDR_DIGEST_ERR : NVME_TCP_FES_INVALID_PDU_HDR;
-	(void)!send(q->fd, &t, sizeof(t), MSG_DONTWAIT | MSG_NOSIGNAL);
+	hq_stream_send_now(q, &t, sizeof(t));
 }
 
-static void hq_fail(struct nvr_queue *q, int err)
+void hq_fail(struct nvr_queue *q, int err)
 {
 	if (q->state == HQ_Q_FAILED)
 		return;
@@ -243,7 +243,7 @@ static void hq_send_start(struct nvr_queue *q)
 
 	if (q->send_op.busy || q->state == HQ_Q_FAILED)
 		return;
-	if (!q->ctl_len && !q->send_head)
+	if (!q->ctl_len && !q->send_head && !hq_stream_tx_pending(q))
 		return;
 	q->iov_cnt = q->iov_idx = 0;
 	q->nr_inflight = q->inflight_done = 0;
@@ -266,15 +266,12 @@ static void hq_send_start(struct nvr_queue *q)
 		q->inflight[q->nr_inflight].req = r;
 		q->inflight[q->nr_inflight++].iov_end = q->iov_cnt;
 	}
-	if (!q->iov_cnt)
+	if (!q->iov_cnt && !hq_stream_tx_pending(q))
 		return;
 	sqe = hq_get_sqe(q);
 	if (!sqe)
 		return;
-	memset(&q->msg, 0, sizeof(q->msg));
-	q->msg.msg_iov = q->iov;
-	q->msg.msg_iovlen = (size_t)q->iov_cnt;
-	io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+	hq_stream_prep_send(q, sqe);
 	io_uring_sqe_set_data(sqe, &q->send_op);
 	q->send_op.busy = true;
 }
@@ -330,14 +327,28 @@ static void hq_sent_upto(struct nvr_queue *q)
 
 static void hq_on_send(struct nvr_queue *q, int res)
 {
-	size_t left = res > 0 ? (size_t)res : 0;
+	size_t left;
 
 	q->send_op.busy = false;
+	if (res >= 0)
+		q->last_progress_ns = hq_now_ns();
+	if (res >= 0 && q->state != HQ_Q_FAILED)
+		res = hq_stream_sent(q, res); /* TLS: the plaintext whose records are all out */
+	if (res == -EINPROGRESS) {
+		struct io_uring_sqe *sqe = hq_get_sqe(q);
+
+		if (!sqe)
+			return;
+		hq_stream_prep_send(q, sqe);
+		io_uring_sqe_set_data(sqe, &q->send_op);
+		q->send_op.busy = true;
+		return;
+	}
 	if (res < 0) {
 		hq_fail(q, res);
 		return;
 	}
-	q->last_progress_ns = hq_now_ns();
+	left = (size_t)res;
 	/* skip what went out; on a short send, send the rest before anything new */
 	while (q->iov_idx < q->iov_cnt && left) {
 		struct iovec *v = &q->iov[q->iov_idx];
@@ -362,9 +373,7 @@ static void hq_on_send(struct nvr_queue *q, int res)
 		sqe = hq_get_sqe(q);
 		if (!sqe)
 			return;
-		q->msg.msg_iov = &q->iov[q->iov_idx];
-		q->msg.msg_iovlen = (size_t)(q->iov_cnt - q->iov_idx);
-		io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+		hq_stream_prep_send(q, sqe);
 		io_uring_sqe_set_data(sqe, &q->send_op);
 		q->send_op.busy = true;
 		return;
@@ -373,6 +382,24 @@ static void hq_on_send(struct nvr_queue *q, int res)
 }
 
 /* ---------------------------------------------------------------- receive side */
+
+int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min)
+{
+	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left && q->rx_left >= direct_min) {
+		/* the payload straight into the command's buffer, what follows it (the next PDU
+		 * headers) into rbuf */
+		q->rx_direct = true;
+		iov[0].iov_base = q->rx_dst;
+		iov[0].iov_len = q->rx_left;
+		iov[1].iov_base = q->rbuf + q->rtail;
+		iov[1].iov_len = HQ_RBUF_SIZE - q->rtail;
+		return 2;
+	}
+	q->rx_direct = false;
+	iov[0].iov_base = q->rbuf + q->rtail;
+	iov[0].iov_len = HQ_RBUF_SIZE - q->rtail;
+	return 1;
+}
 
 static void hq_recv_start(struct nvr_queue *q)
 {
@@ -383,22 +410,7 @@ static void hq_recv_start(struct nvr_queue *q)
 	sqe = hq_get_sqe(q);
 	if (!sqe)
 		return;
-	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left >= HQ_DIRECT_RECV_MIN) {
-		/* the payload straight into the command's buffer, what follows it (the next PDU
-		 * headers) into rbuf, in one call */
-		q->rx_direct = true;
-		q->rx_iov[0].iov_base = q->rx_dst;
-		q->rx_iov[0].iov_len = q->rx_left;
-		q->rx_iov[1].iov_base = q->rbuf + q->rtail;
-		q->rx_iov[1].iov_len = HQ_RBUF_SIZE - q->rtail;
-		memset(&q->rx_msg, 0, sizeof(q->rx_msg));
-		q->rx_msg.msg_iov = q->rx_iov;
-		q->rx_msg.msg_iovlen = 2;
-		io_uring_prep_recvmsg(sqe, q->fd, &q->rx_msg, 0);
-	} else {
-		q->rx_direct = false;
-		io_uring_prep_recv(sqe, q->fd, q->rbuf + q->rtail, HQ_RBUF_SIZE - q->rtail, 0);
-	}
+	hq_stream_prep_recv(q, sqe);
 	io_uring_sqe_set_data(sqe, &q->recv_op);
 	q->recv_op.busy = true;
 }
@@ -526,6 +538,10 @@ static int hq_rx_hdr(struct nvr_queue *q)
 	const struct nvme_tcp_hdr *h = (const void *)(q->rbuf + q->rhead);
 	uint8_t *p = q->rbuf + q->rhead;
 
+	/* a TLS record (alert or handshake, version 3.x) answering our plaintext ICReq */
+	if (q->state == HQ_Q_CONNECTING && q->stream == HQ_STREAM_TCP && avail >= 2 &&
+	    (p[0] == 0x15 || p[0] == 0x16) && p[1] == 0x03)
+		return -EPROTONOSUPPORT;
 	if (avail < sizeof(*h))
 		return 0;
 	hlen = hq_rx_hlen(h->type);
@@ -616,10 +632,34 @@ static int hq_rx_parse(struct nvr_queue *q)
 	}
 }
 
-static void hq_on_recv(struct nvr_queue *q, int res)
+int hq_rx_got(struct nvr_queue *q, uint32_t n)
 {
 	int ret;
 
+	if (q->rx_direct) {
+		/* bytes landed in the command's buffer already (crc32c over them in place), the
+		 * rest after rtail in rbuf */
+		uint32_t d = n < q->rx_left ? n : q->rx_left;
+
+		hq_rx_data_got(q, q->rx_dst, d);
+		q->rtail += n - d;
+	} else {
+		q->rtail += n;
+	}
+	ret = hq_rx_parse(q);
+	if (ret < 0)
+		return ret;
+	/* what is left is less than one PDU header: keep it at the front */
+	if (q->rhead) {
+		memmove(q->rbuf, q->rbuf + q->rhead, q->rtail - q->rhead);
+		q->rtail -= q->rhead;
+		q->rhead = 0;
+	}
+	return 0;
+}
+
+static void hq_on_recv(struct nvr_queue *q, int res)
+{
 	q->recv_op.busy = false;
 	if (q->state == HQ_Q_FAILED)
 		return;
@@ -628,27 +668,9 @@ static void hq_on_recv(struct nvr_queue *q, int res)
 		return;
 	}
 	q->last_progress_ns = hq_now_ns();
-	if (q->rx_direct) {
-		/* bytes landed in the command's buffer already (crc32c over them in place), the
-		 * rest after rtail in rbuf */
-		uint32_t d = (uint32_t)res < q->rx_left ? (uint32_t)res : q->rx_left;
-
-		hq_rx_data_got(q, q->rx_dst, d);
-		q->rtail += (uint32_t)res - d;
-	} else {
-		q->rtail += (uint32_t)res;
-	}
-	ret = hq_rx_parse(q);
-	if (ret < 0) {
-		hq_fail(q, ret);
-		return;
-	}
-	/* what is left is less than one PDU header: keep it at the front */
-	if (q->rhead) {
-		memmove(q->rbuf, q->rbuf + q->rhead, q->rtail - q->rhead);
-		q->rtail -= q->rhead;
-		q->rhead = 0;
-	}
+	res = hq_stream_recvd(q, res);
+	if (res < 0)
+		hq_fail(q, res);
 }
 
 /* ---------------------------------------------------------------- event loop */
@@ -883,59 +905,6 @@ int nvr_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, 
 
 /* ---------------------------------------------------------------- open / close */
 
-static int hq_tcp_connect(const struct nvr_connect_opts *o, int timeout_ms)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
-	int fd = -1, ret, one = 1;
-
-	ret = getaddrinfo(o->traddr, o->trsvcid, &hints, &res);
-	if (ret)
-		return ret == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	ret = -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		int err = 0;
-		socklen_t elen = sizeof(err);
-
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0) {
-			ret = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			if (errno != EINPROGRESS) {
-				ret = -errno;
-				goto next;
-			}
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			ret = poll(&pfd, 1, timeout_ms);
-			if (ret == 0) {
-				ret = -ETIMEDOUT;
-				goto next;
-			}
-			if (ret < 0) {
-				ret = -errno;
-				goto next;
-			}
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
-				ret = err ? -err : -errno;
-				goto next;
-			}
-		}
-		/* io_uring ops on a blocking socket wait in the kernel instead of -EAGAIN loops */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		freeaddrinfo(res);
-		return fd;
-next:
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return ret;
-}
-
 /*
  * COOP_TASKRUN (5.19+): socket completions wait for our next io_uring_enter instead of
  * interrupting the thread with an IPI; TASKRUN_FLAG tells a busy poller when to enter.
@@ -996,10 +965,9 @@ int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t q
 	if (ret < 0)
 		goto fail;
 	q->ring_ok = true;
-	ret = hq_tcp_connect(o, q->timeout_ms);
+	ret = hq_stream_open(q, o);
 	if (ret < 0)
 		goto fail;
-	q->fd = ret;
 
 	ic = (struct nvme_tcp_icreq_pdu *)q->ctl;
 	memset(ic, 0, sizeof(*ic));
@@ -1034,6 +1002,7 @@ void hq_close(struct nvr_queue *q)
 	if (!q)
 		return;
 	if (q->fd >= 0) {
+		hq_stream_close(q); /* close_notify while the connection still works */
 		hq_fail(q, -ESHUTDOWN);
 		/* the socket is shut down: the ops in flight come back promptly */
 		for (int i = 0; i < 100 && (q->send_op.busy || q->recv_op.busy); i++)
@@ -1042,6 +1011,7 @@ void hq_close(struct nvr_queue *q)
 	}
 	if (q->ring_ok)
 		io_uring_queue_exit(&q->ring);
+	hq_stream_free(q);
 	free(q->reqs);
 	free(q->free_ids);
 	free(q->rbuf);
@@ -1061,6 +1031,11 @@ unsigned nvr_queue_outstanding(const struct nvr_queue *q)
 uint16_t nvr_queue_qid(const struct nvr_queue *q)
 {
 	return q->qid;
+}
+
+enum nvr_tls_mode nvr_queue_tls(const struct nvr_queue *q)
+{
+	return q->stream == HQ_STREAM_KTLS ? NVR_TLS_KERNEL : q->stream == HQ_STREAM_TLS ? NVR_TLS_USERSPACE : NVR_TLS_OFF;
 }
 
 int nvr_queue_error(const struct nvr_queue *q, uint16_t *fes)

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,26 +67,28 @@ int tls_ktls_set(int fd, int dir, const struct tls_ktls_keys *k)
 int tls_ktls_start(int fd, struct tls_sess *s)
 {
 	struct tls_ktls_keys tx, rx;
+	bool rx_in_kernel;
 	int ret = tls_ktls_attach(fd);
 
+	if (ret)
+		goto decline;
+	ret = tls_sess_ktls_export(s, &tx, &rx);
+	if (ret)
+		goto decline;
+	ret = tls_ktls_set(fd, TLS_RX, &rx);
+	rx_in_kernel = !ret;
 	if (!ret)
-		ret = tls_sess_ktls_export(s, &tx, &rx);
-	if (!ret) {
-		ret = tls_ktls_set(fd, TLS_RX, &rx);
-		if (!ret) {
-			ret = tls_ktls_set(fd, TLS_TX, &tx);
-			if (ret)
-				ret = ret == -ENOENT ? -EIO : ret; /* not a "stay in userspace" answer any more */
-			OPENSSL_cleanse(&tx, sizeof(tx));
-			OPENSSL_cleanse(&rx, sizeof(rx));
-			return ret;
-		}
-		OPENSSL_cleanse(&tx, sizeof(tx));
-		OPENSSL_cleanse(&rx, sizeof(rx));
-	}
+		ret = tls_ktls_set(fd, TLS_TX, &tx);
+	OPENSSL_cleanse(&tx, sizeof(tx));
+	OPENSSL_cleanse(&rx, sizeof(rx));
+	if (!ret)
+		return 0;
+	if (rx_in_kernel)
+		return ret; /* TLS_RX took over, TLS_TX did not: the connection is unusable */
+decline:
 	/* nothing moved to the kernel: the session goes on in userspace */
 	tls_sess_ktls_decline(s);
-	return ret;
+	return -ret;
 }
 
 void tls_ktls_cmsg_set_type(struct msghdr *m, void *cbuf, size_t cbuflen, uint8_t type)

@@ -34,10 +34,10 @@ int tls_ktls_set(int fd, int dir, const struct tls_ktls_keys *k);
 /*
  * All of it, right after tls_sess_handshake() returned 0 on a session opened with opts.ktls:
  * attach, export, TLS_RX, TLS_TX. Returns
- *   0           the kernel has both directions (the session moves no more data itself),
- *   -ENOENT etc. (attach or TLS_RX refused): nothing changed, the session was told to stay in
- *               userspace (tls_sess_ktls_decline) and carries on,
- *   other < 0   the connection is unusable (TLS_TX failed after TLS_RX took over).
+ *   0      the kernel has both directions (the session moves no more data itself),
+ *   > 0    the errno why not (ENOENT: no tls module): nothing changed, the session was told
+ *          to stay in userspace (tls_sess_ktls_decline) and carries on,
+ *   < 0    the connection is unusable (TLS_TX failed after TLS_RX took over).
  */
 int tls_ktls_start(int fd, struct tls_sess *s);
 

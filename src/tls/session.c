@@ -539,6 +539,11 @@ void tls_sess_free(struct tls_sess *s)
 	free(s);
 }
 
+int tls_sess_err(const struct tls_sess *s)
+{
+	return s->err;
+}
+
 const char *tls_sess_error(const struct tls_sess *s)
 {
 	return s->errmsg;

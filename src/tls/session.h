@@ -101,7 +101,8 @@ const char *tls_sess_identity(const struct tls_sess *s);
  * is full (send, consume, call again with the rest), or -errno. */
 ssize_t tls_sess_writev(struct tls_sess *s, const struct iovec *iov, int iovcnt);
 /* Decrypted application data (at most one record per call): > 0 bytes, -EAGAIN (needs more
- * ciphertext), 0 after the peer's close_notify, or -errno. */
+ * ciphertext), 0 after the peer's close_notify, or -errno. Read until -EAGAIN before waiting
+ * for the socket again, also right after the handshake: records may be buffered already. */
 ssize_t tls_sess_read(struct tls_sess *s, void *buf, size_t len);
 
 /* KeyUpdate: new sending keys; with peer_too the peer is asked to update its keys as well. */
@@ -109,7 +110,8 @@ int tls_sess_key_update(struct tls_sess *s, bool peer_too);
 /* Send close_notify (into tx). */
 int tls_sess_shutdown(struct tls_sess *s);
 
-/* The failure in words ("" while none). */
+/* The failure (negative errno, 0 while none) and in words ("" while none). */
+int tls_sess_err(const struct tls_sess *s);
 const char *tls_sess_error(const struct tls_sess *s);
 
 /* ---- kernel TLS hand-off */
