@@ -112,9 +112,7 @@ out:
 static int hq_tls_io(struct nvr_queue *q, bool send, void *buf, size_t len, uint64_t deadline)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
-	struct io_uring_cqe *cqe;
-	struct __kernel_timespec ts = { 0 };
-	uint64_t now = hq_now_ns();
+	struct io_uring_cqe *cqe = NULL;
 	int ret;
 
 	if (!sqe)
@@ -124,24 +122,29 @@ static int hq_tls_io(struct nvr_queue *q, bool send, void *buf, size_t len, uint
 	else
 		io_uring_prep_recv(sqe, q->fd, buf, len, 0);
 	io_uring_sqe_set_data(sqe, NULL);
-	if (deadline > now) {
-		ts.tv_sec = (long long)((deadline - now) / 1000000000ull);
-		ts.tv_nsec = (long long)((deadline - now) % 1000000000ull);
-	}
-	do
-		ret = io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &ts, NULL);
-	while (ret == -EINTR);
-	if (ret == -ETIME) {
-		/* past the deadline: the op comes back promptly once the socket is shut down */
-		struct __kernel_timespec grace = { .tv_sec = 1 };
-
-		shutdown(q->fd, SHUT_RDWR);
-		if (io_uring_wait_cqe_timeout(&q->ring, &cqe, &grace) == 0)
-			io_uring_cqe_seen(&q->ring, cqe);
-		return -ETIMEDOUT;
-	}
+	ret = io_uring_submit(&q->ring);
 	if (ret < 0)
 		return ret;
+	for (;;) {
+		uint64_t now = hq_now_ns(), left = deadline > now ? deadline - now : 0;
+		struct __kernel_timespec ts = { .tv_sec = (long long)(left / 1000000000ull),
+						.tv_nsec = (long long)(left % 1000000000ull) };
+
+		ret = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ts);
+		if (!ret && cqe)
+			break;
+		if (ret == -ETIME) {
+			/* past the deadline: the op comes back promptly once the socket is shut down */
+			struct __kernel_timespec grace = { .tv_sec = 1 };
+
+			shutdown(q->fd, SHUT_RDWR);
+			if (!io_uring_wait_cqe_timeout(&q->ring, &cqe, &grace) && cqe)
+				io_uring_cqe_seen(&q->ring, cqe);
+			return -ETIMEDOUT;
+		}
+		if (ret && ret != -EINTR)
+			return ret;
+	}
 	ret = cqe->res;
 	io_uring_cqe_seen(&q->ring, cqe);
 	return ret;

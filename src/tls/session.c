@@ -564,6 +564,13 @@ static void tls_sniff_first(struct tls_sess *s)
 			 "NVMe/TCP PDU", b);
 	else
 		tls_fail(s, -EPROTONOSUPPORT, "peer does not speak TLS: first byte 0x%02x", b);
+	if (s->role == TLS_ROLE_SERVER && s->tx_tail + 7 <= s->tx_cap) {
+		/* a plaintext fatal alert (unexpected_message): lets a host tell "TLS required" */
+		static const uint8_t alert[7] = { SSL3_RT_ALERT, 3, 3, 0, 2, SSL3_AL_FATAL, SSL_AD_UNEXPECTED_MESSAGE };
+
+		memcpy(s->tx + s->tx_tail, alert, sizeof(alert));
+		s->tx_tail += sizeof(alert);
+	}
 }
 
 uint8_t *tls_sess_rx_buf(struct tls_sess *s, size_t *len)

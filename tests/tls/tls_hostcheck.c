@@ -7,7 +7,7 @@
  *
  *   tls_hostcheck -a ADDR -s PORT -n NQN --psk KEY [-q HOSTNQN] [--psk-identity ID]
  *                 [--psk-identity-version 0|1] [--psk-variant V] [--tls-mode auto|user|kernel]
- *                 [--mode user|kernel] [--expect ECONNRESET|ENOKEY|...] [--nsid N]
+ *                 [--mode user|kernel] [--expect ECONNRESET|ENOKEY|...] [--nsid N] [--timeout MS]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +83,7 @@ int main(int argc, char **argv)
 		{ "psk-identity-version", required_argument, NULL, 'v' }, { "psk-variant", required_argument, NULL, 'V' },
 		{ "tls-mode", required_argument, NULL, 'm' }, { "mode", required_argument, NULL, 'M' },
 		{ "expect", required_argument, NULL, 'e' }, { "nsid", required_argument, NULL, 'N' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvr_connect_opts o;
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 		case 'M': want_mode = optarg; break;
 		case 'e': expect = optarg; break;
 		case 'N': nsid = (uint32_t)atoi(optarg); break;
+		case 't': o.timeout_ms = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the header of tls_hostcheck.c\n");
 			return 2;

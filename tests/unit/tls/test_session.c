@@ -253,7 +253,7 @@ static void test_gathered(void)
 static void test_large(void)
 {
 	enum { LEN = 1024 * 1024, PIECE = 128 * 1024 };
-	uint8_t *src = malloc(LEN + 24), *dst = malloc(LEN + 24);
+	uint8_t *src = malloc(LEN + 24), *dst = malloc(LEN + 24 * 8);
 	struct tls_sess_opts co = { 0 }, so = { 0 };
 	struct iovec iov[2 * LEN / PIECE];
 	struct pair p;
@@ -386,6 +386,9 @@ static void test_refusals(void)
 	tls_sess_feed(p.s, icreq, sizeof(icreq));
 	tap_eq(tls_sess_handshake(p.s), -EPROTONOSUPPORT, "plaintext ICReq to a TLS server: -EPROTONOSUPPORT");
 	tap_ok(strstr(tls_sess_error(p.s), "NVMe/TCP") != NULL, "error: %s", tls_sess_error(p.s));
+	ct = tls_sess_tx_peek(p.s, &n);
+	tap_ok(n == 7 && ct[0] == 21 && ct[1] == 3 && ct[5] == 2 && ct[6] == 10,
+	       "server answers with a plaintext fatal alert (unexpected_message)");
 	tap_eq(tls_sess_handshake(p.c), -EAGAIN, "client sent its ClientHello");
 	tls_sess_feed(p.c, term, sizeof(term));
 	tap_eq(tls_sess_handshake(p.c), -EPROTONOSUPPORT, "C2HTermReq answering a ClientHello: -EPROTONOSUPPORT");
