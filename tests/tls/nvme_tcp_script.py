@@ -34,8 +34,10 @@ def tap(ok, name, diag=None):
 
 class Queue:
     def __init__(self, a):
-        cmd = ["openssl", "s_client", "-connect", "%s:%s" % (a.addr, a.port), "-quiet", "-noservername", "-tls1_3",
-               "-ciphersuites", a.suite, "-psk", a.psk, "-psk_identity", a.identity]
+        # -nocommands: payload bytes must never read as s_client's command letters (Q, R, k)
+        cmd = ["openssl", "s_client", "-connect", "%s:%s" % (a.addr, a.port), "-quiet", "-no_ign_eof",
+               "-nocommands", "-noservername", "-tls1_3", "-ciphersuites", a.suite, "-psk", a.psk,
+               "-psk_identity", a.identity]
         if a.session:
             cmd += ["-psk_session", a.session]
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
