@@ -199,6 +199,23 @@ static void test_loopback(bool server_user)
 		for (int i = 0; i < 50 && (r = tls_sess_read(s, buf, sizeof(buf))) == -EAGAIN; i++)
 			io(s, fds[1]);
 		tap_eq(r, 0, "userspace server sees the close");
+		/* what this kernel does with a KeyUpdate after the switch (the session may still send) */
+		tap_eq(tls_sess_key_update(s, false), 0, "userspace server sends KeyUpdate");
+		io(s, fds[1]);
+		r = recv_rec(fds[0], buf, sizeof(buf), &type);
+		tap_ok(r == 5 && type == TLS_RT_HANDSHAKE && buf[0] == 24, "kTLS client gets it as a handshake record "
+		       "(type %d, %zd bytes)", type, r);
+		tap_eq(tls_ktls_control_record(type, (uint8_t *)buf, r > 0 ? (size_t)r : 0, NULL, 0), -EOPNOTSUPP,
+		       "which ends the connection: -EOPNOTSUPP");
+		{
+			struct iovec after = { (void *)"new keys", 8 };
+
+			tls_sess_writev(s, &after, 1);
+			io(s, fds[1]);
+			r = recv_rec(fds[0], buf, sizeof(buf), &type);
+			tap_diag("a record under the new keys: recvmsg %zd (%s)", r, r < 0 ? strerror((int)-r) : "data");
+			tap_ok(r < 0, "the kernel cannot decrypt the next record (no rekey)");
+		}
 		goto out;
 	}
 	rs = tls_ktls_start(fds[1], s);
