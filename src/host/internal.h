@@ -121,7 +121,7 @@ struct nvr_queue {
 	struct msghdr rx_msg;
 	union {
 		char buf[64]; /* kernel TLS: the record type cmsg of each recvmsg */
-		struct cmsghdr align;
+		size_t align; /* as struct cmsghdr (which has a flexible array) */
 	} rx_cmsg;
 	enum hq_rx_state rx_state;
 	struct hq_req *rx_req;

@@ -122,7 +122,7 @@ int tls_ktls_send_alert(int fd, uint8_t level, uint8_t desc)
 	uint8_t body[2] = { level, desc };
 	union {
 		char buf[TLS_KTLS_CMSG_SPACE];
-		struct cmsghdr align;
+		size_t align; /* as struct cmsghdr (which has a flexible array) */
 	} c;
 	struct iovec iov = { body, sizeof(body) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };

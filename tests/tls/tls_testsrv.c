@@ -193,7 +193,7 @@ static int from_host(struct conn *c, uint8_t *buf, size_t cap)
 	if (c->kernel) {
 		union {
 			char b[TLS_KTLS_CMSG_SPACE];
-			struct cmsghdr align;
+			size_t align; /* as struct cmsghdr (which has a flexible array) */
 		} cm;
 		struct iovec iov = { buf, cap };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };

@@ -43,7 +43,7 @@ static void test_cmsg(void)
 {
 	union {
 		char buf[TLS_KTLS_CMSG_SPACE];
-		struct cmsghdr align;
+		size_t align; /* as struct cmsghdr (which has a flexible array) */
 	} c;
 	struct msghdr m = { 0 };
 	struct cmsghdr *h;
@@ -140,7 +140,7 @@ static ssize_t recv_rec(int fd, void *buf, size_t len, int *type)
 {
 	union {
 		char buf[TLS_KTLS_CMSG_SPACE];
-		struct cmsghdr align;
+		size_t align; /* as struct cmsghdr (which has a flexible array) */
 	} c;
 	struct iovec iov = { buf, len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
