@@ -29,6 +29,7 @@ struct cli_opt {
 /* Options every command takes (connection and output). */
 struct cli_common {
 	const char *transport, *traddr, *trsvcid, *nqn, *hostnqn, *hostid, *output;
+	const char *dhchap_secret, *dhchap_ctrl_secret;
 	bool hdgst, ddgst, disable_sqflow, verbose;
 	uint32_t timeout_ms, nr_io_queues, queue_size, kato_ms;
 	bool json;
@@ -86,5 +87,6 @@ int cmd_kv(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
 int cmd_tls_key(int argc, char **argv);
 int cmd_tls_key_gen(int argc, char **argv);
+int cmd_rpc(int argc, char **argv);
 
 #endif

@@ -31,6 +31,9 @@ static const struct cli_opt *cli_common_opts(struct cli_common *c)
 		{ "nr-io-queues", 0, CLI_U32, &c->nr_io_queues, "I/O queues to create" },
 		{ "queue-size", 0, CLI_U32, &c->queue_size, "I/O queue size" },
 		{ "keep-alive-tmo", 0, CLI_U32, &c->kato_ms, "keep-alive timeout in ms (0: none)" },
+		{ "dhchap-secret", 'S', CLI_STR, &c->dhchap_secret, "DH-HMAC-CHAP host key DHHC-1:XX:...:" },
+		{ "dhchap-ctrl-secret", 'C', CLI_STR, &c->dhchap_ctrl_secret,
+		  "DH-HMAC-CHAP controller key (authenticate the controller too)" },
 		{ "verbose", 'v', CLI_FLAG, &c->verbose, "verbose" },
 		{ "tls", 0, CLI_FLAG, &c->tls, "TLS 1.3 with a PSK (needs --psk or --psk-file)" },
 		{ "psk", 0, CLI_STR, &c->psk, "configured PSK NVMeTLSkey-1:XX:...:" },
@@ -188,6 +191,7 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 {
 	struct nvr_connect_opts o;
 	struct nvr_ctrl *ctrl = NULL;
+	char err[256] = "";
 	uint16_t st = 0;
 	int ret;
 
@@ -213,6 +217,10 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 	if (c->timeout_ms)
 		o.timeout_ms = (int)c->timeout_ms;
 	o.kato_ms = c->kato_ms;
+	o.dhchap_secret = c->dhchap_secret;
+	o.dhchap_ctrl_secret = c->dhchap_ctrl_secret;
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
 	if (c->hostid && cli_parse_uuid(c->hostid, o.hostid)) {
 		fprintf(stderr, "nvring: bad --hostid %s\n", c->hostid);
 		return NULL;
@@ -220,6 +228,16 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 	if (cli_tls_opts(c, &o))
 		return NULL;
 	ret = nvr_ctrl_connect(&o, &ctrl, &st);
+	if (ret && err[0] && cli_tls_hint(c, ret)) { /* TLS: errno, what it means, the detail */
+		fprintf(stderr, "nvring: connect to %s:%s failed: %s: %s (%s)\n", c->traddr,
+			o.trsvcid ? o.trsvcid : "default", strerror(-ret), cli_tls_hint(c, ret), err);
+		return NULL;
+	}
+	if (ret && err[0]) { /* authentication, TLS: the library names what failed */
+		fprintf(stderr, "nvring: connect to %s:%s failed: %s\n", c->traddr, o.trsvcid ? o.trsvcid : "default",
+			err);
+		return NULL;
+	}
 	if (ret == -EREMOTEIO) {
 		fprintf(stderr, "nvring: connect to %s:%s failed: NVMe status: %s (0x%x)\n", c->traddr,
 			o.trsvcid ? o.trsvcid : "default", nvr_status_str(st, NVR_STATUS_FABRICS), st & 0x7ff);

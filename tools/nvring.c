@@ -28,6 +28,7 @@ static const struct {
 	{ "perf", cmd_perf, "benchmark: IOPS, bandwidth, latency percentiles" },
 	{ "gen-tls-key", cmd_tls_key_gen, "generate a TLS PSK (NVMeTLSkey-1)" },
 	{ "check-tls-key", cmd_tls_key, "check a TLS PSK, derive identity and TLS PSK" },
+	{ "rpc", cmd_rpc, "call a method of nvringd's control socket (JSON-RPC)" },
 };
 
 static void usage(void)

@@ -109,6 +109,19 @@ struct nvr_connect_opts {
 	const char *psk_identity;      /* NULL: derived */
 	unsigned psk_identity_version; /* 0 (what Linux and SPDK look up) or 1 (TP 8018, with digest) */
 	const char *psk_variant;       /* derivation: NULL/"rfc", "compat" (libnvme 1.7-1.15), "legacy" */
+	/* NVMe in-band authentication (DH-HMAC-CHAP), secrets as "DHHC-1:XX:<base64>:" (nvme
+	 * gen-dhchap-key). Every queue authenticates after its Connect when the controller asks
+	 * (Connect DW0 ATR) and a host secret is given; with a controller secret the controller
+	 * must prove its key too (bidirectional), and a queue whose controller does not ask for
+	 * authentication authenticates anyway. Failures: -EACCES (the controller refused the host
+	 * key, or asks for authentication and no secret was given), -EKEYREJECTED (the controller's
+	 * response did not verify: the host sent AUTH_Failure2), -EPROTO (bad message), -EINVAL (a
+	 * malformed secret), -ENOTSUP (secure channel concatenation required). */
+	const char *dhchap_secret;
+	const char *dhchap_ctrl_secret;
+	/* Optional: on a failed connect, a message naming what failed (authentication, secrets). */
+	char *errbuf;
+	size_t errbuf_len;
 };
 
 /* Fill defaults. */

@@ -133,7 +133,7 @@ static int ctrl_fabrics_connect(struct nvr_ctrl *c, struct nvr_queue *q, uint16_
 		return ret;
 	if (qid == 0)
 		c->cntlid = (uint16_t)cpl.dw0;
-	return 0;
+	return hauth_queue(c, q, cpl.dw0, status);
 }
 
 static int ctrl_check(int ret, uint16_t *status)
@@ -256,6 +256,8 @@ static void ctrl_free(struct nvr_ctrl *c)
 		hq_close(c->io[i]);
 	free(c->io);
 	hq_close(c->admin);
+	dhchap_key_clear(&c->host_key);
+	dhchap_key_clear(&c->ctrl_key);
 	free(c);
 }
 
@@ -278,6 +280,9 @@ int nvr_ctrl_connect(const struct nvr_connect_opts *opts, struct nvr_ctrl **out,
 	if (c->opts.timeout_ms <= 0)
 		c->opts.timeout_ms = 10000;
 	ctrl_host_identity(c);
+	ret = hauth_setup(c);
+	if (ret)
+		goto fail;
 	if (disc)
 		c->opts.nr_io_queues = 0;
 

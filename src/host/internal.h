@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "auth/dhchap_key.h"
 #include "nvring/nvring.h"
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
@@ -189,6 +190,17 @@ struct nvr_ctrl {
 	uint32_t max_xfer;
 	uint64_t last_ka_ns;
 	uint8_t id[4096];
+	/* DH-HMAC-CHAP secrets (zeroed at free) and the next transaction ID */
+	struct dhchap_key host_key, ctrl_key;
+	bool has_host_key, has_ctrl_key;
+	uint16_t auth_tid;
 };
+
+/* auth.c: parse the secrets of c->opts; authenticate one queue after its Connect. 0 or negative
+ * errno, with the reason in opts.errbuf. */
+int hauth_setup(struct nvr_ctrl *c);
+int hauth_queue(struct nvr_ctrl *c, struct nvr_queue *q, uint32_t connect_dw0, uint16_t *status);
+/* Write a message into opts.errbuf (if any). */
+void hauth_err(struct nvr_ctrl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,19 @@ static int hq_tls_handshake(struct nvr_queue *q, uint64_t deadline)
 	}
 }
 
+/* The caller's error buffer (nvr_connect_opts.errbuf) gets the words for a TLS failure. */
+static void hq_tls_err(const struct nvr_connect_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void hq_tls_err(const struct nvr_connect_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!o->errbuf || !o->errbuf_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->errbuf, o->errbuf_len, fmt, ap);
+	va_end(ap);
+}
+
 static int hq_tls_open(struct nvr_queue *q, const struct nvr_connect_opts *o)
 {
 	struct tls_sess_opts so = { 0 };
@@ -196,8 +210,10 @@ static int hq_tls_open(struct nvr_queue *q, const struct nvr_connect_opts *o)
 	if (o->tls > NVR_TLS_KERNEL)
 		return -EINVAL;
 	ret = hq_tls_keys(o, identity, psk);
-	if (ret < 0)
+	if (ret < 0) {
+		hq_tls_err(o, "TLS: cannot derive the PSK (bad --psk, --psk-identity or --psk-variant)");
 		return ret;
+	}
 	q->tls_ctx = tls_ctx_new(TLS_ROLE_CLIENT);
 	if (!q->tls_ctx) {
 		ret = -ENOMEM;
@@ -212,8 +228,10 @@ static int hq_tls_open(struct nvr_queue *q, const struct nvr_connect_opts *o)
 	if (ret)
 		goto out;
 	ret = hq_tls_handshake(q, deadline);
-	if (ret)
+	if (ret) {
+		hq_tls_err(o, "TLS: %s", tls_sess_error(q->tls)[0] ? tls_sess_error(q->tls) : strerror(-ret));
 		goto out;
+	}
 	q->stream = HQ_STREAM_TLS;
 	if (o->tls == NVR_TLS_USERSPACE)
 		goto out;
@@ -224,7 +242,11 @@ static int hq_tls_open(struct nvr_queue *q, const struct nvr_connect_opts *o)
 		hq_stream_free(q);
 	} else if (ret > 0) {
 		/* no kernel TLS here: records stay in userspace, unless kernel TLS was demanded */
+		if (o->tls == NVR_TLS_KERNEL)
+			hq_tls_err(o, "TLS: the kernel refused TLS offload: %s", strerror(ret));
 		ret = o->tls == NVR_TLS_KERNEL ? -ret : 0;
+	} else {
+		hq_tls_err(o, "TLS: switching to kernel TLS failed: %s", strerror(-ret));
 	}
 out:
 	memset(psk, 0, sizeof(psk));

@@ -6,7 +6,7 @@
 #define BUFPOOL_MIN_SHIFT 12 /* 4 KiB */
 #define BUFPOOL_MAX_SHIFT 26 /* 64 MiB */
 #define BUFPOOL_CLASSES (BUFPOOL_MAX_SHIFT - BUFPOOL_MIN_SHIFT + 1)
-#define BUFPOOL_KEEP_BYTES (32u << 20) /* per class: beyond this, buffers go back to malloc */
+#define BUFPOOL_KEEP_BYTES (32u << 20) /* in all classes: beyond this, buffers go back to malloc */
 
 struct free_buf {
 	struct free_buf *next;
@@ -14,7 +14,7 @@ struct free_buf {
 
 struct bufpool {
 	struct free_buf *free[BUFPOOL_CLASSES];
-	uint64_t kept[BUFPOOL_CLASSES];
+	uint64_t kept;
 };
 
 struct bufpool *bufpool_create(void)
@@ -58,7 +58,7 @@ void *bufpool_get(struct bufpool *bp, uint32_t len, uint32_t *size)
 	b = bp->free[cls];
 	if (b) {
 		bp->free[cls] = b->next;
-		bp->kept[cls] -= *size;
+		bp->kept -= *size;
 		return b;
 	}
 	if (posix_memalign(&p, 4096, *size))
@@ -71,11 +71,18 @@ void bufpool_put(struct bufpool *bp, void *buf, uint32_t size)
 	int cls = bufpool_class(size);
 	struct free_buf *b = buf;
 
-	if (cls < 0 || bp->kept[cls] + size > BUFPOOL_KEEP_BYTES) {
+	if (cls < 0 || bp->kept + size > BUFPOOL_KEEP_BYTES) {
 		free(buf);
 		return;
 	}
 	b->next = bp->free[cls];
 	bp->free[cls] = b;
-	bp->kept[cls] += size;
+	bp->kept += size;
+}
+
+uint32_t bufpool_class_size(uint32_t len)
+{
+	int cls = bufpool_class(len ? len : 1);
+
+	return cls < 0 ? 0 : 1u << (cls + BUFPOOL_MIN_SHIFT);
 }

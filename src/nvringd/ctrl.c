@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "core/queue.h"
 #include "ctrl.h"
 #include "log.h"
 #include "target.h"
@@ -68,6 +68,7 @@ void ctrl_put(struct nvr_ctrl *ctrl)
 {
 	if (atomic_fetch_sub(&ctrl->refs, 1) == 1) {
 		log_debug("controller %u freed", ctrl->cntlid);
+		free(ctrl->changed);
 		free(ctrl);
 	}
 }
@@ -75,7 +76,7 @@ void ctrl_put(struct nvr_ctrl *ctrl)
 struct ctrl_close_msg {
 	struct worker_msg msg;
 	struct nvr_ctrl *ctrl;
-	struct conn *conn;
+	struct nvr_queue *q;
 	uint16_t qid;
 };
 
@@ -86,10 +87,10 @@ static void ctrl_close_queue_msg(struct worker *w, struct worker_msg *m)
 	bool still_there;
 
 	pthread_mutex_lock(&tgt->lock);
-	still_there = cm->ctrl->queues[cm->qid] == cm->conn;
+	still_there = cm->ctrl->queues[cm->qid] == cm->q;
 	pthread_mutex_unlock(&tgt->lock);
 	if (still_there)
-		conn_close(cm->conn);
+		cm->q->ops->close(cm->q);
 	ctrl_put(cm->ctrl);
 	free(cm);
 }
@@ -106,7 +107,7 @@ static void ctrl_teardown(struct nvr_ctrl *ctrl)
 	if (tgt->ctrls[ctrl->cntlid] == ctrl)
 		tgt->ctrls[ctrl->cntlid] = NULL;
 	for (unsigned qid = 1; qid <= NVR_MAX_IO_QUEUES; qid++) {
-		struct conn *q = ctrl->queues[qid];
+		struct nvr_queue *q = ctrl->queues[qid];
 		struct ctrl_close_msg *cm;
 
 		if (!q)
@@ -116,7 +117,7 @@ static void ctrl_teardown(struct nvr_ctrl *ctrl)
 			continue; /* the queue notices the dead controller on its next command */
 		cm->msg.fn = ctrl_close_queue_msg;
 		cm->ctrl = ctrl;
-		cm->conn = q;
+		cm->q = q;
 		cm->qid = (uint16_t)qid;
 		atomic_fetch_add(&ctrl->refs, 1);
 		worker_post(q->w, &cm->msg);
@@ -124,32 +125,34 @@ static void ctrl_teardown(struct nvr_ctrl *ctrl)
 	pthread_mutex_unlock(&tgt->lock);
 }
 
-void ctrl_queue_gone(struct conn *c)
+void ctrl_queue_gone(struct nvr_queue *q)
 {
-	struct nvr_ctrl *ctrl = c->ctrl;
+	struct nvr_ctrl *ctrl = q->ctrl;
 	struct target *tgt = ctrl->tgt;
 
 	pthread_mutex_lock(&tgt->lock);
-	if (ctrl->queues[c->qid] == c)
-		ctrl->queues[c->qid] = NULL;
+	if (ctrl->queues[q->qid] == q)
+		ctrl->queues[q->qid] = NULL;
 	pthread_mutex_unlock(&tgt->lock);
-	if (c->qid == 0) {
+	if (q->qid == 0) {
 		log_info("controller %u (%s) released", ctrl->cntlid, ctrl->hostnqn);
 		ctrl_teardown(ctrl);
 	}
-	c->ctrl = NULL;
+	q->ctrl = NULL;
 	ctrl_put(ctrl);
 }
 
-void ctrl_check_keepalive(struct conn *c, uint64_t now_ms)
+void ctrl_check_keepalive(struct nvr_queue *q, uint64_t now_ms)
 {
-	struct nvr_ctrl *ctrl = c->ctrl;
+	struct nvr_ctrl *ctrl = q->ctrl;
 
-	if (!ctrl || c->qid != 0 || !ctrl->kato_ms)
+	if (!ctrl || q->qid != 0 || !ctrl->kato_ms)
 		return;
-	if (now_ms - ctrl->last_ka_ms > ctrl->kato_ms) {
+	/* last_ka_ms may be a little ahead of the tick's clock (read fresh by a Keep Alive in the
+	 * same batch): no unsigned wrap into a false expiry */
+	if (now_ms > ctrl->last_ka_ms && now_ms - ctrl->last_ka_ms > ctrl->kato_ms) {
 		log_info("controller %u (%s): keep-alive timeout (%u ms), tearing down", ctrl->cntlid,
 			 ctrl->hostnqn, ctrl->kato_ms);
-		conn_close(c);
+		q->ops->close(q);
 	}
 }

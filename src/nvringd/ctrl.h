@@ -4,8 +4,8 @@
  * possibly on several workers). Its registers, features and event state are touched only
  * on the admin queue's worker; I/O queues only read `subsys`, `cntlid` and `nr_io_queues`.
  */
-#ifndef NVRING_TARGET_CTRL_H
-#define NVRING_TARGET_CTRL_H
+#ifndef NVRING_NVRINGD_CTRL_H
+#define NVRING_NVRINGD_CTRL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,7 +14,7 @@
 
 #include "subsys.h"
 
-struct conn;
+struct nvr_queue;
 struct req;
 struct target;
 struct worker;
@@ -26,6 +26,7 @@ struct worker;
 #define NVR_KAS 10             /* keep-alive granularity in 100 ms units */
 #define NVR_IOCCSZ_ICD (8 * 1024) /* in-capsule data on I/O queues */
 #define NVR_ADMIN_ICD (8 * 1024)
+#define NVR_CHANGED_NS_MAX 1024    /* entries of the Changed Namespace List log */
 
 struct nvr_ctrl {
 	uint16_t cntlid;
@@ -50,23 +51,19 @@ struct nvr_ctrl {
 	uint32_t masked_aen;   /* events reported, masked until the host reads their log page */
 	uint32_t feat_kv;      /* Key Value Configuration (FID 0x20): bit 0 EDNEK */
 	uint64_t err_count;    /* error log entries produced */
+	uint32_t *changed;     /* namespaces changed since the Changed Namespace List was read */
+	unsigned nr_changed;   /* sorted, at most NVR_CHANGED_NS_MAX */
+	bool changed_overflow; /* more than that: the log says FFFFFFFFh */
 
 	/* under tgt->lock: queues by qid (0 = admin) */
-	struct conn *queues[NVR_MAX_IO_QUEUES + 1];
+	struct nvr_queue *queues[NVR_MAX_IO_QUEUES + 1];
 };
 
 /* Command handlers, each completes the request (now or later) with req_complete(). */
 void fabrics_execute(struct req *req);      /* opcode 0x7F on any queue */
 void admin_execute(struct req *req);        /* admin queue of an NVM subsystem */
 void discovery_execute(struct req *req);    /* admin queue of the discovery subsystem */
-void nvm_execute(struct req *req);          /* I/O queue, NVM namespace */
-uint16_t nvm_precheck(struct req *req);     /* before soliciting write data: 0 or a status */
-/* SLBA/NLB of a Read/Write-shaped command checked against req->ns: 0 or LBA Out of Range. */
-uint16_t nvm_lba_range(struct req *req, uint64_t *slba, uint32_t *nlb);
-/* bytes within MDTS and equal to the host's transfer length: 0 or a status. */
-uint16_t nvm_check_transfer(struct req *req, uint64_t bytes);
-void kv_execute(struct req *req);           /* I/O queue, KV or kvssd-compat namespace */
-uint16_t kv_precheck(struct req *req);      /* before soliciting store data: 0 or a status */
+void nvm_flush_all(struct req *req);        /* Flush with the broadcast NSID */
 
 /* Admin-queue worker: complete a held AER with this event, or remember it. */
 void ctrl_notify_event(struct nvr_ctrl *ctrl, uint32_t aen_result);
@@ -83,9 +80,12 @@ void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w);
 /* Data direction of an admin command opcode (explicit table; fabrics handled apart). */
 int admin_opcode_dir(uint8_t opcode);
 
+/* Admin-queue worker: namespace nsid was added, removed or resized (changed-NS log + AEN). */
+void ctrl_ns_changed(struct nvr_ctrl *ctrl, uint32_t nsid);
+
 /* Queue membership and keep-alive (ctrl.c). */
-void ctrl_queue_gone(struct conn *c);
-void ctrl_check_keepalive(struct conn *c, uint64_t now_ms);
+void ctrl_queue_gone(struct nvr_queue *q);
+void ctrl_check_keepalive(struct nvr_queue *q, uint64_t now_ms);
 
 /* Build the discovery log page (all subsystems x ports); returns its full length. */
 uint32_t discovery_log_build(struct target *tgt, void *buf, uint32_t len, uint64_t offset);

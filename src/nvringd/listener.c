@@ -5,16 +5,17 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "listener.h"
 #include "log.h"
 #include "target.h"
+#include "tcp/tcp.h"
 
 struct listener {
 	struct ring_op accept_op;
@@ -23,6 +24,7 @@ struct listener {
 	struct nvr_port *port;
 	int fd;
 	bool closing;
+	bool multishot;      /* one armed accept takes every connection (5.19+) */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 };
@@ -31,11 +33,155 @@ struct conn_place_msg {
 	struct worker_msg msg;
 	int fd;
 	struct nvr_port *port;
+	struct peer_count *slot;
 	char peer[64];
 };
 
+/* ---- connection limits ------------------------------------------------------------- */
+
+/* Connections from one peer address (counted while they live). */
+struct peer_count {
+	struct peer_count *next;
+	unsigned n;
+	int family;
+	uint8_t addr[16];
+};
+
+#define PEER_BUCKETS 1024
+
+struct conn_limits {
+	pthread_mutex_t lock;
+	unsigned total;
+	struct peer_count *bucket[PEER_BUCKETS];
+	uint64_t refused;    /* connections closed at accept by a limit */
+	uint64_t last_log_ms;
+};
+
+int listener_limits_init(struct target *tgt)
+{
+	tgt->conn_limits = calloc(1, sizeof(*tgt->conn_limits));
+	if (!tgt->conn_limits)
+		return -ENOMEM;
+	pthread_mutex_init(&tgt->conn_limits->lock, NULL);
+	return 0;
+}
+
+void listener_limits_free(struct target *tgt)
+{
+	struct conn_limits *cl = tgt->conn_limits;
+
+	if (!cl)
+		return;
+	for (unsigned i = 0; i < PEER_BUCKETS; i++) {
+		while (cl->bucket[i]) {
+			struct peer_count *p = cl->bucket[i];
+
+			cl->bucket[i] = p->next;
+			free(p);
+		}
+	}
+	pthread_mutex_destroy(&cl->lock);
+	free(cl);
+	tgt->conn_limits = NULL;
+}
+
+static void peer_addr(const struct sockaddr_storage *sa, int *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	*family = sa->ss_family;
+	if (sa->ss_family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+}
+
+static unsigned peer_hash(int family, const uint8_t addr[16])
+{
+	uint32_t h = 2166136261u ^ (uint32_t)family;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % PEER_BUCKETS;
+}
+
+/* Count a new connection from sa: its slot, or NULL (with *why) when a limit says no. */
+static struct peer_count *conn_admit(struct target *tgt, const struct sockaddr_storage *sa, const char **why)
+{
+	struct conn_limits *cl = tgt->conn_limits;
+	struct peer_count *p;
+	bool fresh = false;
+	uint8_t addr[16];
+	int family;
+	unsigned b;
+
+	peer_addr(sa, &family, addr);
+	b = peer_hash(family, addr);
+	pthread_mutex_lock(&cl->lock);
+	for (p = cl->bucket[b]; p; p = p->next)
+		if (p->family == family && !memcmp(p->addr, addr, 16))
+			break;
+	*why = NULL;
+	if (cl->total >= tgt->limits.max_conns)
+		*why = "--max-connections";
+	else if (p && p->n >= tgt->limits.max_conns_per_host)
+		*why = "--max-connections-per-host";
+	else if (!p && (fresh = true) && !(p = calloc(1, sizeof(*p))))
+		*why = "out of memory";
+	if (*why) {
+		cl->refused++;
+		pthread_mutex_unlock(&cl->lock);
+		return NULL;
+	}
+	if (fresh) {
+		p->family = family;
+		memcpy(p->addr, addr, 16);
+		p->next = cl->bucket[b];
+		cl->bucket[b] = p;
+	}
+	p->n++;
+	cl->total++;
+	pthread_mutex_unlock(&cl->lock);
+	return p;
+}
+
+void listener_conn_gone(struct target *tgt, struct peer_count *slot)
+{
+	struct conn_limits *cl = tgt->conn_limits;
+
+	if (!slot)
+		return;
+	pthread_mutex_lock(&cl->lock);
+	cl->total--;
+	if (--slot->n == 0) {
+		struct peer_count **pp = &cl->bucket[peer_hash(slot->family, slot->addr)];
+
+		while (*pp != slot)
+			pp = &(*pp)->next;
+		*pp = slot->next;
+		free(slot);
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
 static struct listener *listeners;
 static unsigned nr_listeners;
+
+/*
+ * The accept backlog: as deep as the system allows (net.core.somaxconn), so a burst of hosts
+ * connecting at once (every queue of every controller) is never answered by SYN retransmits.
+ */
+static int listener_backlog(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	int n = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n > 0 ? n : 4096;
+}
 
 int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
 {
@@ -49,7 +195,7 @@ int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
 	if (port->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	len = port->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, 128) < 0)
+	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, listener_backlog()) < 0)
 		goto fail;
 	/* port 0: learn the port the kernel chose, for the log and the discovery log */
 	len = sizeof(port->sa);
@@ -90,10 +236,12 @@ static void conn_place_run(struct worker *w, struct worker_msg *m)
 {
 	struct conn_place_msg *pm = container_of(m, struct conn_place_msg, msg);
 
-	if (w->stopping)
+	if (w->stopping) {
+		listener_conn_gone(w->tgt, pm->slot);
 		close(pm->fd);
-	else
-		conn_create(w, pm->fd, pm->port, pm->peer);
+	} else {
+		tcp_queue_create(w, pm->fd, pm->port, pm->peer, pm->slot);
+	}
 	free(pm);
 }
 
@@ -102,7 +250,11 @@ static void listener_arm(struct listener *l)
 	struct io_uring_sqe *sqe = worker_get_sqe(l->w);
 
 	l->peer_len = sizeof(l->peer);
-	io_uring_prep_accept(sqe, l->fd, (struct sockaddr *)&l->peer, &l->peer_len, SOCK_CLOEXEC);
+	if (l->multishot)
+		/* the peer address is read with getpeername: a multishot accept has no address slot */
+		io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_CLOEXEC);
+	else
+		io_uring_prep_accept(sqe, l->fd, (struct sockaddr *)&l->peer, &l->peer_len, SOCK_CLOEXEC);
 	ring_op_attach(sqe, &l->accept_op);
 }
 
@@ -111,12 +263,18 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 	struct listener *l = container_of(op, struct listener, accept_op);
 	struct worker *w = l->w;
 	struct target *tgt = w->tgt;
+	struct peer_count *slot;
+	const char *why;
 	char peer[64];
 	unsigned idx;
+
+	bool armed = l->multishot && (cqe->flags & IORING_CQE_F_MORE);
 
 	if (l->closing || w->stopping) {
 		if (cqe->res >= 0)
 			close(cqe->res);
+		if (armed)
+			return; /* the cancel's final CQE comes later */
 		if (l->fd >= 0) {
 			close(l->fd);
 			l->fd = -1;
@@ -125,29 +283,52 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 		return;
 	}
 	if (cqe->res < 0) {
-		if (cqe->res != -EINTR && cqe->res != -ECONNABORTED)
+		if (l->multishot && cqe->res == -EINVAL) {
+			l->multishot = false; /* a kernel before 5.19: one accept at a time */
+		} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED) {
 			log_err("accept on port %s: %s", l->port->trsvcid, strerror(-cqe->res));
-		listener_arm(l);
+		}
+		if (!armed)
+			listener_arm(l);
 		return;
 	}
+	if (l->multishot) {
+		l->peer_len = sizeof(l->peer);
+		if (getpeername(cqe->res, (struct sockaddr *)&l->peer, &l->peer_len) < 0)
+			memset(&l->peer, 0, sizeof(l->peer));
+	}
 	peer_name(&l->peer, peer, sizeof(peer));
-	idx = atomic_fetch_add(&tgt->next_worker, 1) % tgt->nr_workers;
-	if (&tgt->workers[idx] == w) {
-		conn_create(w, cqe->res, l->port, peer);
+	slot = conn_admit(tgt, &l->peer, &why);
+	if (!slot) {
+		/* a flood must not flood the log too: one line per second */
+		if (w->now_ms - tgt->conn_limits->last_log_ms >= 1000) {
+			tgt->conn_limits->last_log_ms = w->now_ms;
+			log_info("%s: connection refused (%s; %llu refused so far)", peer, why,
+				 (unsigned long long)tgt->conn_limits->refused);
+		}
+		close(cqe->res);
 	} else {
-		struct conn_place_msg *pm = calloc(1, sizeof(*pm));
-
-		if (!pm) {
-			close(cqe->res);
+		idx = atomic_fetch_add(&tgt->next_worker, 1) % tgt->nr_workers;
+		if (&tgt->workers[idx] == w) {
+			tcp_queue_create(w, cqe->res, l->port, peer, slot);
 		} else {
-			pm->msg.fn = conn_place_run;
-			pm->fd = cqe->res;
-			pm->port = l->port;
-			snprintf(pm->peer, sizeof(pm->peer), "%s", peer);
-			worker_post(&tgt->workers[idx], &pm->msg);
+			struct conn_place_msg *pm = calloc(1, sizeof(*pm));
+
+			if (!pm) {
+				listener_conn_gone(tgt, slot);
+				close(cqe->res);
+			} else {
+				pm->msg.fn = conn_place_run;
+				pm->fd = cqe->res;
+				pm->port = l->port;
+				pm->slot = slot;
+				snprintf(pm->peer, sizeof(pm->peer), "%s", peer);
+				worker_post(&tgt->workers[idx], &pm->msg);
+			}
 		}
 	}
-	listener_arm(l);
+	if (!armed)
+		listener_arm(l);
 }
 
 static void listener_cancel_done(struct ring_op *op, const struct io_uring_cqe *cqe)
@@ -166,6 +347,7 @@ int listener_setup(struct target *tgt, const int *fds)
 		listeners[i].fd = fds[i];
 		listeners[i].port = &tgt->ports[i];
 		listeners[i].w = &tgt->workers[0];
+		listeners[i].multishot = true;
 		listeners[i].accept_op.complete = listener_accept_done;
 		listeners[i].cancel_op.complete = listener_cancel_done;
 	}

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef NVRING_TARGET_LISTENER_H
-#define NVRING_TARGET_LISTENER_H
+/* Listening sockets, and the connection limits enforced when a peer connects. */
+#ifndef NVRING_NVRINGD_LISTENER_H
+#define NVRING_NVRINGD_LISTENER_H
 
 #include <stddef.h>
 
 struct nvr_port;
+struct peer_count;
 struct target;
 struct worker;
 
@@ -14,5 +16,11 @@ int listener_setup(struct target *tgt, const int *fds);
 void listener_start(struct worker *w);
 void listener_stop(struct worker *w);
 void listener_free(void);
+
+/* The per-address connection table (tgt->conn_limits). */
+int listener_limits_init(struct target *tgt);
+void listener_limits_free(struct target *tgt);
+/* A connection counted at accept is gone (any thread). */
+void listener_conn_gone(struct target *tgt, struct peer_count *slot);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "bufpool.h"
 #include "config.h"
-#include "conn.h"
+#include "tcp/tcp.h"
 #include "listener.h"
 #include "log.h"
 #include "setup.h"
@@ -20,7 +20,9 @@ static struct target tgt;
 static void worker_stop_msg(struct worker *w, struct worker_msg *m)
 {
 	(void)m;
-	conn_worker_stop(w);
+	w->stopping = true;
+	listener_stop(w);
+	tcp_worker_stop(w);
 }
 
 static void print_connect_hints(const struct target *t)
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nvr_verbose = (int)cfg.verbose;
+	/* namespaces keep a reference count per worker: the count is known before they open */
+	tgt.nr_workers = cfg.threads ? cfg.threads : 1;
 	if (target_setup(&tgt, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nvringd: %s\n", err);
 		target_teardown(&tgt);
@@ -78,7 +82,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	fds = calloc(tgt.nr_ports + 1, sizeof(*fds));
-	tgt.nr_workers = cfg.threads ? cfg.threads : 1;
 	tgt.workers = calloc(tgt.nr_workers, sizeof(*tgt.workers));
 	stop_msgs = calloc(tgt.nr_workers, sizeof(*stop_msgs));
 	if (!fds || !tgt.workers || !stop_msgs) {
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	atomic_store(&tgt.workers_running, true);
 	log_err("ready (%u worker%s)", tgt.nr_workers, tgt.nr_workers == 1 ? "" : "s");
 
 	while (sigwait(&set, &sig) != 0)
@@ -124,6 +128,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < tgt.nr_workers; i++)
 		worker_join(&tgt.workers[i]);
+	atomic_store(&tgt.workers_running, false);
 	target_flush_all(&tgt);
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
 		bufpool_destroy(tgt.workers[i].bufs);

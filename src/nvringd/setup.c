@@ -7,11 +7,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "kv_iter.h"
-#include "kvstore/kvstore.h"
+#include "listener.h"
 #include "log.h"
-#include "passthru.h"
-#include "req.h"
 #include "setup.h"
 #include "target.h"
 
@@ -44,96 +41,41 @@ bad:
 	return -1;
 }
 
-/* Default size of an in-memory KV store given without size= */
-#define KV_MEM_DEFAULT_SIZE (1ull << 30)
-
-static int setup_kv_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len)
+static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subsys *cs, const struct cfg_ns *cn,
+		    char *err, size_t errlen)
 {
-	struct kvs_config kc = { .path = cn->path, .capacity = cn->size };
-	struct kvs **engines;
-	struct kvs *kv;
+	char why[256] = "";
 
-	for (size_t i = 0; i < cn->nr_opts; i++) {
-		int ret = kvs_config_opt(&kc, cn->opts[i].key, cn->opts[i].val, why, len);
+	if (ns_open(tgt, ns, cn, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s namespace %u: %s", cs->nqn, cn->nsid, why);
+		return -1;
+	}
+	if (ns->big_sqe)
+		tgt->big_sqe = true;
+	if (ns->ops->poll) {
+		struct nvr_ns **p = realloc(tgt->pollers, (tgt->nr_pollers + 1) * sizeof(*p));
 
-		/* options of the namespace itself (nsid, uuid, kvssd-compat, ...) are not the engine's */
-		if (ret && ret != -ENOENT)
+		if (!p) {
+			snprintf(err, errlen, "out of memory");
 			return -1;
-	}
-	if (!kc.path && !kc.capacity)
-		kc.capacity = KV_MEM_DEFAULT_SIZE;
-	if (kc.max_value > NVR_MDTS_BYTES) {
-		snprintf(why, len, "max_value %u is above the largest transfer (%u bytes)", kc.max_value,
-			 NVR_MDTS_BYTES);
-		return -1;
-	}
-	engines = realloc(tgt->kv_engines, (tgt->nr_kv_engines + 1) * sizeof(*engines));
-	if (!engines) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
-	tgt->kv_engines = engines;
-	if (kvs_open(&kv, &kc, why, len))
-		return -1;
-	tgt->kv_engines[tgt->nr_kv_engines++] = kv;
-	ns->kv = kv;
-	ns->kv_iters = kv_iters_create();
-	if (!ns->kv_iters) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
-	ns->readonly = cn->readonly;
-	ns->kvssd_compat = cn->kvssd_compat;
-	/* reported as Identify VWC: hosts then send a Flush to make stores durable */
-	ns->be.geom.volatile_cache = kc.volatile_cache;
-	if (ns->kvssd_compat) {
-		/* an NVM namespace as NVMeVirt presents one: a read-only block view reading zeroes,
-		 * the data itself reached through the vendor KV opcodes */
-		ns->csi = NVR_CSI_NVM;
-		ns->lba_shift = 9;
-		ns->nlba = kvs_capacity(kv) >> 9;
-	} else {
-		ns->csi = NVR_CSI_KV;
+		}
+		tgt->pollers = p;
+		tgt->pollers[tgt->nr_pollers++] = ns;
 	}
 	return 0;
 }
 
-static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subsys *cs, const struct cfg_ns *cn,
-		    char *err, size_t errlen)
+/* Defaults a careful admin would accept (README "Limits and hardening"). */
+static void setup_limits(struct nvr_limits *l, const struct nvr_config *cfg)
 {
-	struct be_spec spec;
-	char why[256] = "";
-	int ret;
-
-	ns->nsid = cn->nsid;
-	memcpy(ns->uuid, cn->uuid, sizeof(ns->uuid));
-	memcpy(ns->nguid, cn->nguid, sizeof(ns->nguid));
-	memcpy(ns->eui64, cn->nguid, sizeof(ns->eui64));
-	if (!strcmp(cn->kind, "kv"))
-		ret = setup_kv_ns(tgt, ns, cn, why, sizeof(why));
-	else if (!strcmp(cn->kind, "passthru"))
-		ret = passthru_ns_open(ns, cn, why, sizeof(why));
-	else if (!strcmp(cn->kind, "mem") || !strcmp(cn->kind, "file")) {
-		nvr_config_ns_to_be_spec(cn, &spec);
-		ret = !strcmp(cn->kind, "mem") ? be_mem_open(&ns->be, &spec, why, sizeof(why)) :
-						 be_file_open(&ns->be, &spec, why, sizeof(why));
-		if (!ret) {
-			ns->csi = NVR_CSI_NVM;
-			ns->lba_shift = ns->be.geom.lba_shift;
-			ns->nlba = ns->be.geom.size >> ns->lba_shift;
-			ns->readonly = cn->readonly || ns->be.geom.readonly;
-		}
-	} else {
-		snprintf(why, sizeof(why), "'%s' namespaces are not supported by this build", cn->kind);
-		ret = -1;
-	}
-	if (ret < 0) {
-		snprintf(err, errlen, "%s namespace %u: %s", cs->nqn, cn->nsid, why);
-		return -1;
-	}
-	if (ns->pt)
-		tgt->big_sqe = true;
-	return 0;
+	(void)cfg;
+	l->max_conns = 16384;
+	l->max_conns_per_host = 1024;
+	l->max_inflight = 1ull << 30;
+	l->max_inflight_per_conn = 32ull << 20;
+	l->icreq_timeout_ms = 10000;
+	l->connect_timeout_ms = 10000;
+	l->pdu_timeout_ms = 10000;
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -162,6 +104,7 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 {
 	const struct cfg_subsys *cs = &cfg->subsys[si];
 	struct nvr_subsys *s = calloc(1, sizeof(*s));
+	struct ns_table *t = NULL;
 
 	*out = s;
 	if (!s)
@@ -171,9 +114,10 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 	snprintf(s->model, sizeof(s->model), "%s", cs->model[0] ? cs->model : "nvring");
 	s->allow_any_host = cs->allow_any_host;
 	s->hosts = calloc(cs->nr_allowed_hosts + 1, sizeof(*s->hosts));
-	s->ns = calloc(cs->nr_ns + 1, sizeof(*s->ns));
+	t = calloc(1, sizeof(*t) + (cs->nr_ns + 1) * sizeof(t->ns[0]));
+	atomic_init(&s->ns_table, t);
 	s->ports = calloc(tgt->nr_ports + 1, sizeof(*s->ports));
-	if (!s->hosts || !s->ns || !s->ports)
+	if (!s->hosts || !t || !s->ports)
 		goto oom;
 	for (size_t i = 0; i < cs->nr_allowed_hosts; i++) {
 		s->hosts[i] = strdup(cs->allowed_hosts[i]);
@@ -189,17 +133,16 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 		ns = calloc(1, sizeof(*ns));
 		if (!ns)
 			goto oom;
-		s->ns[s->nr_ns] = ns;
 		if (setup_ns(tgt, ns, cs, &cs->ns[i], err, errlen) < 0) {
-			s->ns[s->nr_ns] = NULL;
 			free(ns);
 			return -1;
 		}
-		s->nr_ns++;
+		t->ns[t->nr++] = ns;
 		if (ns->nsid > s->max_nsid)
 			s->max_nsid = ns->nsid;
 	}
-	qsort(s->ns, s->nr_ns, sizeof(*s->ns), ns_cmp);
+	/* published before any worker runs: the registry's table, sorted by nsid */
+	qsort(t->ns, t->nr, sizeof(t->ns[0]), ns_cmp);
 	if (s->max_nsid < NVR_MAX_NSID)
 		s->max_nsid = NVR_MAX_NSID;
 	for (size_t pi = 0; pi < cfg->nr_ports; pi++)
@@ -220,9 +163,15 @@ int target_setup(struct target *tgt, const struct nvr_config *cfg, char *err, si
 		return -1;
 	}
 	pthread_mutex_init(&tgt->lock, NULL);
+	pthread_mutex_init(&tgt->registry_lock, NULL);
 	tgt->next_cntlid = 1;
 	atomic_init(&tgt->genctr, 1);
 	tgt->poll = cfg->poll;
+	setup_limits(&tgt->limits, cfg);
+	if (listener_limits_init(tgt) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < cfg->nr_ports; i++) {
 		if (setup_port(&tgt->ports[i], &cfg->ports[i], err, errlen) < 0)
 			return -1;
@@ -249,14 +198,12 @@ void target_flush_all(struct target *tgt)
 {
 	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
 		struct nvr_subsys *s = tgt->subsys[i];
+		const struct ns_table *t = subsys_ns_table(s);
 
-		for (unsigned n = 0; n < s->nr_ns; n++) {
-			struct nvr_ns *ns = s->ns[n];
+		for (unsigned n = 0; t && n < t->nr; n++) {
+			struct nvr_ns *ns = t->ns[n];
 
-			if (ns->kv && kvs_sync(ns->kv) < 0)
-				log_err("%s namespace %u: KV store sync failed", s->nqn, ns->nsid);
-			else if (!ns->kv && !ns->pt && ns->be.ops && ns->be.ops->flush_sync &&
-				 ns->be.ops->flush_sync(&ns->be) < 0)
+			if (ns->ops->flush_sync && !ns->readonly && ns->ops->flush_sync(ns) < 0)
 				log_err("%s namespace %u: flush failed", s->nqn, ns->nsid);
 		}
 	}
@@ -266,30 +213,24 @@ void target_teardown(struct target *tgt)
 {
 	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
 		struct nvr_subsys *s = tgt->subsys[i];
+		struct ns_table *t;
 
 		if (!s)
 			continue;
-		for (unsigned n = 0; n < s->nr_ns; n++) {
-			struct nvr_ns *ns = s->ns[n];
-
-			kv_iters_destroy(ns->kv_iters);
-			if (ns->kv)
-				kvs_close(ns->kv);
-			else if (ns->pt)
-				passthru_ns_close(ns);
-			else if (ns->be.ops && ns->be.ops->close)
-				ns->be.ops->close(&ns->be);
-			free(ns);
-		}
+		t = atomic_load(&s->ns_table);
+		for (unsigned n = 0; t && n < t->nr; n++)
+			ns_destroy(t->ns[n]);
+		free(t);
 		for (unsigned h = 0; h < s->nr_hosts; h++)
 			free(s->hosts[h]);
 		free(s->hosts);
-		free(s->ns);
 		free(s->ports);
 		free(s);
 	}
 	free(tgt->subsys);
 	free(tgt->ports);
-	free(tgt->kv_engines);
+	free(tgt->pollers);
+	listener_limits_free(tgt);
 	pthread_mutex_destroy(&tgt->lock);
+	pthread_mutex_destroy(&tgt->registry_lock);
 }

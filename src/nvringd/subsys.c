@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* Lookups in a subsystem: a namespace by NSID (ns[] is sorted by setup) and the host allow list. */
+/* Lookups in a subsystem: a namespace by NSID (tables are sorted) and the host allow list. */
 #include <string.h>
 
 #include "subsys.h"
 
-struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t nsid)
+struct nvr_ns *ns_table_find(const struct ns_table *t, uint32_t nsid)
 {
-	unsigned lo = 0, hi = s->nr_ns;
+	unsigned lo = 0, hi = t ? t->nr : 0;
 
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
 
-		if (s->ns[mid]->nsid == nsid)
-			return s->ns[mid];
-		if (s->ns[mid]->nsid < nsid)
+		if (t->ns[mid]->nsid == nsid)
+			return t->ns[mid];
+		if (t->ns[mid]->nsid < nsid)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -1,40 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* Subsystems, their namespaces and the ports they are exported on: fixed at start, read-only after. */
-#ifndef NVRING_TARGET_SUBSYS_H
-#define NVRING_TARGET_SUBSYS_H
+/*
+ * Subsystems, their namespaces and the ports they are exported on. A subsystem's namespace
+ * table is a published snapshot (ns/registry.h) that changes while I/O runs; the rest of a
+ * subsystem is set at start.
+ */
+#ifndef NVRING_NVRINGD_SUBSYS_H
+#define NVRING_NVRINGD_SUBSYS_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend/backend.h"
+#include "ns/ns.h"
 
 #define NVR_NQN_MAX 256
 #define NVR_DISC_NQN "nqn.2014-08.org.nvmexpress.discovery"
 #define NVR_MAX_NSID 1024
 
-enum nvr_ns_csi {
-	NVR_CSI_NVM = 0,
-	NVR_CSI_KV = 1,
-};
-
-struct nvr_passthru;
-struct kv_iters;
-
-struct nvr_ns {
-	uint32_t nsid;
-	enum nvr_ns_csi csi;
-	bool readonly;
-	bool kvssd_compat;   /* KV store presented as an NVM namespace taking the vendor KV opcodes */
-	struct backend be;   /* NVM namespaces */
-	void *kv;            /* KV and kvssd-compat namespaces: the engine instance (src/kvstore) */
-	struct kv_iters *kv_iters; /* their vendor iterators (kv_iter.c) */
-	struct nvr_passthru *pt; /* passthrough namespaces: the drive (src/nvringd/passthru.c) */
-	unsigned lba_shift;  /* NVM: 9 or 12 */
-	uint64_t nlba;       /* NVM: size in logical blocks */
-	uint8_t uuid[16];
-	uint8_t nguid[16];
-	uint8_t eui64[8];
+/* An immutable, sorted (by nsid) array of a subsystem's namespaces. */
+struct ns_table {
+	unsigned nr;
+	struct nvr_ns *ns[];
 };
 
 struct nvr_port {
@@ -54,14 +41,28 @@ struct nvr_subsys {
 	bool allow_any_host;
 	char **hosts;        /* allowed host NQNs */
 	unsigned nr_hosts;
-	struct nvr_ns **ns;  /* sorted by nsid */
-	unsigned nr_ns;
+	_Atomic(struct ns_table *) ns_table; /* published: read with subsys_ns_table() */
 	uint32_t max_nsid;   /* NN */
 	struct nvr_port **ports; /* ports this subsystem is exported on */
 	unsigned nr_ports;
 };
 
-struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t nsid);
+/*
+ * The current namespace table. On a worker it may be used only until the handler returns to
+ * the event loop (tables are freed after every worker has passed through its loop); keep a
+ * namespace longer only with a reference (ns_get/ns_ref).
+ */
+static inline const struct ns_table *subsys_ns_table(const struct nvr_subsys *s)
+{
+	return atomic_load_explicit(&((struct nvr_subsys *)s)->ns_table, memory_order_acquire);
+}
+
+/* Binary search in a table: the namespace or NULL. */
+struct nvr_ns *ns_table_find(const struct ns_table *t, uint32_t nsid);
+static inline struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t nsid)
+{
+	return ns_table_find(subsys_ns_table(s), nsid);
+}
 bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The whole target: workers, ports, subsystems and the controller table. */
-#ifndef NVRING_TARGET_TARGET_H
-#define NVRING_TARGET_TARGET_H
+/* The whole target: workers, ports, subsystems, limits and the controller table. */
+#ifndef NVRING_NVRINGD_TARGET_H
+#define NVRING_NVRINGD_TARGET_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,9 +12,19 @@
 #include "subsys.h"
 #include "worker.h"
 
-struct kvs;
-
 #define NVR_MAX_CNTLID 0xFFEF
+
+/* Everything a peer can make us hold is bounded and timed out (README "Limits and hardening"). */
+struct nvr_limits {
+	unsigned max_conns;             /* connections, all peers */
+	unsigned max_conns_per_host;    /* connections from one peer address */
+	uint64_t max_inflight;          /* data buffers, all queues (split evenly among workers) */
+	uint64_t max_inflight_per_conn; /* data buffers of one queue */
+	uint32_t icreq_timeout_ms;      /* accept -> ICReq (0 = none) */
+	uint32_t connect_timeout_ms;    /* ICResp -> Connect */
+	uint32_t pdu_timeout_ms;        /* a PDU started and not finished, an R2T unanswered, a send
+					 * without progress */
+};
 
 struct target {
 	struct worker *workers;
@@ -27,8 +37,12 @@ struct target {
 	unsigned nr_subsys;
 	bool poll;                    /* busy-poll the completion queue */
 	bool big_sqe;                 /* a passthrough namespace exists: rings need SQE128|CQE32 */
-	struct kvs **kv_engines;      /* every KV engine, polled by the workers for GC */
-	unsigned nr_kv_engines;
+	struct nvr_limits limits;
+	atomic_bool workers_running;  /* registry changes need grace periods */
+	pthread_mutex_t registry_lock; /* serialises namespace table changes */
+	struct nvr_ns **pollers;      /* namespaces with an event-loop hook (KV GC); set at start */
+	unsigned nr_pollers;
+	struct conn_limits *conn_limits; /* listener.c: connections per peer address */
 
 	pthread_mutex_t lock;         /* the controller table and ctrl->queues[] */
 	struct nvr_ctrl *ctrls[NVR_MAX_CNTLID + 1];

@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "kvstore/kvstore.h"
+#include "listener.h"
 #include "log.h"
 #include "target.h"
+#include "tcp/tcp.h"
 
 #define WORKER_RING_ENTRIES 1024
 #define WORKER_TICK_MS 200
@@ -80,13 +80,13 @@ static void worker_inbox_done(struct ring_op *op, const struct io_uring_cqe *cqe
 	worker_arm_inbox(w);
 }
 
-/* Stopped: no connection or listener left, and no KV engine I/O that might be on this ring. */
+/* Stopped: no connection or listener left, and no namespace I/O that might be on this ring. */
 static bool worker_done(struct worker *w)
 {
 	if (!w->stopping || w->conns || w->nr_listeners)
 		return false;
-	for (unsigned i = 0; i < w->tgt->nr_kv_engines; i++)
-		if (!kvs_idle(w->tgt->kv_engines[i]))
+	for (unsigned i = 0; i < w->tgt->nr_pollers; i++)
+		if (!w->tgt->pollers[i]->ops->idle(w->tgt->pollers[i]))
 			return false;
 	return true;
 }
@@ -96,7 +96,7 @@ static void worker_tick_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 	struct worker *w = container_of(op, struct worker, tick_op);
 
 	(void)cqe;
-	conn_tick_all(w);
+	tcp_tick(w);
 	if (!worker_done(w))
 		worker_arm_tick(w);
 }
@@ -174,6 +174,8 @@ int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 	w->tick_ts.tv_sec = 0;
 	w->tick_ts.tv_nsec = WORKER_TICK_MS * 1000000LL;
 	w->now_ms = worker_now_ms();
+	/* the global data-buffer budget, split evenly: no worker waits for another's buffers */
+	w->budget.limit = tgt->limits.max_inflight / (tgt->nr_workers ? tgt->nr_workers : 1);
 	return 0;
 }
 
@@ -251,11 +253,11 @@ static void *worker_main(void *arg)
 	worker_arm_inbox(w);
 	executor_arm(&w->ex);
 	worker_arm_tick(w);
-	conn_worker_start(w);
+	listener_start(w);
 	while (!worker_done(w)) {
 		int ret;
 
-		conn_flush_sends(w);
+		tcp_flush_sends(w);
 		ret = worker_enter(w, had_work);
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
@@ -265,8 +267,9 @@ static void *worker_main(void *arg)
 		w->now_ms = worker_now_ms();
 		had_work = worker_reap(w) != 0;
 		/* garbage collection starts from whichever worker sees it due; not while stopping */
-		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_kv_engines; i++)
-			kvs_poll(w->tgt->kv_engines[i], &w->ring);
+		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_pollers; i++)
+			w->tgt->pollers[i]->ops->poll(w->tgt->pollers[i], &w->ex);
+		tcp_reap(w);
 	}
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

@@ -3,8 +3,8 @@
  * A worker thread owns one io_uring and everything placed on it: listeners, queue pairs
  * (connections) and the backend I/O of their commands. Nothing in a worker blocks.
  */
-#ifndef NVRING_TARGET_WORKER_H
-#define NVRING_TARGET_WORKER_H
+#ifndef NVRING_NVRINGD_WORKER_H
+#define NVRING_NVRINGD_WORKER_H
 
 #include <liburing.h>
 #include <pthread.h>
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/budget.h"
 #include "ring/executor.h"
 #include "ring/ring_op.h"
 
@@ -43,11 +44,13 @@ struct worker {
 	struct ring_op tick_op;
 	uint64_t now_ms; /* CLOCK_MONOTONIC ms, refreshed every loop iteration */
 
-	struct conn *conns;     /* connections living on this worker */
-	struct conn *tx_pending; /* connections with PDUs queued since the last flush */
+	struct tcp_queue *conns;      /* queue pairs living on this worker */
+	struct tcp_queue *tx_pending; /* queues with PDUs queued since the last flush */
+	struct tcp_queue *reap;       /* closed queues, freed once nothing refers to them */
 	unsigned nr_listeners;  /* accept operations still armed */
 	bool stopping;
 	struct bufpool *bufs;   /* data buffers for requests on this worker */
+	struct buf_budget budget; /* this worker's share of --max-inflight-bytes */
 };
 
 #ifndef container_of

@@ -7,7 +7,13 @@
 #ifndef NVRING_TARGET_RING_OP_H
 #define NVRING_TARGET_RING_OP_H
 
+#include <stddef.h>
+
 #include <liburing.h>
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 struct ring_op;
 typedef void (*ring_op_fn)(struct ring_op *op, const struct io_uring_cqe *cqe);

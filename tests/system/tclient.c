@@ -1023,7 +1023,7 @@ int tc_fabrics_connect(struct tc_conn *c, const struct tc_connect_args *a, struc
 	s->sqsize = a->sqsize;
 	s->cattr = a->cattr;
 	s->kato = a->kato;
-	memcpy(data, hostid, sizeof(hostid));
+	memcpy(data, a->hostid ? a->hostid : hostid, sizeof(hostid));
 	memcpy(data + 16, &a->cntlid, 2);
 	strncpy((char *)data + 256, a->subnqn ? a->subnqn : "", 255);
 	strncpy((char *)data + 512, a->hostnqn ? a->hostnqn : "", 255);

@@ -193,6 +193,7 @@ struct tc_connect_args {
 	uint8_t cattr;
 	uint32_t kato;
 	const char *subnqn, *hostnqn;
+	const uint8_t *hostid; /* 16 bytes; NULL: tclient's own */
 };
 void tc_connect_args_default(struct tc_connect_args *a, uint16_t qid, uint16_t cntlid);
 /* Returns status; *cqe gets the full response. Sets c->cntlid/qid on success. */

@@ -124,6 +124,17 @@ static void vendor_ops(uint32_t nsid)
 	CHECK_EQ(dw0, 9013);
 	CHECK_EQ(got, 9013);
 	CHECK_EQ(tc_memdiff(r, v, 9013), -1);
+	/* an empty append (SGL length 0, no data): the value stays as it was; to a missing key it
+	 * creates an empty value */
+	CHECK_EQ(vstore(KVSSD_OPC_APPEND, nsid, "app", 3, v, 0), 0);
+	memset(r, 0, sizeof(r));
+	CHECK_EQ(vretrieve(nsid, "app", 3, r, sizeof(r), &dw0, &got), 0);
+	CHECK_EQ(dw0, 9013);
+	CHECK_EQ(tc_memdiff(r, v, 9013), -1);
+	CHECK_EQ(vstore(KVSSD_OPC_APPEND, nsid, "app0", 4, v, 0), 0);
+	CHECK_EQ(vretrieve(nsid, "app0", 4, r, 64, &dw0, &got), 0);
+	CHECK_EQ(dw0, 0);
+	CHECK_EQ(got, 0);
 	/* a 17-byte key (CDW11 = 16): Invalid Key Size, the generic status */
 	memset(k17, 'k', sizeof(k17));
 	CHECK_EQ(vstore(KVSSD_OPC_STORE, nsid, k17, 17, v, 8), NVME_STATUS_DNR | NVME_SC_KV_INVALID_KEY_SIZE);

@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #include "fixture.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvstore/kvstore.h"
-#include "nvringd/worker.h"
+#include "bufpool.h"
+#include "config.h"
+#include "worker.h"
 
 struct fx_completion fx_done;
-uint64_t fx_now_ms = 1000;
 
 /* Every fixture object, freed together by fx_free_all(). */
 static void **fx_objs;
 static size_t fx_nr_objs;
+static struct nvr_ctrl *fx_ctrls[64];
+static unsigned fx_nr_ctrls;
+static struct nvr_ns **fx_nss;
+static unsigned fx_nr_nss;
+static struct target fx_tgt = { .nr_workers = 1 };
+struct worker fx_worker = { .tgt = &fx_tgt, .now_ms = 1000 };
 
 void *fx_alloc(size_t size)
 {
@@ -29,6 +36,14 @@ void *fx_alloc(size_t size)
 
 void fx_free_all(void)
 {
+	for (unsigned i = 0; i < fx_nr_nss; i++)
+		ns_destroy(fx_nss[i]);
+	free(fx_nss);
+	fx_nss = NULL;
+	for (unsigned i = 0; i < fx_nr_ctrls; i++)
+		free(fx_ctrls[i]->changed); /* what ctrl_put would free */
+	fx_nr_ctrls = 0;
+	fx_nr_nss = 0;
 	for (size_t i = 0; i < fx_nr_objs; i++)
 		free(fx_objs[i]);
 	free(fx_objs);
@@ -36,77 +51,61 @@ void fx_free_all(void)
 	fx_nr_objs = 0;
 }
 
-void req_complete(struct req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
+/* The fixture transport: the completion is recorded, nothing is sent. */
+static void fx_queue_response(struct req *req)
 {
 	fx_done.count++;
 	fx_done.req = req;
-	fx_done.status = status;
-	fx_done.dw0 = dw0;
-	fx_done.dw1 = dw1;
-	req->state = REQ_SENDING;
+	fx_done.status = req->status;
+	fx_done.dw0 = req->cqe.dw0;
+	fx_done.dw1 = req->cqe.dw1;
 }
 
-int req_alloc_buf(struct req *req, uint32_t len)
+static int fx_local_addr(struct nvr_queue *q, char *out, size_t len)
 {
-	void *p;
-
-	if (req->buf_size >= len)
-		return 0;
-	p = realloc(req->buf, len);
-	if (!p)
-		return -12;
-	/* poison: handlers must write every byte they return */
-	memset(p, 0xa5, len);
-	req->buf = p;
-	req->buf_size = len;
-	return 0;
+	(void)q;
+	(void)out;
+	(void)len;
+	return -ENOTCONN; /* no socket: a wildcard listen address stays as it is */
 }
 
-uint64_t worker_now_ms(void)
-{
-	return fx_now_ms;
-}
+static const struct nvr_queue_ops fx_queue_ops = {
+	.queue_response = fx_queue_response,
+	.local_addr = fx_local_addr,
+};
 
-uint64_t kvs_capacity(const struct kvs *kv)
+static struct nvr_ns *fx_ns_open(struct cfg_ns *cn)
 {
-	return kv->capacity;
-}
+	struct nvr_ns **nss = realloc(fx_nss, (fx_nr_nss + 1) * sizeof(*nss));
+	struct nvr_ns *ns = calloc(1, sizeof(*ns));
+	char err[256] = "out of memory";
 
-uint64_t kvs_used(const struct kvs *kv)
-{
-	return kv->used;
-}
-
-uint32_t kvs_max_value(const struct kvs *kv)
-{
-	return kv->max_value;
+	if (!ns || !nss || ns_open(&fx_tgt, ns, cn, err, sizeof(err))) {
+		fprintf(stderr, "fixture: namespace %u: %s\n", cn->nsid, err);
+		abort();
+	}
+	fx_nss = nss;
+	fx_nss[fx_nr_nss++] = ns;
+	return ns;
 }
 
 struct nvr_ns *fx_ns_nvm(uint32_t nsid, unsigned lba_shift, uint64_t nlba)
 {
-	struct nvr_ns *ns = fx_alloc(sizeof(*ns));
+	struct cfg_ns cn = { .nsid = nsid, .enabled = true, .size = nlba << lba_shift, .lba_size = 1u << lba_shift };
 
-	ns->nsid = nsid;
-	ns->csi = NVR_CSI_NVM;
-	ns->lba_shift = lba_shift;
-	ns->nlba = nlba;
-	ns->be.geom.size = nlba << lba_shift;
-	ns->be.geom.lba_shift = lba_shift;
-	return ns;
+	snprintf(cn.kind, sizeof(cn.kind), "mem");
+	return fx_ns_open(&cn);
 }
 
-struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint64_t used, uint32_t max_value)
+struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint32_t max_value)
 {
-	struct nvr_ns *ns = fx_alloc(sizeof(*ns));
-	struct kvs *kv = fx_alloc(sizeof(*kv));
+	char val[16];
+	struct cfg_opt opt = { .key = "max_value", .val = val };
+	struct cfg_ns cn = { .nsid = nsid, .enabled = true, .size = capacity, .opts = &opt, .nr_opts = 1 };
 
-	kv->capacity = capacity;
-	kv->used = used;
-	kv->max_value = max_value;
-	ns->nsid = nsid;
-	ns->csi = NVR_CSI_KV;
-	ns->kv = kv;
-	return ns;
+	snprintf(val, sizeof(val), "%u", max_value);
+	snprintf(cn.kind, sizeof(cn.kind), "kv");
+	return fx_ns_open(&cn);
 }
 
 static int fx_ns_cmp(const void *a, const void *b)
@@ -119,17 +118,18 @@ static int fx_ns_cmp(const void *a, const void *b)
 struct nvr_subsys *fx_subsys(const char *nqn, uint32_t max_nsid, struct nvr_ns **ns, unsigned nr_ns)
 {
 	struct nvr_subsys *s = fx_alloc(sizeof(*s));
+	struct ns_table *t = fx_alloc(sizeof(*t) + (nr_ns + 1) * sizeof(t->ns[0]));
 
 	snprintf(s->nqn, sizeof(s->nqn), "%s", nqn);
 	snprintf(s->serial, sizeof(s->serial), "%s", "SN0123");
 	snprintf(s->model, sizeof(s->model), "%s", "nvring test");
 	s->allow_any_host = true;
 	s->max_nsid = max_nsid;
-	s->ns = fx_alloc((nr_ns ? nr_ns : 1) * sizeof(*s->ns));
 	if (nr_ns)
-		memcpy(s->ns, ns, nr_ns * sizeof(*ns));
-	qsort(s->ns, nr_ns, sizeof(*s->ns), fx_ns_cmp);
-	s->nr_ns = nr_ns;
+		memcpy(t->ns, ns, nr_ns * sizeof(*ns));
+	qsort(t->ns, nr_ns, sizeof(t->ns[0]), fx_ns_cmp);
+	t->nr = nr_ns;
+	atomic_init(&s->ns_table, t);
 	return s;
 }
 
@@ -137,6 +137,9 @@ struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid)
 {
 	struct nvr_ctrl *ctrl = fx_alloc(sizeof(*ctrl));
 
+	if (fx_nr_ctrls == 64)
+		abort();
+	fx_ctrls[fx_nr_ctrls++] = ctrl;
 	ctrl->cntlid = cntlid;
 	ctrl->subsys = s;
 	ctrl->csts = 1; /* enabled and ready */
@@ -146,12 +149,21 @@ struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid)
 
 struct req *fx_req(struct nvr_ctrl *ctrl, uint8_t opcode, uint32_t data_len)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct nvr_queue *q = calloc(1, sizeof(*q));
 	struct req *req = calloc(1, sizeof(*req));
 
-	c->ctrl = ctrl;
-	c->fd = -1;
-	req->conn = c;
+	if (!q || !req)
+		abort();
+	if (!fx_worker.bufs) {
+		fx_worker.bufs = bufpool_create();
+		fx_worker.budget.limit = UINT64_MAX;
+	}
+	q->ops = &fx_queue_ops;
+	q->w = &fx_worker;
+	q->ctrl = ctrl;
+	q->buf_limit = UINT64_MAX;
+	req->q = q;
+	req->ctrl = ctrl;
 	req->sqe.opcode = opcode;
 	req->data_len = data_len;
 	req->state = REQ_EXECUTING;
@@ -160,7 +172,10 @@ struct req *fx_req(struct nvr_ctrl *ctrl, uint8_t opcode, uint32_t data_len)
 
 void fx_req_free(struct req *req)
 {
-	free(req->conn);
-	free(req->buf);
+	struct nvr_queue *q = req->q;
+
+	req->ns = NULL; /* the tests' requests hold no reference */
+	req_release(req);
 	free(req);
+	free(q);
 }

@@ -1,23 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hand-built subsystems, namespaces, controllers and requests for the admin/identify/discovery
- * tests, plus stand-ins for what those files call outside themselves (req_complete, the clock,
- * the KV engine's size queries: Identify's NSZE/NUSE are asserted for values a real engine would
- * only reach by storing records).
+ * Hand-built subsystems, namespaces (opened by the real kinds: RAM and in-memory KV),
+ * controllers and requests on a fixture queue whose transport records the completion instead
+ * of sending it: the command handlers and the request core run as in the daemon, without a
+ * socket or a ring.
  */
-#ifndef NVRING_TESTS_TARGET_FIXTURE_H
-#define NVRING_TESTS_TARGET_FIXTURE_H
+#ifndef NVRING_TESTS_NVRINGD_FIXTURE_H
+#define NVRING_TESTS_NVRINGD_FIXTURE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nvringd/conn.h"
-#include "nvringd/ctrl.h"
-#include "nvringd/req.h"
-#include "nvringd/subsys.h"
-#include "nvringd/target.h"
+#include "core/queue.h"
+#include "core/req.h"
+#include "ctrl.h"
+#include "ns/ns.h"
+#include "subsys.h"
+#include "target.h"
+#include "worker.h"
 
-/* What the last req_complete() got. */
+/* What the last completion carried. */
 struct fx_completion {
 	int count;
 	struct req *req;
@@ -25,20 +27,18 @@ struct fx_completion {
 	uint32_t dw0, dw1;
 };
 extern struct fx_completion fx_done;
-extern uint64_t fx_now_ms;
-
-/* KV engine stand-in: the fixture's KV namespaces point ns->kv at one of these. */
-struct kvs {
-	uint64_t capacity, used;
-	uint32_t max_value;
-};
+/* The fixture worker's clock (what req_now_ms reads). */
+extern struct worker fx_worker;
+#define fx_now_ms (fx_worker.now_ms)
 
 /* Zeroed memory owned by the fixture (never NULL); everything fx_* built is freed by fx_free_all. */
 void *fx_alloc(size_t size);
 void fx_free_all(void);
 
+/* A RAM namespace of nlba blocks of 1 << lba_shift bytes. */
 struct nvr_ns *fx_ns_nvm(uint32_t nsid, unsigned lba_shift, uint64_t nlba);
-struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint64_t used, uint32_t max_value);
+/* An in-memory KV namespace of `capacity` bytes taking values up to max_value. */
+struct nvr_ns *fx_ns_kv(uint32_t nsid, uint64_t capacity, uint32_t max_value);
 /* A subsystem with the given namespaces (sorted here by nsid). */
 struct nvr_subsys *fx_subsys(const char *nqn, uint32_t max_nsid, struct nvr_ns **ns, unsigned nr_ns);
 struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid);

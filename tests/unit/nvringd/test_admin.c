@@ -6,7 +6,7 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "nvringd/identify.h"
+#include "cmd/identify.h"
 
 #define ST_INVALID_FIELD 0x4002
 #define ST_INVALID_OPCODE 0x4001
@@ -285,16 +285,18 @@ static void test_aen(void)
 	ctrl_notify_event(ctrl, AEN_NS_CHANGED);
 	tap_ok(fx_done.count == 0 && ctrl->pending_aen == 0, "notify: disabled in AEC, dropped");
 	ctrl->feat_aec = NVR_OAES_NS_ATTR;
-	ctrl_notify_event(ctrl, AEN_NS_CHANGED);
+	ctrl_ns_changed(ctrl, 7);
 	tap_ok(fx_done.count == 1 && fx_done.req == aer[0] && fx_done.status == 0 && fx_done.dw0 == AEN_NS_CHANGED,
 	       "notify: oldest AER completed with 0x00040002");
 	tap_eq(ctrl->nr_aers, 3, "notify: three still held");
 	fx_done.count = 0;
-	ctrl_notify_event(ctrl, AEN_NS_CHANGED);
+	ctrl_ns_changed(ctrl, 3);
+	ctrl_ns_changed(ctrl, 7);
 	tap_ok(fx_done.count == 0, "notify: same event masked until the log is read");
 
 	req = get_log(ctrl, 0x04, 4096, 0, 0, true);
-	tap_eq(u32_at(req->buf, 0), 0xffffffff, "changed ns log: FFFFFFFFh = rescan all");
+	tap_ok(u32_at(req->buf, 0) == 3 && u32_at(req->buf, 4) == 7 && all_zero(req->buf, 8, 4088),
+	       "changed ns log: the changed NSIDs, ascending, each once");
 	fx_req_free(req);
 	fx_done.count = 0;
 	ctrl_notify_event(ctrl, AEN_NS_CHANGED);
@@ -315,6 +317,12 @@ static void test_aen(void)
 	       "abort AERs: both completed with Abort SQ Deletion");
 	for (int i = 0; i < 4; i++)
 		fx_req_free(aer[i]);
+	for (uint32_t nsid = 1; nsid <= 1025; nsid++)
+		ctrl_ns_changed(ctrl, nsid);
+	req = get_log(ctrl, 0x04, 4096, 0, 0, false);
+	tap_ok(u32_at(req->buf, 0) == 0xffffffff && all_zero(req->buf, 4, 4092),
+	       "changed ns log: more than 1024 changes: FFFFFFFFh = rescan all");
+	fx_req_free(req);
 
 	/* an event with no AER outstanding waits for the next one */
 	get_log(ctrl, 0x04, 4096, 0, 0, false);
@@ -341,8 +349,8 @@ int main(void)
 
 	ns[0] = fx_ns_nvm(1, 9, 2048);
 	ns[1] = fx_ns_nvm(2, 12, 1024);
-	ns[1]->be.geom.volatile_cache = true;
-	ns[2] = fx_ns_kv(3, 1 << 20, 0, 4096);
+	ns[1]->vwc = true;
+	ns[2] = fx_ns_kv(3, 64 << 20, 4096);
 	sub_kv = fx_subsys("nqn.kv", 4, ns, 3);
 	sub_plain = fx_subsys("nqn.plain", 1, &plain, 1);
 

@@ -7,7 +7,7 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "nvringd/identify.h"
+#include "cmd/identify.h"
 
 #define ST_INVALID_FIELD 0x4002
 #define ST_INVALID_OPCODE 0x4001
@@ -70,7 +70,7 @@ static struct req *disc_run(uint8_t opc, uint32_t data_len, uint32_t cdw10, uint
 {
 	struct req *req = fx_req(dctrl, opc, data_len);
 
-	req->conn->port = port;
+	req->q->port = port;
 	req->sqe.cdw10 = cdw10;
 	req->sqe.cdw11 = cdw11;
 	req->sqe.cdw12 = cdw12;

@@ -6,7 +6,8 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "nvringd/identify.h"
+#include "cmd/identify.h"
+#include "ns/kv.h"
 
 #define ST_INVALID_NS 0x400b
 #define ST_INVALID_FIELD 0x4002
@@ -40,11 +41,10 @@ static struct nvr_subsys *mk_subsys(void)
 	memcpy(ns[0]->eui64, eui, 8);
 	memcpy(ns[0]->nguid, nguid, 16);
 	memcpy(ns[0]->uuid, uuid, 16);
-	ns[0]->be.geom.discard = true;
 	ns[1] = fx_ns_nvm(2, 12, 262144);
 	ns[1]->readonly = true;
-	ns[1]->be.geom.volatile_cache = true;
-	ns[2] = fx_ns_kv(5, 1ull << 30, 12345, 1u << 20);
+	ns[1]->vwc = true;
+	ns[2] = fx_ns_kv(5, 64ull << 20, 1u << 20);
 	return fx_subsys("nqn.2026-11.io.nvring:test", 8, ns, 3);
 }
 
@@ -159,7 +159,7 @@ static void test_ns(struct nvr_subsys *s)
 	tap_eq(identify_execute(ctrl, &sqe, buf), 0, "ns 4096: success");
 	tap_eq(u64_at(buf, 0), 262144, "ns 4096: NSZE in 4 KiB blocks");
 	tap_eq(u8_at(buf, 130), 12, "ns 4096: LBAF0 LBADS 12");
-	tap_eq(u8_at(buf, 33), 0, "ns 4096: DLFEAT 0 without deallocate");
+	tap_eq(u8_at(buf, 33), 0x09, "ns 4096: DLFEAT read zeroes (RAM and file namespaces always zero deallocated blocks)");
 	tap_eq(u8_at(buf, 99), 1, "ns 4096: NSATTR write protected");
 
 	sqe = sqe_identify(0x00, 3, 0);
@@ -254,9 +254,9 @@ static void test_csi(struct nvr_subsys *s)
 
 	memset(buf, 0xa5, sizeof(buf));
 	tap_eq(identify_execute(ctrl, &sqe, buf), 0, "kv id ns: success");
-	tap_eq(u64_at(buf, 0), 1ull << 30, "kv id ns: NSZE bytes");
+	tap_eq(u64_at(buf, 0), kvs_capacity(ns_kv(s->ns_table->ns[2])->kv), "kv id ns: NSZE = the engine's capacity");
 	tap_ok(all_zero(buf, 8, 8), "kv id ns: rsvd 8");
-	tap_eq(u64_at(buf, 16), 12345, "kv id ns: NUSE bytes");
+	tap_eq(u64_at(buf, 16), kvs_used(ns_kv(s->ns_table->ns[2])->kv), "kv id ns: NUSE = the engine's live bytes");
 	tap_eq(u8_at(buf, 25), 0, "kv id ns: NKVF 0 (one format)");
 	tap_eq(u8_at(buf, 26), 1, "kv id ns: NMIC");
 	tap_eq(u8_at(buf, 29), 0, "kv id ns: KVFC format 0");

@@ -10,8 +10,8 @@
 #include "bytes.h"
 #include "fixture.h"
 #include "tap.h"
-#include "nvringd/identify.h"
-#include "nvringd/passthru.h"
+#include "cmd/identify.h"
+#include "ns/passthru.h"
 
 #define ST_INVALID_OPCODE 0x4001
 #define ST_INVALID_FIELD 0x4002
@@ -22,16 +22,25 @@ static uint8_t buf[NVR_ID_SIZE];
 
 static struct nvr_ns *mk_pt_ns(uint32_t nsid, bool all_opcodes)
 {
-	struct nvr_ns *ns = fx_ns_nvm(nsid, 9, 1u << 20);
+	struct nvr_ns *ns = fx_alloc(sizeof(*ns));
 	struct nvr_passthru *pt = fx_alloc(sizeof(*pt));
+
+	ns->nsid = nsid;
+	ns->lba_shift = 9;
+	ns->nlba = 1u << 20;
 
 	pt->fd = -1;
 	pt->nsid = 7; /* the drive's own NSID differs from ours */
 	pt->all_opcodes = all_opcodes;
 	pt->mdts = 5;
 	pt->max_bytes = 4096u << 5;
-	ns->pt = pt;
+	passthru_attach(ns, pt);
 	return ns;
+}
+
+static struct nvr_passthru *drive(struct nvr_ns *ns)
+{
+	return ns->priv;
 }
 
 static struct req *mk_req(struct nvr_ns *ns, uint8_t opcode, uint32_t data_len)
@@ -191,8 +200,8 @@ static void test_identify(void)
 	struct nvr_subsys *s1, *s3;
 	struct nvme_sqe sqe;
 
-	fill_drive_id_ns(pt->pt->id_ns);
-	fill_drive_id_ns(pt_ro->pt->id_ns);
+	fill_drive_id_ns(drive(pt)->id_ns);
+	fill_drive_id_ns(drive(pt_ro)->id_ns);
 	pt->lba_shift = pt_ro->lba_shift = 12;
 	memcpy(pt->nguid, nguid, 16);
 	memcpy(pt->eui64, nguid, 8);
@@ -227,8 +236,8 @@ static void test_identify(void)
 	tap_ok(all_zero(buf, 104, 24), "id-ns pt: no ids configured, none reported (not the drive's)");
 
 	/* drive: MDTS 5, ONCS compare|write zeroes|reservations|copy, volatile cache */
-	pt->pt->oncs = pt_ro->pt->oncs = 0x0129;
-	pt->be.geom.volatile_cache = true;
+	drive(pt)->oncs = drive(pt_ro)->oncs = 0x0129;
+	pt->vwc = true;
 	sqe.cdw10 = 0x01;
 	sqe.nsid = 0;
 	tap_eq(identify_execute(fx_ctrl(s1, 1), &sqe, buf), 0, "id-ctrl pt: success");
@@ -237,7 +246,7 @@ static void test_identify(void)
 	tap_eq(u8_at(buf, 525), 0x07, "id-ctrl pt: VWC present (Flush goes to the drive), broadcast Flush");
 	tap_eq(identify_execute(fx_ctrl(s3, 1), &sqe, buf), 0, "id-ctrl mixed: success");
 	tap_eq(u16_at(buf, 520), 0x01 | 0x08 | 0x50, "id-ctrl mixed: ONCS = what every namespace takes");
-	pt->pt->mdts = pt_ro->pt->mdts = 10;
+	drive(pt)->mdts = drive(pt_ro)->mdts = 10;
 	tap_eq(identify_execute(fx_ctrl(s1, 1), &sqe, buf), 0, "id-ctrl pt MDTS 10: success");
 	tap_eq(u8_at(buf, 77), 8, "id-ctrl pt: MDTS stays ours (8) when the drive takes more");
 }

@@ -8,7 +8,7 @@
 #include "spec/nvme_cmd.h"
 #include "spec/nvme_tcp.h"
 #include "tap.h"
-#include "nvringd/bufpool.h"
+#include "bufpool.h"
 
 static void test_crc32c(void)
 {

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KV namespace kind: a kvstore engine presented as the NVMe Key Value command set (CSI 1),
+ * or, with kvssd-compat, as an NVM namespace that takes the Samsung KV-SSD vendor opcodes and
+ * whose block view is read-only and reads zeroes (as NVMeVirt presents one).
+ */
+#include "kv.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvme/types.h>
+
+#include "cmd/identify.h"
+#include "cmd/kv.h"
+#include "cmd/kv_iter.h"
+#include "config.h"
+#include "core/req.h"
+#include "spec/nvme_kv.h"
+
+#define KV_MEM_DEFAULT_SIZE (1ull << 30) /* an in-memory store given without size= */
+
+static int kv_io_dir(const struct nvr_ns *ns, uint8_t opcode)
+{
+	int dir = kvssd_opcode_dir(opcode);
+
+	(void)ns;
+	/* the vendor opcodes do not follow the bits 1:0 convention; bidirectional (3) is refused */
+	return dir >= 0 ? dir : opcode & 3;
+}
+
+static void kv_identify_nvm(const struct nvr_ns *ns, struct nvme_id_ns *id)
+{
+	identify_ns_basic(ns, id, false); /* kvssd-compat's block view */
+}
+
+static void kv_identify_csi(const struct nvr_ns *ns, void *buf)
+{
+	struct nvme_kv_id_ns *id = buf;
+	struct kvs *kv = ns_kv(ns)->kv;
+	uint64_t cap = kvs_capacity(kv), used = kvs_used(kv);
+
+	if (used > cap)
+		used = cap;
+	id->nsze = htole64(cap);
+	id->nuse = htole64(used);
+	id->nkvf = 0;
+	id->nmic = 1; /* shared */
+	id->kvfc = 0; /* format 0 in use */
+	if (ns->readonly)
+		id->nsattr = 1;
+	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
+	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
+	id->kvf[0].kvkml = htole16(NVR_KV_KEY_MAX);
+	id->kvf[0].kvvml = htole32(kvs_max_value(kv));
+	id->kvf[0].mnks = 0;
+}
+
+static uint16_t kv_oncs(const struct nvr_ns *ns)
+{
+	(void)ns;
+	return NVR_ONCS_OURS;
+}
+
+static void kv_flush_done(struct kvs_io *io)
+{
+	struct ns_flush *f = container_of(io, struct ns_flush, kv);
+
+	f->done(f, io->status == 0);
+}
+
+static void kv_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
+{
+	memset(&f->kv, 0, sizeof(f->kv));
+	f->kv.op = KVS_OP_FLUSH;
+	f->kv.done = kv_flush_done;
+	kvs_submit(ns_kv(ns)->kv, ex->ring, &f->kv);
+}
+
+static int kv_flush_sync(struct nvr_ns *ns)
+{
+	return kvs_sync(ns_kv(ns)->kv);
+}
+
+static void kv_poll(struct nvr_ns *ns, struct executor *ex)
+{
+	kvs_poll(ns_kv(ns)->kv, ex->ring);
+}
+
+static bool kv_idle(const struct nvr_ns *ns)
+{
+	return kvs_idle(ns_kv(ns)->kv);
+}
+
+static void kv_close(struct nvr_ns *ns)
+{
+	struct ns_kv *k = ns_kv(ns);
+
+	if (!k)
+		return;
+	kv_iters_destroy(k->iters);
+	if (k->kv)
+		kvs_close(k->kv);
+	free(k);
+	ns->priv = NULL;
+}
+
+static const struct nvr_ns_ops kv_ops = {
+	.kind = "kv",
+	.io_dir = kv_io_dir,
+	.parse = kv_parse,
+	.identify_nvm = kv_identify_nvm,
+	.identify_csi = kv_identify_csi,
+	.oncs = kv_oncs,
+	.flush = kv_flush,
+	.flush_sync = kv_flush_sync,
+	.poll = kv_poll,
+	.idle = kv_idle,
+	.close = kv_close,
+};
+
+int ns_kv_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len)
+{
+	struct kvs_config kc = { .path = cn->path, .capacity = cn->size };
+	struct ns_kv *k;
+
+	for (size_t i = 0; i < cn->nr_opts; i++) {
+		int ret = kvs_config_opt(&kc, cn->opts[i].key, cn->opts[i].val, why, len);
+
+		/* options of the namespace itself (nsid, uuid, kvssd-compat, ...) are not the engine's */
+		if (ret && ret != -ENOENT)
+			return -EINVAL;
+	}
+	if (!kc.path && !kc.capacity)
+		kc.capacity = KV_MEM_DEFAULT_SIZE;
+	if (kc.max_value > NVR_MDTS_BYTES) {
+		snprintf(why, len, "max_value %u is above the largest transfer (%u bytes)", kc.max_value,
+			 NVR_MDTS_BYTES);
+		return -EINVAL;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k || !(k->iters = kv_iters_create())) {
+		free(k);
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (kvs_open(&k->kv, &kc, why, len)) {
+		kv_iters_destroy(k->iters);
+		free(k);
+		return -EINVAL;
+	}
+	k->compat = cn->kvssd_compat;
+	ns->ops = &kv_ops;
+	ns->priv = k;
+	ns->readonly = cn->readonly;
+	/* reported as Identify VWC: hosts then send a Flush to make stores durable */
+	ns->vwc = kc.volatile_cache;
+	if (k->compat) {
+		ns->csi = NVR_CSI_NVM;
+		ns->lba_shift = 9;
+		atomic_store(&ns->nlba, kvs_capacity(k->kv) >> 9);
+	} else {
+		ns->csi = NVR_CSI_KV;
+	}
+	return 0;
+}
