@@ -3,7 +3,8 @@
  * TLS 1.3 PSK session over memory buffers: OpenSSL's SSL object talks to a BIO of ours whose
  * read side is the session's ciphertext-in buffer (the caller's recv lands there, OpenSSL copies
  * it into its record buffer once) and whose write side appends to the ciphertext-out buffer
- * (the caller sends from there). See session.h for the rules.
+ * (the caller sends from there). See session.h for the rules; handshake.c has the context and
+ * OpenSSL's callbacks.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,56 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
-#include "kdf.h"
-#include "session.h"
-
-#define TLS_RX_CAP_DEFAULT (128u * 1024)
-#define TLS_TX_CAP_DEFAULT (256u * 1024)
-#define TLS_TX_RESERVE 4096 /* kept free by writev for OpenSSL's own records (alerts, KeyUpdate) */
-#define TLS_REC_HDR 5
-
-struct tls_ctx {
-	SSL_CTX *ssl_ctx;
-	enum tls_role role;
-};
-
-struct tls_sess {
-	SSL *ssl;
-	BIO *bio;
-	enum tls_role role;
-	int err;                 /* sticky failure */
-	char errmsg[192];
-	bool established, peer_closed, eof, sniffed, exact, ktls, exported;
-	uint64_t deadline_ns;
-	/* ciphertext in: [rx_head, rx_tail) of rx */
-	uint8_t *rx;
-	size_t rx_cap, rx_head, rx_tail;
-	size_t rx_want;          /* bytes OpenSSL asked for and did not get (exact mode) */
-	size_t rx_after_hs;      /* ciphertext OpenSSL read after the handshake */
-	/* ciphertext out: [tx_head, tx_tail) of tx */
-	uint8_t *tx;
-	size_t tx_cap, tx_head, tx_tail;
-	size_t tx_after_hs;      /* ciphertext OpenSSL wrote after the handshake */
-	int alert_rcvd, alert_sent; /* last alerts (description), -1 none */
-	/* client */
-	char *identity;
-	uint8_t psk[TLS_PSK_MAX];
-	size_t psk_len;
-	/* server */
-	tls_psk_lookup_fn lookup;
-	void *lookup_arg;
-	SSL_SESSION *psk_sess;
-	char peer_identity[TLS_IDENTITY_MAX];
-	int lookup_err;
-	/* kTLS: traffic secrets from the key log */
-	uint8_t secret_c[48], secret_s[48];
-	size_t secret_len;
-	/* writev staging: small pieces gathered into one record */
-	uint8_t stage[TLS_RECORD_MAX];
-};
-
-static const unsigned char tls_suite_sha256[2] = { 0x13, 0x01 };
-static const unsigned char tls_suite_sha384[2] = { 0x13, 0x02 };
+#include "session_priv.h"
 
 /* ---------------------------------------------------------------- BIO over the buffers */
 
@@ -148,10 +100,15 @@ static void tls_bio_method_init(void)
 		BIO_meth_free(m);
 }
 
+BIO_METHOD *tls_bio_method_get(void)
+{
+	pthread_once(&tls_bio_once, tls_bio_method_init);
+	return tls_bio_method;
+}
+
 /* ---------------------------------------------------------------- failure */
 
-static int tls_fail(struct tls_sess *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int tls_fail(struct tls_sess *s, int err, const char *fmt, ...)
+int tls_fail(struct tls_sess *s, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -187,7 +144,7 @@ static int tls_fail_alert_rcvd(struct tls_sess *s)
 }
 
 /* Turn an OpenSSL failure into the session's errno (session.h lists them). */
-static int tls_fail_ssl(struct tls_sess *s, int ssl_err)
+int tls_fail_ssl(struct tls_sess *s, int ssl_err)
 {
 	unsigned long e = ERR_peek_error();
 	int reason = ERR_GET_REASON(e);
@@ -221,239 +178,6 @@ static int tls_fail_ssl(struct tls_sess *s, int ssl_err)
 	}
 	ERR_error_string_n(e, buf, sizeof(buf));
 	return tls_fail(s, -EPROTO, "TLS failure: %s", e ? buf : "unknown");
-}
-
-/* ---------------------------------------------------------------- OpenSSL callbacks */
-
-static int tls_sess_index = -1;
-static pthread_once_t tls_index_once = PTHREAD_ONCE_INIT;
-
-static void tls_index_init(void)
-{
-	tls_sess_index = SSL_get_ex_new_index(0, "nvring tls_sess", NULL, NULL, NULL);
-}
-
-static struct tls_sess *tls_of(const SSL *ssl)
-{
-	return SSL_get_ex_data(ssl, tls_sess_index);
-}
-
-static void tls_info_cb(const SSL *ssl, int where, int ret)
-{
-	struct tls_sess *s = tls_of(ssl);
-
-	if (!s || !(where & SSL_CB_ALERT))
-		return;
-	if (where & SSL_CB_READ)
-		s->alert_rcvd = ret & 0xff;
-	else
-		s->alert_sent = ret & 0xff;
-}
-
-static int tls_hex(const char *p, size_t n, uint8_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(p + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* "CLIENT_TRAFFIC_SECRET_0 <random> <secret>": the application secrets kTLS needs. */
-static void tls_keylog_cb(const SSL *ssl, const char *line)
-{
-	struct tls_sess *s = tls_of(ssl);
-	uint8_t *dst = NULL;
-	const char *sp;
-	size_t hexlen;
-
-	if (!s || !s->ktls)
-		return;
-	if (!strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24))
-		dst = s->secret_c;
-	else if (!strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24))
-		dst = s->secret_s;
-	sp = dst ? strchr(line + 24, ' ') : NULL;
-	if (!sp)
-		return;
-	hexlen = strlen(sp + 1);
-	if ((hexlen != 64 && hexlen != 96) || tls_hex(sp + 1, hexlen / 2, dst))
-		return;
-	s->secret_len = hexlen / 2;
-}
-
-static SSL_SESSION *tls_psk_session(SSL *ssl, const uint8_t *psk, size_t len)
-{
-	const SSL_CIPHER *c = SSL_CIPHER_find(ssl, len == 48 ? tls_suite_sha384 : tls_suite_sha256);
-	SSL_SESSION *sess = c ? SSL_SESSION_new() : NULL;
-
-	if (!sess)
-		return NULL;
-	if (!SSL_SESSION_set1_master_key(sess, psk, len) || !SSL_SESSION_set_cipher(sess, c) ||
-	    !SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION)) {
-		SSL_SESSION_free(sess);
-		return NULL;
-	}
-	return sess;
-}
-
-static int tls_use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
-			      SSL_SESSION **sess)
-{
-	struct tls_sess *s = tls_of(ssl);
-	SSL_SESSION *p;
-
-	*sess = NULL;
-	if (!s)
-		return 0;
-	p = tls_psk_session(ssl, s->psk, s->psk_len);
-	if (!p)
-		return 0;
-	if (md && !EVP_MD_is_a(md, EVP_MD_get0_name(SSL_CIPHER_get_handshake_digest(SSL_SESSION_get0_cipher(p))))) {
-		SSL_SESSION_free(p); /* after a HelloRetryRequest for a suite of another hash */
-		return 1;
-	}
-	*id = (const unsigned char *)s->identity;
-	*idlen = strlen(s->identity);
-	*sess = p;
-	return 1;
-}
-
-/* The identities of a ClientHello's pre_shared_key extension, in order (RFC 8446 §4.2.11). */
-static int tls_hello_identity(const unsigned char *ext, size_t len, size_t idx, const unsigned char **id,
-			      size_t *idlen)
-{
-	size_t total, off = 2;
-
-	if (len < 2)
-		return -EPROTO;
-	total = (size_t)ext[0] << 8 | ext[1];
-	if (total + 2 > len)
-		return -EPROTO;
-	for (size_t i = 0; off + 2 <= 2 + total; i++) {
-		size_t l = (size_t)ext[off] << 8 | ext[off + 1];
-
-		if (off + 2 + l + 4 > 2 + total)
-			return -EPROTO;
-		if (i == idx) {
-			*id = ext + off + 2;
-			*idlen = l;
-			return 0;
-		}
-		off += 2 + l + 4;
-	}
-	return -ENOENT;
-}
-
-/*
- * Server, before the suite is chosen: find the PSK for the identity offered and restrict the
- * suites to the one of its hash (a client may offer both suites with a SHA-384 PSK).
- */
-static int tls_hello_cb(SSL *ssl, int *al, void *arg)
-{
-	struct tls_sess *s = tls_of(ssl);
-	const unsigned char *ext, *id;
-	size_t extlen, idlen;
-	uint8_t psk[TLS_PSK_MAX];
-	int n = -ENOKEY;
-
-	(void)arg;
-	if (!s)
-		return SSL_CLIENT_HELLO_ERROR;
-	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &ext, &extlen)) {
-		s->lookup_err = -ENOKEY;
-		*al = SSL_AD_HANDSHAKE_FAILURE;
-		return SSL_CLIENT_HELLO_ERROR;
-	}
-	for (size_t i = 0; tls_hello_identity(ext, extlen, i, &id, &idlen) == 0; i++) {
-		if (idlen >= sizeof(s->peer_identity) || memchr(id, 0, idlen))
-			continue;
-		memcpy(s->peer_identity, id, idlen);
-		s->peer_identity[idlen] = 0;
-		n = s->lookup(s->lookup_arg, s->peer_identity, idlen, psk);
-		if (n == 32 || n == 48)
-			break;
-		if (n >= 0)
-			n = -EINVAL; /* not a TLS PSK length */
-	}
-	if (n < 0) {
-		s->lookup_err = n;
-		*al = SSL_AD_UNKNOWN_PSK_IDENTITY;
-		return SSL_CLIENT_HELLO_ERROR;
-	}
-	s->psk_sess = tls_psk_session(ssl, psk, (size_t)n);
-	OPENSSL_cleanse(psk, sizeof(psk));
-	if (!s->psk_sess ||
-	    !SSL_set_ciphersuites(ssl, n == 48 ? "TLS_AES_256_GCM_SHA384" : "TLS_AES_128_GCM_SHA256")) {
-		*al = SSL_AD_INTERNAL_ERROR;
-		return SSL_CLIENT_HELLO_ERROR;
-	}
-	return SSL_CLIENT_HELLO_SUCCESS;
-}
-
-static int tls_find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
-{
-	struct tls_sess *s = tls_of(ssl);
-
-	*sess = NULL;
-	if (s && s->psk_sess && idlen == strlen(s->peer_identity) && !memcmp(id, s->peer_identity, idlen)) {
-		SSL_SESSION_up_ref(s->psk_sess);
-		*sess = s->psk_sess;
-	}
-	return 1;
-}
-
-/* ---------------------------------------------------------------- context */
-
-struct tls_ctx *tls_ctx_new(enum tls_role role)
-{
-	struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
-	SSL_CTX *c;
-
-	pthread_once(&tls_index_once, tls_index_init);
-	pthread_once(&tls_bio_once, tls_bio_method_init);
-	if (!ctx || tls_sess_index < 0 || !tls_bio_method)
-		goto fail;
-	c = SSL_CTX_new(role == TLS_ROLE_SERVER ? TLS_server_method() : TLS_client_method());
-	if (!c)
-		goto fail;
-	ctx->ssl_ctx = c;
-	ctx->role = role;
-	if (!SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) || !SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(c, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"))
-		goto fail;
-	SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
-	SSL_CTX_set_num_tickets(c, 0);
-	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_info_callback(c, tls_info_cb);
-	SSL_CTX_set_keylog_callback(c, tls_keylog_cb);
-	if (role == TLS_ROLE_SERVER) {
-		/* PSK "sessions" resume under a session id context */
-		if (!SSL_CTX_set_session_id_context(c, (const unsigned char *)"nvring", 6))
-			goto fail;
-		SSL_CTX_set_client_hello_cb(c, tls_hello_cb, NULL);
-		SSL_CTX_set_psk_find_session_callback(c, tls_find_session_cb);
-	} else {
-		/* no certificate is ever acceptable: a server that falls back to one fails verification */
-		SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-		SSL_CTX_set_psk_use_session_callback(c, tls_use_session_cb);
-	}
-	return ctx;
-fail:
-	tls_ctx_free(ctx);
-	return NULL;
-}
-
-void tls_ctx_free(struct tls_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	SSL_CTX_free(ctx->ssl_ctx);
-	free(ctx);
 }
 
 /* ---------------------------------------------------------------- session */
@@ -499,12 +223,12 @@ int tls_sess_new(struct tls_ctx *ctx, const struct tls_sess_opts *o, struct tls_
 		s->lookup_arg = o->lookup_arg;
 	}
 	s->ssl = SSL_new(ctx->ssl_ctx);
-	s->bio = BIO_new(tls_bio_method);
+	s->bio = BIO_new(tls_bio_method_get());
 	if (!s->ssl || !s->bio)
 		goto fail;
 	BIO_set_data(s->bio, s);
 	SSL_set_bio(s->ssl, s->bio, s->bio); /* one reference, for both directions */
-	SSL_set_ex_data(s->ssl, tls_sess_index, s);
+	tls_attach(s->ssl, s);
 	if (ctx->role == TLS_ROLE_CLIENT) {
 		if (!SSL_set_ciphersuites(s->ssl, o->psk_len == 48 ? "TLS_AES_256_GCM_SHA384" : "TLS_AES_128_GCM_SHA256"))
 			goto fail;
@@ -877,69 +601,3 @@ int tls_sess_shutdown(struct tls_sess *s)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- kernel TLS */
-
-static int tls_ktls_dir(unsigned hash, const uint8_t *secret, size_t len, struct tls_ktls_keys *k)
-{
-	int ret;
-
-	memset(k, 0, sizeof(*k));
-	k->key_len = hash == 2 ? 32 : 16;
-	k->cipher = hash == 2 ? 52 : 51; /* TLS_CIPHER_AES_GCM_256 / _128 of <linux/tls.h> */
-	ret = tls_kdf_expand_label(hash, secret, len, "key", NULL, 0, k->key, k->key_len);
-	if (!ret)
-		ret = tls_kdf_expand_label(hash, secret, len, "iv", NULL, 0, k->iv, sizeof(k->iv));
-	return ret;
-}
-
-int tls_sess_ktls_export(struct tls_sess *s, struct tls_ktls_keys *tx, struct tls_ktls_keys *rx)
-{
-	unsigned hash = tls_sess_hash(s);
-	const uint8_t *mine = s->role == TLS_ROLE_CLIENT ? s->secret_c : s->secret_s;
-	const uint8_t *theirs = s->role == TLS_ROLE_CLIENT ? s->secret_s : s->secret_c;
-	int ret;
-
-	if (s->err)
-		return s->err;
-	if (!s->ktls || s->exported)
-		return -EINVAL;
-	if (!s->established)
-		return -ENOTCONN;
-	if (s->rx_after_hs || s->tx_after_hs || s->rx_tail != s->rx_head)
-		return -EBUSY;
-	if (s->secret_len != tls_kdf_md_len(hash))
-		return -ENOKEY;
-	ret = tls_ktls_dir(hash, mine, s->secret_len, tx);
-	if (!ret)
-		ret = tls_ktls_dir(hash, theirs, s->secret_len, rx);
-	OPENSSL_cleanse(s->secret_c, sizeof(s->secret_c));
-	OPENSSL_cleanse(s->secret_s, sizeof(s->secret_s));
-	if (ret) {
-		OPENSSL_cleanse(tx, sizeof(*tx));
-		OPENSSL_cleanse(rx, sizeof(*rx));
-		return ret;
-	}
-	s->exported = true;
-	return 0;
-}
-
-void tls_sess_ktls_decline(struct tls_sess *s)
-{
-	s->exact = s->ktls = false;
-	OPENSSL_cleanse(s->secret_c, sizeof(s->secret_c));
-	OPENSSL_cleanse(s->secret_s, sizeof(s->secret_s));
-	s->secret_len = 0;
-	SSL_set_read_ahead(s->ssl, 1);
-}
-
-int tls_sniff_client_hello(const uint8_t *p, size_t n)
-{
-	if (!n)
-		return -EAGAIN;
-	if (p[0] != SSL3_RT_HANDSHAKE)
-		return 0;
-	if (n < 6)
-		return -EAGAIN;
-	/* record version 3.x and a ClientHello inside */
-	return p[1] == 3 && p[5] == SSL3_MT_CLIENT_HELLO ? 1 : 0;
-}
