@@ -6,7 +6,10 @@
  * serves until stdin closes. A stand-in for nvringd until the daemon has its own TLS stream.
  *
  *   tls_testsrv --psk KEY [--hostnqn NQN] [--nqn NQN] [--psk-variant rfc|compat|legacy]
- *               [--ktls] [--fault hello-close|mid-record] [--port N]
+ *               [--ktls] [--fault hello-close|mid-record] [--port N] [--backend PORT]
+ *
+ * --backend PORT: relay to a plaintext NVMe/TCP target on 127.0.0.1:PORT (nvringd) instead of
+ * the built-in fake target.
  *
  * The key is the one configured for the host (--hostnqn; any host without it). stderr gets
  * one line per connection: "accepted IDENTITY variant V mode userspace|kernel" or "refused: WHY".
@@ -319,7 +322,8 @@ int main(int argc, char **argv)
 		{ "psk", required_argument, NULL, 'k' }, { "hostnqn", required_argument, NULL, 'q' },
 		{ "nqn", required_argument, NULL, 'n' }, { "psk-variant", required_argument, NULL, 'V' },
 		{ "ktls", no_argument, NULL, 'K' },      { "fault", required_argument, NULL, 'f' },
-		{ "port", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 },
+		{ "port", required_argument, NULL, 'p' }, { "backend", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct ft_opts fo = { .mode = FT_GOOD };
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -348,6 +352,7 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'p': a.sin_port = htons((uint16_t)atoi(optarg)); break;
+		case 'b': srv.backend_port = optarg; break;
 		default: goto usage;
 		}
 	}
@@ -358,10 +363,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	srv.ctx = tls_ctx_new(TLS_ROLE_SERVER);
-	ft = ft_start(&fo);
-	if (!srv.ctx || !ft)
+	ft = srv.backend_port ? NULL : ft_start(&fo);
+	if (!srv.ctx || (!srv.backend_port && !ft))
 		return 1;
-	srv.backend_port = ft_port(ft);
+	if (ft)
+		srv.backend_port = ft_port(ft);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 64) ||
@@ -376,10 +382,11 @@ int main(int argc, char **argv)
 	while (read(STDIN_FILENO, b, sizeof(b)) > 0)
 		;
 	shutdown(lfd, SHUT_RDWR);
-	ft_stop(ft);
+	if (ft)
+		ft_stop(ft);
 	return 0;
 usage:
 	fprintf(stderr, "usage: tls_testsrv --psk KEY [--hostnqn NQN] [--nqn NQN] [--psk-variant rfc|compat|legacy]\n"
-			"                   [--ktls] [--fault hello-close|mid-record] [--port N]\n");
+			"                   [--ktls] [--fault hello-close|mid-record] [--port N] [--backend PORT]\n");
 	return 2;
 }
