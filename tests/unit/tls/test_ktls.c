@@ -79,6 +79,23 @@ static void test_control_records(void)
 	tap_eq(tls_ktls_control_record(24, nst, 4, why, sizeof(why)), -EPROTO, "record type 24: -EPROTO");
 }
 
+static void test_bad_setup(void)
+{
+	struct tls_ktls_keys k = { .cipher = 51, .key_len = 32 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p[2];
+
+	tap_eq(tls_ktls_set(fd, TLS_TX, &k), -EINVAL, "AES-128 with a 32-byte key: -EINVAL (no syscall)");
+	k.cipher = 7;
+	tap_eq(tls_ktls_set(fd, TLS_TX, &k), -EINVAL, "unknown cipher: -EINVAL");
+	tap_ok(tls_ktls_attach(fd) < 0, "ULP on an unconnected socket: %s", strerror(-tls_ktls_attach(fd)));
+	if (!pipe(p)) {
+		tap_eq(tls_ktls_attach(p[0]), -ENOTSOCK, "ULP on a pipe: -ENOTSOCK");
+		close(p[0]);
+		close(p[1]);
+	}
+	close(fd);
+}
+
 static int tcp_pair(int fds[2])
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -241,6 +258,7 @@ int main(void)
 	tls_key_parse(KEY, &key, NULL, 0);
 	test_cmsg();
 	test_control_records();
+	test_bad_setup();
 	test_loopback(false);
 	test_loopback(true);
 	return tap_done();

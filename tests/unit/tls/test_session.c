@@ -444,6 +444,37 @@ static void test_deadline(void)
 	tap_ok(c == NULL, "no session");
 }
 
+static void test_bad_use(void)
+{
+	struct tls_sess_opts so = { 0 }, co = { 0 };
+	struct tls_sess *s = NULL;
+	uint8_t psk[32] = { 0 }, buf[8];
+	char longid[TLS_IDENTITY_MAX + 8];
+	struct iovec iov = { buf, sizeof(buf) };
+
+	tap_eq(tls_sess_new(sctx, &so, &s), -EINVAL, "server session without a lookup: -EINVAL");
+	so.lookup = lookup;
+	so.rx_cap = 1024;
+	tap_eq(tls_sess_new(sctx, &so, &s), -EINVAL, "a receive buffer smaller than two records: -EINVAL");
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	co.identity = longid;
+	co.psk = psk;
+	co.psk_len = 32;
+	tap_eq(tls_sess_new(cctx, &co, &s), -EINVAL, "an identity longer than TLS_IDENTITY_MAX: -EINVAL");
+	tap_eq(tls_sess_new(NULL, &co, &s), -EINVAL, "no context: -EINVAL");
+	co.identity = "NVMe0R01 a b";
+	tap_eq(tls_sess_new(cctx, &co, &s), 0, "a client session");
+	tap_eq(tls_sess_writev(s, &iov, 1), -ENOTCONN, "writev before the handshake: -ENOTCONN");
+	tap_eq(tls_sess_read(s, buf, sizeof(buf)), -ENOTCONN, "read before the handshake: -ENOTCONN");
+	tap_eq(tls_sess_key_update(s, true), -ENOTCONN, "KeyUpdate before the handshake: -ENOTCONN");
+	tap_eq(tls_sess_shutdown(s), -ENOTCONN, "close_notify before the handshake: -ENOTCONN");
+	tap_ok(!strcmp(tls_sess_error(s), "") && tls_sess_err(s) == 0, "no failure recorded by misuse");
+	tls_sess_free(s);
+	tls_sess_free(NULL);
+	tls_ctx_free(NULL);
+}
+
 /* Decrypt one TLS 1.3 record with key/iv/seq as the kernel would (RFC 8446 §5.2-5.3). */
 static int open_record(const struct tls_ktls_keys *k, uint64_t seq, const uint8_t *rec, size_t n,
 		       uint8_t *out, uint8_t *type)
@@ -591,6 +622,7 @@ int main(void)
 	test_close_and_alerts();
 	test_refusals();
 	test_deadline();
+	test_bad_use();
 	test_ktls_export(K01, 1);
 	test_ktls_export(K02, 2);
 	test_ktls_exact();
