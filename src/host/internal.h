@@ -144,6 +144,8 @@ struct nvr_queue {
 /* Where received bytes go next: the command's buffer (payload of at least direct_min bytes
  * left, rbuf empty) then rbuf, or rbuf only. Fills iov, sets rx_direct, returns the count. */
 int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min);
+/* Bytes still missing from the PDU header (or data digest) being received; 0 when none is. */
+uint32_t hq_rx_hdr_need(const struct nvr_queue *q);
 /* n bytes arrived at the hq_rx_dest places: parse them. < 0: the queue failed. */
 int hq_rx_got(struct nvr_queue *q, uint32_t n);
 void hq_fail(struct nvr_queue *q, int err);

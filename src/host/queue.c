@@ -531,6 +531,23 @@ static uint32_t hq_rx_hlen(uint8_t type)
 	}
 }
 
+uint32_t hq_rx_hdr_need(const struct nvr_queue *q)
+{
+	uint32_t have = q->rtail - q->rhead, want;
+	const struct nvme_tcp_hdr *h = (const void *)(q->rbuf + q->rhead);
+
+	if (q->rx_state == HQ_RX_DDGST)
+		want = NVME_TCP_DIGEST_LEN;
+	else if (q->rx_state != HQ_RX_HDR)
+		return 0;
+	else if (have < sizeof(*h))
+		want = sizeof(*h);
+	else
+		want = (hq_rx_hlen(h->type) ?: sizeof(*h)) +
+		       (h->type == NVME_TCP_ICRESP || h->type == NVME_TCP_C2H_TERM ? 0 : hq_hd(q));
+	return want > have ? want - have : 0;
+}
+
 /* Parse one PDU header from rbuf if complete. Returns 1 consumed, 0 need more, <0 error. */
 static int hq_rx_hdr(struct nvr_queue *q)
 {

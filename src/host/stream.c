@@ -423,13 +423,21 @@ int hq_stream_recvd(struct nvr_queue *q, int res)
 		return hq_rx_got(q, (uint32_t)res);
 	}
 	tls_sess_rx_commit(q->tls, (size_t)res);
-	/* every record that is complete now, each straight to where its bytes belong */
+	/* every record that is complete now, each byte straight to where it belongs: a header's
+	 * worth into rbuf, then payload into the command's buffer (OpenSSL keeps the rest of the
+	 * record decrypted for the next call) */
 	while (q->state != HQ_Q_FAILED) {
 		ssize_t n;
+		size_t len;
+		uint32_t need;
 		int ret;
 
 		hq_rx_dest(q, dst, 1);
-		n = tls_sess_read(q->tls, dst[0].iov_base, dst[0].iov_len);
+		len = dst[0].iov_len;
+		need = q->rx_direct ? 0 : hq_rx_hdr_need(q);
+		if (need && need < len)
+			len = need;
+		n = tls_sess_read(q->tls, dst[0].iov_base, len);
 		if (n == -EAGAIN)
 			return 0;
 		if (n <= 0)
