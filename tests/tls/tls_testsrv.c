@@ -7,7 +7,10 @@
  *
  *   tls_testsrv --psk KEY [--hostnqn NQN] [--nqn NQN] [--psk-variant rfc|compat|legacy]
  *               [--ktls] [--fault hello-close|mid-record] [--port N] [--backend PORT]
+ *               [--key-update N]
  *
+ * --key-update N: every N-th write to a host is preceded by a KeyUpdate asking the host to
+ * update its keys too (userspace sessions only).
  * --backend PORT: relay to a plaintext NVMe/TCP target on 127.0.0.1:PORT (nvringd) instead of
  * the built-in fake target.
  *
@@ -42,11 +45,13 @@ static struct {
 	enum fault fault;
 	struct tls_ctx *ctx;
 	const char *backend_port;
+	unsigned key_update;
 	pthread_mutex_t log_lock;
 } srv = { .log_lock = PTHREAD_MUTEX_INITIALIZER };
 
 struct conn {
 	int fd, bfd;
+	unsigned writes;
 	struct tls_sess *s;
 	bool kernel;
 	enum tls_psk_variant used;
@@ -148,6 +153,8 @@ static int to_host(struct conn *c, const uint8_t *p, size_t n)
 {
 	if (c->kernel)
 		return send_all(c->fd, p, n);
+	if (srv.key_update && ++c->writes % srv.key_update == 0 && tls_sess_key_update(c->s, true))
+		return -1;
 	while (n) {
 		struct iovec iov = { (void *)p, n };
 		ssize_t w = tls_sess_writev(c->s, &iov, 1);
@@ -323,6 +330,7 @@ int main(int argc, char **argv)
 		{ "nqn", required_argument, NULL, 'n' }, { "psk-variant", required_argument, NULL, 'V' },
 		{ "ktls", no_argument, NULL, 'K' },      { "fault", required_argument, NULL, 'f' },
 		{ "port", required_argument, NULL, 'p' }, { "backend", required_argument, NULL, 'b' },
+		{ "key-update", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ft_opts fo = { .mode = FT_GOOD };
@@ -353,6 +361,7 @@ int main(int argc, char **argv)
 			break;
 		case 'p': a.sin_port = htons((uint16_t)atoi(optarg)); break;
 		case 'b': srv.backend_port = optarg; break;
+		case 'u': srv.key_update = (unsigned)atoi(optarg); break;
 		default: goto usage;
 		}
 	}
@@ -387,6 +396,7 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: tls_testsrv --psk KEY [--hostnqn NQN] [--nqn NQN] [--psk-variant rfc|compat|legacy]\n"
-			"                   [--ktls] [--fault hello-close|mid-record] [--port N] [--backend PORT]\n");
+			"                   [--ktls] [--fault hello-close|mid-record] [--port N] [--backend PORT]\n"
+			"                   [--key-update N]\n");
 	return 2;
 }

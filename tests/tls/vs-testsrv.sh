@@ -2,7 +2,7 @@
 # vs-testsrv.sh TLS_TESTSRV NVRING TLS_HOSTCHECK TLS_MKSESS — the TLS target side of src/tls
 # (tls_testsrv: server sessions before the fake target) against OpenSSL's s_client carrying a
 # scripted NVMe/TCP exchange (nvme_tcp_script.py), then libnvring against it: every hash,
-# identity version and derivation, and the clean refusals (plaintext host, wrong key, unknown
+# identity version and derivation, KeyUpdate both ways during I/O, and the clean refusals (plaintext host, wrong key, unknown
 # host, a peer dying mid-handshake or mid-record, a silent peer, kTLS demanded without a
 # kernel tls module). TAP.
 set -uo pipefail
@@ -98,6 +98,12 @@ out=$("$nvring" id-ctrl -a 127.0.0.1 --trsvcid "$port" --nqn "$N" -q "$H" 2>&1);
 out=$("$nvring" id-ctrl -a 127.0.0.1 --trsvcid "$port" --nqn "$N" -q "$H" --tls --psk "${K1/VRL/VRM}" 2>&1); rc=$?
 ((rc == 3)) && grep -q "bad PSK: CRC-32 mismatch" <<<"$out" && tap_ok "a mistyped key is refused before connecting" ||
 	tap_not_ok "bad key message" "$rc $out"
+stop
+
+# KeyUpdate in both directions while data moves: the server asks every 8th write
+start --psk "$K1" --key-update 8
+tap_diag "server sends KeyUpdate (update_requested) before every 8th write"
+hostcheck --psk "$K1" --tls-mode user --mode user
 stop
 
 start --psk "$K1" --fault hello-close
