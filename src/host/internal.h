@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "auth/dhchap_key.h"
@@ -140,7 +141,27 @@ struct nvr_queue {
 	} rx_hdr;
 };
 
+static inline uint32_t hq_get_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4); /* x86/arm64 little-endian hosts only; the wire is LE */
+	return v;
+}
+
+static inline uint8_t hq_hd(const struct nvr_queue *q)
+{
+	return q->hdgst ? NVME_TCP_DIGEST_LEN : 0;
+}
+
 /* queue.c */
+void hq_fail(struct nvr_queue *q, int err);
+void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t status, uint32_t dw0, uint32_t dw1);
+void hq_send_list_remove(struct nvr_queue *q, struct hq_req *r);
+/* Start sending the data an R2T asked for (the window continues where the data sent ends). */
+int hq_r2t_apply(struct nvr_queue *q, struct hq_req *r, uint16_t ttag, uint32_t off, uint32_t len);
+
+/* rx.c */
 /* Where received bytes go next: the command's buffer (payload of at least direct_min bytes
  * left, rbuf empty) then rbuf, or rbuf only. Fills iov, sets rx_direct, returns the count. */
 int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min);
@@ -148,7 +169,8 @@ int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min);
 uint32_t hq_rx_hdr_need(const struct nvr_queue *q);
 /* n bytes arrived at the hq_rx_dest places: parse them. < 0: the queue failed. */
 int hq_rx_got(struct nvr_queue *q, uint32_t n);
-void hq_fail(struct nvr_queue *q, int err);
+
+/* queue.c */
 int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t qid, unsigned depth);
 void hq_close(struct nvr_queue *q);
 void hq_set_icd_max(struct nvr_queue *q, uint32_t max);
