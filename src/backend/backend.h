@@ -105,6 +105,29 @@ int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_
 int be_file_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
 
 /*
+ * A Ceph RBD image (`rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,cluster=NAME][,bs=512|4096][,vwc][,ro]`).
+ * Images share one RADOS connection per (cluster, client, conf, op timeout, cache mode) in the
+ * process. vwc: librbd's write-back cache on, NVMe Flush = rbd_aio_flush; without it the cache
+ * is off and a write completes once the OSDs have it. Without librbd at build time (no
+ * NVR_HAVE_RBD) be_rbd_open fails with -EOPNOTSUPP.
+ */
+struct be_rbd_spec {
+	const char *pool;
+	const char *image;
+	const char *conf;        /* ceph.conf; NULL = librados' search ($CEPH_CONF, /etc/ceph/) */
+	const char *client_id;   /* without "client."; NULL = "admin" */
+	const char *cluster;     /* NULL = "ceph" */
+	unsigned lba_size;       /* 512 or 4096; 0 = 512 */
+	bool vwc;
+	bool readonly;
+	unsigned connect_timeout; /* seconds to reach the cluster and open the image; 0 = 10 */
+	unsigned op_timeout;     /* seconds before an OSD operation fails with -ETIMEDOUT
+				  * (retryable); 0 = wait until the cluster answers */
+};
+
+int be_rbd_open(struct backend *be, const struct be_rbd_spec *spec, char *err, size_t errlen);
+
+/*
  * RAM namespace only: the address of byte `offset` of the namespace, so reads can be sent
  * straight from it (zero-copy). NULL for other backends or offsets beyond the size.
  */

@@ -170,11 +170,14 @@ static unsigned nr_listeners;
  * The accept backlog: as deep as the system allows (net.core.somaxconn), so a burst of hosts
  * connecting at once (every queue of every controller) is never answered by SYN retransmits.
  */
-static int listener_backlog(void)
+static int listener_backlog(unsigned configured)
 {
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	FILE *f;
 	int n = 0;
 
+	if (configured)
+		return (int)configured;
+	f = fopen("/proc/sys/net/core/somaxconn", "r");
 	if (f) {
 		if (fscanf(f, "%d", &n) != 1)
 			n = 0;
@@ -183,7 +186,7 @@ static int listener_backlog(void)
 	return n > 0 ? n : 4096;
 }
 
-int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
+int listener_open(struct nvr_port *port, unsigned backlog, int *fd_out, char *err, size_t errlen)
 {
 	int fd, one = 1;
 	socklen_t len;
@@ -195,7 +198,7 @@ int listener_open(struct nvr_port *port, int *fd_out, char *err, size_t errlen)
 	if (port->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	len = port->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, listener_backlog()) < 0)
+	if (bind(fd, (struct sockaddr *)&port->sa, len) < 0 || listen(fd, listener_backlog(backlog)) < 0)
 		goto fail;
 	/* port 0: learn the port the kernel chose, for the log and the discovery log */
 	len = sizeof(port->sa);

@@ -5,17 +5,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bufpool.h"
-#include "config.h"
+#include "config/config.h"
 #include "tcp/tcp.h"
 #include "listener.h"
 #include "log.h"
+#include "offload.h"
 #include "setup.h"
 #include "target.h"
 
 static struct target tgt;
+
+/* Every connection is a descriptor: take the hard limit, so --max-connections, not a default
+ * soft limit of 1024, decides how many hosts we serve. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
 
 static void worker_stop_msg(struct worker *w, struct worker_msg *m)
 {
@@ -80,6 +94,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	fds = calloc(tgt.nr_ports + 1, sizeof(*fds));
 	tgt.workers = calloc(tgt.nr_workers, sizeof(*tgt.workers));
@@ -89,7 +104,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < tgt.nr_ports; i++) {
-		if (listener_open(&tgt.ports[i], &fds[i], err, sizeof(err)) < 0) {
+		if (listener_open(&tgt.ports[i], tgt.limits.listen_backlog, &fds[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "nvringd: %s\n", err);
 			return 1;
 		}
@@ -105,6 +120,10 @@ int main(int argc, char **argv)
 	}
 	if (listener_setup(&tgt, fds) < 0) {
 		fprintf(stderr, "nvringd: out of memory\n");
+		return 1;
+	}
+	if (offload_start() < 0) {
+		fprintf(stderr, "nvringd: cannot start the offload thread\n");
 		return 1;
 	}
 	print_connect_hints(&tgt);
@@ -129,6 +148,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < tgt.nr_workers; i++)
 		worker_join(&tgt.workers[i]);
 	atomic_store(&tgt.workers_running, false);
+	offload_stop();
 	target_flush_all(&tgt);
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
 		bufpool_destroy(tgt.workers[i].bufs);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "auth/dhchap.h"
+#include "auth/dhchap_key.h"
+#include "config/config.h"
 #include "listener.h"
 #include "log.h"
 #include "setup.h"
@@ -68,14 +70,55 @@ static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subs
 /* Defaults a careful admin would accept (README "Limits and hardening"). */
 static void setup_limits(struct nvr_limits *l, const struct nvr_config *cfg)
 {
-	(void)cfg;
-	l->max_conns = 16384;
-	l->max_conns_per_host = 1024;
-	l->max_inflight = 1ull << 30;
-	l->max_inflight_per_conn = 32ull << 20;
-	l->icreq_timeout_ms = 10000;
-	l->connect_timeout_ms = 10000;
-	l->pdu_timeout_ms = 10000;
+	l->max_conns = cfg->max_connections;
+	l->max_conns_per_host = cfg->max_connections_per_host;
+	l->max_inflight = cfg->max_inflight_bytes;
+	l->max_inflight_per_conn = cfg->max_inflight_bytes_per_conn;
+	l->icreq_timeout_ms = cfg->icreq_timeout_ms;
+	l->connect_timeout_ms = cfg->connect_timeout_ms;
+	l->pdu_timeout_ms = cfg->pdu_timeout_ms;
+	l->listen_backlog = cfg->listen_backlog;
+}
+
+/* A DHHC-1 key of a host, checked here (CRC, length): the message names the host. */
+static int setup_key(const struct cfg_secret *sec, struct dhchap_key **out, const char *what, const char *hostnqn,
+		     char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	*out = NULL;
+	if (!sec->value)
+		return 0;
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dhchap_key_parse(sec->value, *out, &why) < 0) {
+		snprintf(err, errlen, "host %s: %s%s%s: %s", hostnqn, what, sec->file ? " in " : "",
+			 sec->file ? sec->file : "", why ? why : "invalid");
+		return -1;
+	}
+	return 0;
+}
+
+/* The entry of an allowed host: its NQN and, from the hosts list, its keys. */
+static int setup_host(struct nvr_host *h, const struct nvr_config *cfg, const char *nqn, char *err, size_t errlen)
+{
+	long i = nvr_config_find_host(cfg, nqn);
+	const struct cfg_host *ch = i >= 0 ? &cfg->hosts[i] : NULL;
+
+	snprintf(h->nqn, sizeof(h->nqn), "%s", nqn);
+	if (!ch)
+		return 0;
+	if (setup_key(&ch->dhchap_key, &h->dhchap_key, "dhchap_key", nqn, err, errlen) ||
+	    setup_key(&ch->dhchap_ctrl_key, &h->dhchap_ctrl_key, "dhchap_ctrl_key", nqn, err, errlen))
+		return -1;
+	if (h->dhchap_ctrl_key && !h->dhchap_key) {
+		snprintf(err, errlen, "host %s: a dhchap_ctrl_key needs a dhchap_key (the host authenticates first)", nqn);
+		return -1;
+	}
+	return 0;
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -104,6 +147,7 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 {
 	const struct cfg_subsys *cs = &cfg->subsys[si];
 	struct nvr_subsys *s = calloc(1, sizeof(*s));
+	struct host_table *ht = NULL;
 	struct ns_table *t = NULL;
 
 	*out = s;
@@ -113,17 +157,23 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 	snprintf(s->serial, sizeof(s->serial), "%s", cs->serial);
 	snprintf(s->model, sizeof(s->model), "%s", cs->model[0] ? cs->model : "nvring");
 	s->allow_any_host = cs->allow_any_host;
-	s->hosts = calloc(cs->nr_allowed_hosts + 1, sizeof(*s->hosts));
+	ht = calloc(1, sizeof(*ht) + (cs->nr_allowed_hosts + 1) * sizeof(ht->host[0]));
+	atomic_init(&s->hosts, ht);
 	t = calloc(1, sizeof(*t) + (cs->nr_ns + 1) * sizeof(t->ns[0]));
 	atomic_init(&s->ns_table, t);
 	s->ports = calloc(tgt->nr_ports + 1, sizeof(*s->ports));
-	if (!s->hosts || !t || !s->ports)
+	if (!ht || !t || !s->ports)
 		goto oom;
+	s->dhchap_hashes = cs->dhchap_hashes ? cs->dhchap_hashes : DHCHAP_HASHES_ALL;
+	s->dhchap_dhgroups = cs->dhchap_dhgroups ? cs->dhchap_dhgroups : DHCHAP_DHGROUPS_ALL;
 	for (size_t i = 0; i < cs->nr_allowed_hosts; i++) {
-		s->hosts[i] = strdup(cs->allowed_hosts[i]);
-		if (!s->hosts[i])
+		struct nvr_host *h = calloc(1, sizeof(*h));
+
+		if (!h)
 			goto oom;
-		s->nr_hosts++;
+		ht->host[ht->nr++] = h;
+		if (setup_host(h, cfg, cs->allowed_hosts[i], err, errlen) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < cs->nr_ns; i++) {
 		struct nvr_ns *ns;
@@ -194,6 +244,26 @@ int target_setup(struct target *tgt, const struct nvr_config *cfg, char *err, si
 	return 0;
 }
 
+void host_free(struct nvr_host *h)
+{
+	if (!h)
+		return;
+	if (h->dhchap_key)
+		dhchap_key_clear(h->dhchap_key);
+	if (h->dhchap_ctrl_key)
+		dhchap_key_clear(h->dhchap_ctrl_key);
+	free(h->dhchap_key);
+	free(h->dhchap_ctrl_key);
+	free(h);
+}
+
+void host_table_free(struct host_table *t)
+{
+	for (unsigned i = 0; t && i < t->nr; i++)
+		host_free(t->host[i]);
+	free(t);
+}
+
 void target_flush_all(struct target *tgt)
 {
 	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
@@ -221,9 +291,7 @@ void target_teardown(struct target *tgt)
 		for (unsigned n = 0; t && n < t->nr; n++)
 			ns_destroy(t->ns[n]);
 		free(t);
-		for (unsigned h = 0; h < s->nr_hosts; h++)
-			free(s->hosts[h]);
-		free(s->hosts);
+		host_table_free(atomic_load(&s->hosts));
 		free(s->ports);
 		free(s);
 	}

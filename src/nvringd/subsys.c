@@ -21,12 +21,17 @@ struct nvr_ns *ns_table_find(const struct ns_table *t, uint32_t nsid)
 	return NULL;
 }
 
+const struct nvr_host *subsys_host_find(const struct nvr_subsys *s, const char *hostnqn)
+{
+	const struct host_table *t = atomic_load_explicit(&((struct nvr_subsys *)s)->hosts, memory_order_acquire);
+
+	for (unsigned i = 0; t && i < t->nr; i++)
+		if (!strcmp(t->host[i]->nqn, hostnqn))
+			return t->host[i];
+	return NULL;
+}
+
 bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn)
 {
-	if (s->allow_any_host)
-		return true;
-	for (unsigned i = 0; i < s->nr_hosts; i++)
-		if (!strcmp(s->hosts[i], hostnqn))
-			return true;
-	return false;
+	return s->allow_any_host || subsys_host_find(s, hostnqn);
 }

@@ -14,6 +14,8 @@
 
 #include "ns/ns.h"
 
+struct dhchap_key;
+
 #define NVR_NQN_MAX 256
 #define NVR_DISC_NQN "nqn.2014-08.org.nvmexpress.discovery"
 #define NVR_MAX_NSID 1024
@@ -22,6 +24,19 @@
 struct ns_table {
 	unsigned nr;
 	struct nvr_ns *ns[];
+};
+
+/* A host allowed on a subsystem, with what it must prove (NULL keys: nothing). */
+struct nvr_host {
+	char nqn[NVR_NQN_MAX];
+	struct dhchap_key *dhchap_key;      /* DH-HMAC-CHAP: the host's secret */
+	struct dhchap_key *dhchap_ctrl_key; /* and ours, for bidirectional authentication */
+};
+
+/* An immutable list of hosts, replaced as a whole when it changes (like ns_table). */
+struct host_table {
+	unsigned nr;
+	struct nvr_host *host[];
 };
 
 struct nvr_port {
@@ -39,8 +54,9 @@ struct nvr_subsys {
 	char model[41];
 	bool discovery;      /* the well-known discovery subsystem */
 	bool allow_any_host;
-	char **hosts;        /* allowed host NQNs */
-	unsigned nr_hosts;
+	_Atomic(struct host_table *) hosts; /* allowed hosts; published like ns_table */
+	uint8_t dhchap_hashes;   /* hash IDs allowed for DH-HMAC-CHAP (bit n = ID n) */
+	uint8_t dhchap_dhgroups; /* DH groups allowed */
 	_Atomic(struct ns_table *) ns_table; /* published: read with subsys_ns_table() */
 	uint32_t max_nsid;   /* NN */
 	struct nvr_port **ports; /* ports this subsystem is exported on */
@@ -64,5 +80,7 @@ static inline struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t
 	return ns_table_find(subsys_ns_table(s), nsid);
 }
 bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn);
+/* The host's entry (keys), or NULL; transient use on a worker, as for tables. */
+const struct nvr_host *subsys_host_find(const struct nvr_subsys *s, const char *hostnqn);
 
 #endif

@@ -24,6 +24,7 @@ struct nvr_limits {
 	uint32_t connect_timeout_ms;    /* ICResp -> Connect */
 	uint32_t pdu_timeout_ms;        /* a PDU started and not finished, an R2T unanswered, a send
 					 * without progress */
+	unsigned listen_backlog;        /* 0 = net.core.somaxconn */
 };
 
 struct target {

@@ -111,7 +111,7 @@ def run_host(a):
                 break
             time.sleep(0.01)
         n = a.io_queues - 1
-        q.cmd(lambda cid, sgl: tcp.sqe(0x09, cid, cdw10_15=struct.pack('<II', 0x07, n | n << 16)))
+        q.cmd(lambda cid, sgl: tcp.sqe(0x09, cid, sgl=sgl, cdw10_15=struct.pack('<II', 0x07, n | n << 16)))
     rc = 0
     for qid in range(1, a.io_queues + 1):
         t0 = time.monotonic()
@@ -119,7 +119,7 @@ def run_host(a):
         ok, text, _ = auth_queue(ioq, a, qid, 1 + qid) if dw0 & tcp.ATR else (False, 'ATR clear', None)
         print('qid %d: %s (%.1f ms)' % (qid, text, (time.monotonic() - t0) * 1e3))
         if ok:
-            st, _, _, _ = ioq.cmd(lambda cid, sgl: tcp.sqe(0x00, cid, nsid=1))
+            st, _, _, _ = ioq.cmd(lambda cid, sgl: tcp.sqe(0x00, cid, nsid=1, sgl=sgl))
             print('qid %d: Flush nsid 1: status %x/%x' % (qid, st[0], st[1]))
             ok = st != tcp.AUTH_REQUIRED
         rc |= 0 if ok else 1

@@ -44,6 +44,7 @@ def sqe(opcode, cid, nsid=0, fctype=0, cdw10_15=b'', sgl=b'', extra=None):
     """A 64-byte SQE; extra: {offset: bytes} overlays (fabrics fields)."""
     b = bytearray(64)
     b[0], b[2:4] = opcode, struct.pack('<H', cid)
+    b[1] = 0x40  # PSDT 01b: NVMe over Fabrics commands carry SGLs (nvmet refuses anything else)
     b[4:8] = struct.pack('<I', nsid)
     if opcode == OPC_FABRICS:
         b[4] = fctype
@@ -85,7 +86,7 @@ class HostQueue:
         if data_out:
             s = sqe_fn(self.cid, sgl_icd(len(data_out)))
         else:
-            s = sqe_fn(self.cid, sgl_transport(data_in) if data_in else b'')
+            s = sqe_fn(self.cid, sgl_transport(data_in))  # a null SGL is a transport data block of length 0, as Linux sends
         pdo = 72 if data_out else 0
         self.sock.sendall(struct.pack('<BBBBI', CMD, 0, 72, pdo, 72 + len(data_out)) + s + data_out)
         got = b''
@@ -116,12 +117,12 @@ def auth_sqe(fctype, length):
 
 
 def prop_get_sqe(offset, eight):
-    return lambda cid, sgl: sqe(OPC_FABRICS, cid, fctype=FC_PROP_GET,
+    return lambda cid, sgl: sqe(OPC_FABRICS, cid, fctype=FC_PROP_GET, sgl=sgl,
                                 extra={40: bytes([1 if eight else 0]), 44: struct.pack('<I', offset)})
 
 
 def prop_set_sqe(offset, value):
-    return lambda cid, sgl: sqe(OPC_FABRICS, cid, fctype=FC_PROP_SET,
+    return lambda cid, sgl: sqe(OPC_FABRICS, cid, fctype=FC_PROP_SET, sgl=sgl,
                                 extra={40: b'\0', 44: struct.pack('<IQ', offset, value)})
 
 

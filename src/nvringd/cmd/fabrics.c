@@ -4,6 +4,7 @@
 
 #include <nvme/types.h>
 
+#include "auth.h"
 #include "core/queue.h"
 #include "ctrl.h"
 #include "identify.h"
@@ -16,6 +17,8 @@
 #define CONNECT_INCOMPATIBLE_FORMAT (NVME_STATUS(NVME_SCT_CMD_SPECIFIC, 0x80) | NVME_STATUS_DNR)
 
 #define NVR_VS 0x00020000u /* NVMe 2.0 */
+#define AUTH_FCTYPE_SEND 0x05
+#define AUTH_FCTYPE_RECV 0x06
 #define NVR_CAP_TO 30      /* 15 s in 500 ms units */
 
 static bool subsys_on_port(const struct nvr_subsys *s, const struct nvr_port *port)
@@ -63,6 +66,7 @@ static void fabrics_connect(struct req *req)
 	struct nvr_subsys *s;
 	struct nvr_ctrl *ctrl;
 	uint16_t qid = cmd->qid, sqsize = cmd->sqsize;
+	uint32_t atr;
 
 	if (c->ctrl) {
 		req_complete_status(req, SC(GENERIC, CMD_SEQ_ERROR) | NVME_STATUS_DNR);
@@ -162,6 +166,9 @@ static void fabrics_connect(struct req *req)
 	c->sqflow_off = cmd->cattr & NVMF_CONNECT_DISABLE_SQFLOW;
 	c->max_icd = qid ? NVR_IOCCSZ_ICD : NVR_ADMIN_ICD;
 	req->ctrl = ctrl;
+	/* every queue of a host with a key authenticates before anything else runs on it */
+	atr = auth_connect(req, subsys_host_find(s, ctrl->hostnqn));
+	c->auth_required = atr != 0;
 	if (c->ops->connected(c)) {
 		/* no memory for what SQSIZE grants: the queue goes, the host may retry */
 		log_err("%s: out of memory for queue %u", c->peer, qid);
@@ -169,7 +176,7 @@ static void fabrics_connect(struct req *req)
 		c->ops->close(c);
 		return;
 	}
-	req_complete(req, 0, qid ? 0 : ctrl->cntlid, 0);
+	req_complete(req, 0, (qid ? 0 : ctrl->cntlid) | atr, 0);
 }
 
 static void fabrics_property_get(struct req *req)
@@ -268,6 +275,14 @@ void fabrics_execute(struct req *req)
 	}
 	if (!c->ctrl) {
 		req_complete_status(req, SC(GENERIC, INVALID_OPCODE) | NVME_STATUS_DNR);
+		return;
+	}
+	if (cmd->fctype == AUTH_FCTYPE_SEND) {
+		auth_send(req);
+		return;
+	}
+	if (cmd->fctype == AUTH_FCTYPE_RECV) {
+		auth_receive(req);
 		return;
 	}
 	if (c->qid != 0) {

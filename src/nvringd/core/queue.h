@@ -14,6 +14,7 @@
 #include "req.h"
 
 struct nvr_port;
+struct queue_auth;
 struct worker;
 
 struct nvr_queue_ops {
@@ -48,6 +49,8 @@ struct nvr_queue {
 	uint64_t buf_limit;      /* most it may hold (--max-inflight-bytes-per-conn) */
 	uint32_t max_icd;        /* in-capsule data accepted */
 	char peer[64];           /* "addr:port" for logs */
+	bool auth_required;      /* Connect asked for DH-HMAC-CHAP (ATR): commands are gated */
+	struct queue_auth *auth; /* the exchange (cmd/auth.c) */
 };
 
 /* Commands the host may have outstanding: SQSIZE + 1 entries (Linux uses all of them). */

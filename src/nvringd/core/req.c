@@ -12,6 +12,7 @@
 #include <nvme/types.h>
 
 #include "bufpool.h"
+#include "cmd/auth.h"
 #include "budget.h"
 #include "ctrl.h"
 #include "ns/registry.h"
@@ -172,6 +173,11 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 	if (dir < 0 || dir == 3)
 		return ST_DNR(INVALID_FIELD);
 	req->dir = (enum req_dir)dir;
+	/* an unauthenticated queue takes authentication commands only (before anything else is
+	 * looked at, as nvmet gates in its parse) */
+	st = auth_gate(req);
+	if (st)
+		return st;
 	st = q->ops->check_data(req, icd_len);
 	if (st)
 		return st;

@@ -14,7 +14,7 @@
 
 #include "cmd/identify.h"
 #include "cmd/nvm.h"
-#include "config.h"
+#include "config/config.h"
 
 static int block_io_dir(const struct nvr_ns *ns, uint8_t opcode)
 {

@@ -17,7 +17,7 @@
 #include "cmd/identify.h"
 #include "cmd/kv.h"
 #include "cmd/kv_iter.h"
-#include "config.h"
+#include "config/config.h"
 #include "core/req.h"
 #include "spec/nvme_kv.h"
 

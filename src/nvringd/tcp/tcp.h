@@ -136,6 +136,9 @@ static inline struct tcp_req *tcp_req_of(struct req *req)
 /* ---- tcp_queue.c ---- */
 struct tcp_queue *tcp_queue_create(struct worker *w, int fd, struct nvr_port *port, const char *peer,
 				   struct peer_count *peer_slot);
+/* The same over any stream (TLS, or the tests' in-memory stream); fd may be -1. */
+struct tcp_queue *tcp_queue_new(struct worker *w, struct stream *st, int fd, struct nvr_port *port,
+				const char *peer, struct peer_count *peer_slot);
 /* Close now: stream shut down; freed later by tcp_reap (never inline). */
 void tcp_close(struct tcp_queue *t, const char *why);
 /* Worker loop, between completion batches: free closed queues nothing refers to any more. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/auth.h"
 #include "core/budget.h"
 #include "ctrl.h"
 #include "listener.h"
@@ -127,24 +128,36 @@ int tcp_queue_connected(struct nvr_queue *q)
 struct tcp_queue *tcp_queue_create(struct worker *w, int fd, struct nvr_port *port, const char *peer,
 				   struct peer_count *peer_slot)
 {
+	struct stream *st = stream_plain_create(&w->ex, fd);
+	int one = 1;
+
+	if (st) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		return tcp_queue_new(w, st, fd, port, peer, peer_slot);
+	}
+	log_err("%s: out of memory for a new connection", peer);
+	listener_conn_gone(w->tgt, peer_slot);
+	close(fd);
+	return NULL;
+}
+
+struct tcp_queue *tcp_queue_new(struct worker *w, struct stream *st, int fd, struct nvr_port *port,
+				const char *peer, struct peer_count *peer_slot)
+{
 	const struct nvr_limits *lim = &w->tgt->limits;
 	struct tcp_queue *t = calloc(1, sizeof(*t));
-	int one = 1;
 
 	if (!t)
 		goto fail;
 	t->rbuf = malloc(TCP_RBUF_SMALL);
 	t->reqs = calloc(TCP_POOL_SMALL, sizeof(*t->reqs));
-	t->st = stream_plain_create(&w->ex, fd);
-	if (!t->rbuf || !t->reqs || !t->st) {
-		if (t->st)
-			t->st->ops->destroy(t->st);
+	if (!t->rbuf || !t->reqs) {
 		free(t->reqs);
 		free(t->rbuf);
 		free(t);
 		goto fail;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	t->st = st;
 	t->rbuf_size = TCP_RBUF_SMALL;
 	t->tx_iov = t->tx_iov_small;
 	t->tx_iov_cap = TCP_TX_IOV_SMALL;
@@ -177,8 +190,10 @@ struct tcp_queue *tcp_queue_create(struct worker *w, int fd, struct nvr_port *po
 	return t;
 fail:
 	log_err("%s: out of memory for a new connection", peer);
+	st->ops->destroy(st);
 	listener_conn_gone(w->tgt, peer_slot);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
@@ -201,8 +216,10 @@ static void tcp_free(struct tcp_queue *t)
 	}
 	log_debug("%s: connection freed", t->q.peer);
 	listener_conn_gone(w->tgt, t->peer_slot);
+	auth_queue_free(&t->q);
 	t->st->ops->destroy(t->st);
-	close(t->fd);
+	if (t->fd >= 0)
+		close(t->fd);
 	for (unsigned i = 0; i < t->nr_reqs; i++)
 		free(t->reqs[i]);
 	free(t->reqs);
@@ -329,6 +346,8 @@ void tcp_tick(struct worker *w)
 			continue;
 		}
 		why = tcp_expired(t, now, pdu_ms);
+		if (!why && auth_expired(&t->q, now))
+			why = "authentication failed or timed out";
 		if (why)
 			tcp_close(t, why);
 		else if (t->state == TQ_LIVE && t->q.ctrl)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "nvringd/config.h"
+#include "nvringd/config/config.h"
 
 static const char *data_dir = ".";
 static const char *doc_path; /* docs/config.md: its JSON example must load */
@@ -326,7 +326,7 @@ static void test_flag_errors(void)
 		{ { "--ns", "file:/x,ro,ro" }, "--ns 'file:/x,ro,ro': ro: given twice" },
 		{ { "--ns", "file:/x,size=12Q" }, "--ns 'file:/x,size=12Q': size: bad size '12Q'" },
 		{ { "--ns", "file:/x,ro=maybe" }, "--ns 'file:/x,ro=maybe': ro: must be a boolean (0/1, true/false)" },
-		{ { "--ns", "zz:1" }, "--ns 'zz:1': unknown kind 'zz' (mem, file, kv, passthru)" },
+		{ { "--ns", "zz:1" }, "--ns 'zz:1': unknown kind 'zz' (mem, file, kv, passthru, rbd, kv-rados)" },
 		{ { "--ns", "mem" }, "--ns 'mem': expected KIND:PATH[,OPTION...] (e.g. mem:1G, file:/dev/sdb)" },
 		{ { "--ns", "file:" }, "--ns 'file:': file needs a path" },
 		{ { "--ns", "file:,size=1G" }, "--ns 'file:,size=1G': file needs a path" },
@@ -432,7 +432,7 @@ static void test_json_nvmetcli(void)
 		return;
 	}
 	tap_ok(cfg.config_file && strstr(cfg.config_file, "nvmetcli.json"), "nvmetcli.json: config_file kept");
-	tap_ok(cfg.nr_hosts == 2 && !strcmp(cfg.hosts[1], "nqn.2026-11.com.example:host2"), "nvmetcli.json: hosts");
+	tap_ok(cfg.nr_hosts == 2 && !strcmp(cfg.hosts[1].nqn, "nqn.2026-11.com.example:host2"), "nvmetcli.json: hosts");
 	tap_ok(cfg.nr_ports == 3, "nvmetcli.json: three ports");
 	p = &cfg.ports[0];
 	tap_ok(p->portid == 1 && p->family == AF_INET && !strcmp(p->addr, "127.0.0.1") && p->port == 4420 &&
@@ -574,9 +574,9 @@ static void test_json_errors(void)
 		{ SUBNS("\"path\":\"mem:1M\",\"lba\":512"),
 		  "t.json: " NSPATH ".device.lba: unknown key (expected one of: path, uuid, nguid, p2pmem, backend, size, "
 		  "lba_size, buffered, readonly, kvssd_compat, segment_size, max_value, gc_threshold, volatile_cache, "
-		  "format, all_opcodes)" },
+		  "format, all_opcodes, pool, image, rados_namespace, conf, id, cluster)" },
 		{ SUBNS("\"backend\":\"zfs\",\"path\":\"/x\""),
-		  "t.json: " NSPATH ".device.backend: unknown kind 'zfs' (mem, file, kv, passthru)" },
+		  "t.json: " NSPATH ".device.backend: unknown kind 'zfs' (mem, file, kv, passthru, rbd, kv-rados)" },
 		{ SUBNS("\"backend\":\"mem\",\"size\":\"1G\",\"buffered\":true"),
 		  "t.json: " NSPATH ".device.buffered: does not apply to mem namespaces" },
 		{ SUBNS("\"backend\":\"passthru\",\"path\":\"/dev/ng0n1\",\"size\":\"1G\""),
@@ -642,7 +642,7 @@ static void test_json_errors(void)
 		{ "{\"hosts\":[{\"nqn\":\"h\"}],\"ports\":[" PORT("") "]}", "t.json: hosts[0].nqn: 'h': " NQN_MSG },
 		{ "{\"hosts\":[{}],\"ports\":[" PORT("") "]}", "t.json: hosts[0].nqn: missing" },
 		{ "{\"hosts\":[{\"nqn\":\"nqn.2026-11.io.t:h\",\"dhchap\":{\"key\":\"DHHC-1:00:abc\"}}],\"ports\":[" PORT("") "]}",
-		  "t.json: hosts[0].dhchap.key: DH-HMAC-CHAP authentication is not supported" },
+		  "t.json: hosts[0].dhchap.key: must be a DH-HMAC-CHAP secret (DHHC-1:XX:BASE64:)" },
 		{ DOC("", PORT("\"nqn.2026-11.io.t:b\"")), "t.json: ports[0].subsystems[0]: 'nqn.2026-11.io.t:b' is not in \"subsystems\"" },
 		{ DOC(SUB("nqn.2026-11.io.t:a", ""), PORT("\"nqn.2026-11.io.t:a\",\"nqn.2026-11.io.t:a\"")),
 		  "t.json: ports[0].subsystems[1]: 'nqn.2026-11.io.t:a' is listed twice" },
@@ -668,10 +668,10 @@ static void test_json_errors(void)
 		  "t.json: ports[0].addr.trtype: 'rdma': only \"tcp\" is supported" },
 		{ DOC("", "{\"portid\":1,\"addr\":{\"adrfam\":\"ipv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"4420\",\"trtype\":\"tcp\","
 			  "\"treq\":\"required\"}}"),
-		  "t.json: ports[0].addr.treq: a secure channel (TLS) is not supported" },
+		  "t.json: ports[0].addr.treq: \"required\" needs tsas \"tls1.3\"" },
 		{ DOC("", "{\"portid\":1,\"addr\":{\"adrfam\":\"ipv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"4420\",\"trtype\":\"tcp\","
-			  "\"tsas\":\"tls1.3\"}}"),
-		  "t.json: ports[0].addr.tsas: 'tls1.3': only \"none\" is supported (no TLS)" },
+			  "\"tsas\":\"tls1.2\"}}"),
+		  "t.json: ports[0].addr.tsas: 'tls1.2': must be \"none\" or \"tls1.3\"" },
 		{ DOC("", "{\"portid\":1}"), "t.json: ports[0].addr: missing" },
 		{ DOC("", "{" ADDR("ipv4", "127.0.0.1", "\"4420\"") "}"), "t.json: ports[0].portid: missing" },
 		{ DOC("", "{\"portid\":\"x\"," ADDR("ipv4", "127.0.0.1", "\"4420\"") "}"),
@@ -694,7 +694,9 @@ static void test_json_errors(void)
 		  "t.json: ports[0].subsystem: unknown key (expected one of: portid, addr, subsystems, referrals, param, ana_groups)" },
 		{ "{\"nvring\":{\"threads\":0},\"ports\":[" PORT("") "]}", "t.json: nvring.threads: must be an integer 1..1024" },
 		{ "{\"nvring\":{\"thread\":2},\"ports\":[" PORT("") "]}",
-		  "t.json: nvring.thread: unknown key (expected one of: threads, verbose, poll)" },
+		  "t.json: nvring.thread: unknown key (expected one of: threads, verbose, poll, max_connections, "
+		  "max_connections_per_host, max_inflight_bytes, max_inflight_bytes_per_conn, icreq_timeout, "
+		  "connect_timeout, pdu_timeout, listen_backlog, rpc_socket, metrics)" },
 	};
 	struct nvr_config cfg;
 	char err[512], name[700];
@@ -822,7 +824,7 @@ static void test_json_robust(void)
 static void test_doc_example(void)
 {
 	struct nvr_config cfg = { 0 };
-	char err[512], *text = NULL, *start, *end;
+	char err[512] = "", *text = NULL, *start, *end;
 	size_t cap = 0;
 	FILE *f;
 	ssize_t n;

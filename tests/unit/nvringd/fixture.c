@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bufpool.h"
-#include "config.h"
+#include "config/config.h"
 #include "worker.h"
 
 struct fx_completion fx_done;

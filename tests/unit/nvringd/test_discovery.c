@@ -50,8 +50,15 @@ static void mk_target(void)
 	sub1->nr_ports = 2;
 	sub2 = fx_subsys("nqn.2026-11.io.nvring:sub2", 1, &ns, 1);
 	sub2->allow_any_host = false;
-	sub2->hosts = sub2_hosts;
-	sub2->nr_hosts = 1;
+	{
+		struct host_table *ht = fx_alloc(sizeof(*ht) + sizeof(ht->host[0]));
+		struct nvr_host *h = fx_alloc(sizeof(*h));
+
+		snprintf(h->nqn, sizeof(h->nqn), "%s", sub2_hosts[0]);
+		ht->host[0] = h;
+		ht->nr = 1;
+		atomic_init(&sub2->hosts, ht);
+	}
 	sub2->ports = fx_alloc(sizeof(*sub2->ports));
 	sub2->ports[0] = &tgt->ports[0];
 	sub2->nr_ports = 1;

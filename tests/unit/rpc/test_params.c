@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvringd/config.h"
+#include "nvringd/config/config.h"
 #include "rpc/rpc_priv.h"
 #include "tap.h"
 

@@ -212,7 +212,7 @@ static void fatal(const char *in, size_t len, size_t max, const char *want, cons
 
 static void test_fatal(void)
 {
-	char deep[128], big[200], spaced[400];
+	char deep[128], big[200], spaced[640];
 
 	fatal("{\"a\":}", 6, 0, ERR("null", -32700, "parse error at byte 5: unexpected character"), "parse error");
 	fatal("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":{\"a\":1,\"b\":1}}{\"a\" x{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"add\"}",
