@@ -348,6 +348,7 @@ static void tls_pump(struct stream_tls *t)
 			return;
 		}
 		t->phase = ret == 0 ? PH_KTLS : PH_USER;
+		log_debug("%s: TLS records %s", t->peer, ret == 0 ? "in the kernel (kTLS)" : "in userspace");
 		if (t->phase == PH_KTLS) {
 			/* the session moves no data any more; pending PDU-layer operations restart */
 			if (t->rn)
