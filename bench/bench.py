@@ -209,8 +209,15 @@ class Bench:
                "--time", str(seconds), "--server-cpu", str(self.a.target_cpu), "--client-cpu", str(self.a.host_cpu)]
         if poll:
             cmd += ["--poll", "1"]
-        j = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-        return {"iops": j["iops"], "mib_s": j["mib_per_s"], "avg": j["lat_avg_us"]}
+        best = None
+        # the ceiling is the best plain send/recv does: copied or zero-copy sends (large ones)
+        for zc in (["0", "1"] if max(req, rsp) >= 16384 else ["0"]):
+            j = json.loads(subprocess.run(cmd + ["--zerocopy", zc], capture_output=True, text=True,
+                                          check=True).stdout)
+            if not best or j["iops"] > best["iops"]:
+                best = j
+        return {"iops": best["iops"], "mib_s": best["mib_per_s"], "avg": best["lat_avg_us"],
+                "zerocopy": best["zerocopy"]}
 
     def measured(self, fn):
         """Run fn between two placement probes; None when the state changed."""
