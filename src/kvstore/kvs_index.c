@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvs_priv.h"
+#include "kvs_index.h"
 
 int kvs_idx_init(struct kvs_index *idx, uint64_t nbuckets)
 {

@@ -47,29 +47,28 @@ static uint32_t kvs_sb_crc(const struct kvs_sb *sb)
 }
 
 /* Write a fresh superblock and invalidate every segment header (stale ones would revive). */
-static int kvs_format(struct kvs *kv)
+static int kvs_format(struct kvs_log *log)
 {
 	struct kvs_sb sb = { 0 };
 	static const struct kvs_seg_hdr zero;
+	int ret;
 
 	sb.magic = KVS_SB_MAGIC;
 	sb.version = KVS_VERSION;
-	sb.capacity = kv->dev_size;
-	sb.seg_base = kv->seg_base;
-	sb.seg_size = kv->seg_size;
-	sb.nsegs = kv->nsegs;
+	sb.capacity = log->dev_size;
+	sb.seg_base = log->seg_base;
+	sb.seg_size = log->seg_size;
+	sb.nsegs = log->nsegs;
 	sb.crc = kvs_sb_crc(&sb);
-	if (kv->fd < 0) {
-		memcpy(kv->mem, &sb, sizeof(sb));
-		return 0;
+	if (kvs_log_is_mem(log))
+		return kvs_log_pwrite(log, &sb, sizeof(sb), 0); /* fresh anonymous memory is zero */
+	for (uint32_t i = 0; i < log->nsegs; i++) {
+		ret = kvs_log_pwrite(log, &zero, sizeof(zero), kvs_log_seg_off(log, i));
+		if (ret)
+			return ret;
 	}
-	for (uint32_t i = 0; i < kv->nsegs; i++)
-		if (pwrite(kv->fd, &zero, sizeof(zero), kv->seg_base + (uint64_t)i * kv->seg_size) !=
-		    (ssize_t)sizeof(zero))
-			return -errno ? -errno : -EIO;
-	if (pwrite(kv->fd, &sb, sizeof(sb), 0) != (ssize_t)sizeof(sb))
-		return -errno ? -errno : -EIO;
-	return fdatasync(kv->fd) ? -errno : 0;
+	ret = kvs_log_pwrite(log, &sb, sizeof(sb), 0);
+	return ret ? ret : kvs_log_fdatasync(log);
 }
 
 static int kvs_geometry(struct kvs *kv, uint64_t capacity, uint32_t seg_size, char *err, size_t errlen)
@@ -79,17 +78,18 @@ static int kvs_geometry(struct kvs *kv, uint64_t capacity, uint32_t seg_size, ch
 	if (kvs_rec_len(KVS_KEY_MAX, kv->max_value) > seg_size - KVS_SEG_HDR_LEN)
 		return kvs_err(err, errlen, -EINVAL, "max value %u does not fit a %u-byte segment",
 			       kv->max_value, seg_size);
-	kv->dev_size = capacity;
-	kv->seg_base = KVS_SB_LEN;
-	kv->seg_size = seg_size;
-	kv->nsegs = capacity > KVS_SB_LEN ? (uint32_t)((capacity - KVS_SB_LEN) / seg_size) : 0;
-	if (kv->nsegs < KVS_MIN_SEGS)
+	kv->log.dev_size = capacity;
+	kv->log.seg_base = KVS_SB_LEN;
+	kv->log.seg_size = seg_size;
+	kv->log.nsegs = capacity > KVS_SB_LEN ? (uint32_t)((capacity - KVS_SB_LEN) / seg_size) : 0;
+	if (kv->log.nsegs < KVS_MIN_SEGS)
 		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %u segments, need %u",
-			       (unsigned long long)capacity, kv->nsegs, KVS_MIN_SEGS);
+			       (unsigned long long)capacity, kv->log.nsegs, KVS_MIN_SEGS);
 	return 0;
 }
 
-static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err, size_t errlen)
+static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *seq, char *err,
+			size_t errlen)
 {
 	struct stat st;
 	uint64_t dev_size;
@@ -98,13 +98,13 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 	ssize_t n;
 	int ret;
 
-	kv->fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (kv->fd < 0)
+	kv->log.fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (kv->log.fd < 0)
 		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
-	if (fstat(kv->fd, &st))
+	if (fstat(kv->log.fd, &st))
 		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(kv->fd, BLKGETSIZE64, &dev_size))
+		if (ioctl(kv->log.fd, BLKGETSIZE64, &dev_size))
 			return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		dev_size = (uint64_t)st.st_size;
@@ -113,14 +113,14 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 	}
 
 	memset(&sb, 0, sizeof(sb));
-	n = pread(kv->fd, &sb, sizeof(sb), 0);
+	n = pread(kv->log.fd, &sb, sizeof(sb), 0);
 	if (n < 0)
 		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 	/* Only an empty (or zeroed) file is formatted unasked: anything else may be data. */
 	if (!cfg->format && sb.magic != KVS_SB_MAGIC) {
 		uint8_t blk[KVS_SB_LEN];
 
-		n = pread(kv->fd, blk, sizeof(blk), 0);
+		n = pread(kv->log.fd, blk, sizeof(blk), 0);
 		if (n < 0)
 			return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 		for (ssize_t i = 0; i < n; i++)
@@ -135,14 +135,14 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 		ret = kvs_geometry(kv, sb.capacity, sb.seg_size, err, errlen);
 		if (ret)
 			return ret;
-		if (sb.nsegs != kv->nsegs)
+		if (sb.nsegs != kv->log.nsegs)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock geometry mismatch", cfg->path);
 		/* A cut-short file reads as zeroes past its end, which recovery treats as empty. */
-		if (S_ISREG(st.st_mode) && dev_size < sb.capacity && ftruncate(kv->fd, (off_t)sb.capacity))
+		if (S_ISREG(st.st_mode) && dev_size < sb.capacity && ftruncate(kv->log.fd, (off_t)sb.capacity))
 			return kvs_err(err, errlen, -errno, "%s: extend: %s", cfg->path, strerror(errno));
 		if (S_ISBLK(st.st_mode) && dev_size < sb.capacity)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: device smaller than the log", cfg->path);
-		return kvs_recover(kv, err, errlen);
+		return kvs_recover(kv, seq, err, errlen);
 	}
 
 	if (cfg->capacity)
@@ -151,53 +151,64 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, char *err,
 			   why, sizeof(why));
 	if (ret)
 		return kvs_err(err, errlen, ret, "%s: %s", cfg->path, why);
-	if (S_ISREG(st.st_mode) && ftruncate(kv->fd, (off_t)kv->dev_size))
+	if (S_ISREG(st.st_mode) && ftruncate(kv->log.fd, (off_t)kv->log.dev_size))
 		return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
-	ret = kvs_format(kv);
+	ret = kvs_format(&kv->log);
 	if (ret)
 		return kvs_err(err, errlen, ret, "%s: format: %s", cfg->path, strerror(-ret));
-	return kvs_recover(kv, err, errlen);
+	return kvs_recover(kv, seq, err, errlen);
 }
 
-static int kvs_open_mem(struct kvs *kv, const struct kvs_config *cfg, char *err, size_t errlen)
+static int kvs_open_mem(struct kvs *kv, const struct kvs_config *cfg, uint64_t *seq, char *err,
+			size_t errlen)
 {
 	int ret;
 
-	kv->fd = -1;
+	kv->log.fd = -1;
 	ret = kvs_geometry(kv, cfg->capacity, cfg->segment_size ? cfg->segment_size : KVS_DEF_SEG_SIZE,
 			   err, errlen);
 	if (ret)
 		return ret;
-	kv->mem = mmap(NULL, kv->dev_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (kv->mem == MAP_FAILED) {
-		kv->mem = NULL;
+	kv->log.mem = mmap(NULL, kv->log.dev_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	if (kv->log.mem == MAP_FAILED) {
+		kv->log.mem = NULL;
 		return kvs_err(err, errlen, -ENOMEM, "kv:mem: cannot map %llu bytes",
-			       (unsigned long long)kv->dev_size);
+			       (unsigned long long)kv->log.dev_size);
 	}
-	kvs_format(kv);
-	return kvs_recover(kv, err, errlen);
+	kvs_format(&kv->log);
+	return kvs_recover(kv, seq, err, errlen);
+}
+
+
+/* After every group-commit batch: GC is due, or writes wait for the space it makes. */
+static void kvs_after_batch(struct kvs_commit *c, struct executor *ex, bool space_wait)
+{
+	struct kvs *kv = container_of(c, struct kvs, commit);
+
+	if (space_wait || kvs_segs_dirty(&kv->segs))
+		kvs_gc_kick(kv, ex);
 }
 
 int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t errlen)
 {
 	struct kvs *kv = calloc(1, sizeof(*kv));
 	uint32_t payload, thr;
+	uint64_t seq = 0;
 	int ret;
 
 	*out = NULL;
 	if (!kv)
 		return kvs_err(err, errlen, -ENOMEM, "out of memory");
-	kv->fd = -1;
-	pthread_mutex_init(&kv->log_lock, NULL);
-	kv->volatile_cache = cfg->volatile_cache;
+	kv->log.fd = -1;
 	kv->max_value = cfg->max_value ? cfg->max_value : KVS_DEF_MAX_VALUE;
 	thr = cfg->gc_threshold ? cfg->gc_threshold : KVS_DEF_GC_THRESHOLD;
 	if (thr > 99) {
 		ret = kvs_err(err, errlen, -EINVAL, "gc threshold %u%%: must be below 100", thr);
 		goto fail;
 	}
-	ret = kvs_is_mem(cfg->path) ? kvs_open_mem(kv, cfg, err, errlen) :
-				      kvs_open_dev(kv, cfg, err, errlen);
+	ret = kvs_is_mem(cfg->path) ? kvs_open_mem(kv, cfg, &seq, err, errlen) :
+				      kvs_open_dev(kv, cfg, &seq, err, errlen);
 	if (ret)
 		goto fail;
 	ret = kvs_gc_init(kv);
@@ -205,11 +216,13 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 		kvs_err(err, errlen, ret, "out of memory");
 		goto fail;
 	}
-	payload = kv->seg_size - KVS_SEG_HDR_LEN;
-	kv->gc_live_thr = (uint32_t)((uint64_t)payload * thr / 100);
+	kvs_commit_init(&kv->commit, &kv->log, &kv->segs, seq, cfg->volatile_cache);
+	kv->commit.batch_done = kvs_after_batch;
+	payload = kv->log.seg_size - KVS_SEG_HDR_LEN;
+	kv->segs.gc_live_thr = (uint32_t)((uint64_t)payload * thr / 100);
 	/* Keep 1/8 of the non-reserved space as slack: sealed-segment tails and GC headroom. */
-	kv->live_limit = (uint64_t)(kv->nsegs - KVS_GC_RESERVE - 1) * payload / 8 * 7;
-	kv->gc_dirty = true;
+	kv->live_limit = (uint64_t)(kv->log.nsegs - KVS_GC_RESERVE - 1) * payload / 8 * 7;
+	kvs_segs_mark_dirty(&kv->segs, true);
 	*out = kv;
 	return 0;
 fail:
@@ -221,43 +234,28 @@ void kvs_close(struct kvs *kv)
 {
 	if (!kv)
 		return;
-	if (kv->segs && !kvs_idle(kv))
+	if (kv->segs.segs && kv->gc.buf && !kvs_idle(kv))
 		fprintf(stderr, "kvstore: closed with I/O in flight\n");
-	if (kv->fd >= 0) {
-		fdatasync(kv->fd);
-		close(kv->fd);
+	if (kv->log.fd >= 0) {
+		kvs_log_fdatasync(&kv->log);
+		close(kv->log.fd);
 	}
-	if (kv->mem)
-		munmap(kv->mem, kv->dev_size);
+	if (kv->log.mem)
+		munmap(kv->log.mem, kv->log.dev_size);
 	kvs_gc_fini(kv);
 	kvs_idx_fini(&kv->idx);
-	free(kv->segs);
-	pthread_mutex_destroy(&kv->log_lock);
+	kvs_segs_fini(&kv->segs);
 	free(kv);
 }
 
 int kvs_sync(struct kvs *kv)
 {
-	if (kv->fd >= 0 && fdatasync(kv->fd))
-		return -errno;
-	return 0;
-}
-
-void kvs_poll(struct kvs *kv, struct io_uring *ring)
-{
-	if (__atomic_load_n(&kv->gc_dirty, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&kv->free_count, __ATOMIC_RELAXED) <= KVS_GC_RESERVE + 1)
-		kvs_gc_kick(kv, ring);
+	return kvs_log_fdatasync(&kv->log);
 }
 
 bool kvs_idle(struct kvs *kv)
 {
-	bool idle;
-
-	pthread_mutex_lock(&kv->log_lock);
-	idle = !kv->inflight && !kv->gc.busy && !kv->fg_first && !kv->gc_first;
-	pthread_mutex_unlock(&kv->log_lock);
-	return idle;
+	return kvs_commit_idle(&kv->commit) && !kvs_gc_busy(kv);
 }
 
 uint64_t kvs_capacity(const struct kvs *kv)
@@ -267,7 +265,7 @@ uint64_t kvs_capacity(const struct kvs *kv)
 
 uint64_t kvs_used(const struct kvs *kv)
 {
-	int64_t v = atomic_load(&((struct kvs *)kv)->live_total);
+	int64_t v = atomic_load(&((struct kvs *)kv)->segs.live_total);
 
 	return v > 0 ? (uint64_t)v : 0;
 }
@@ -281,15 +279,13 @@ void kvs_get_stats(struct kvs *kv, struct kvs_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->stores = atomic_load(&kv->st_stores);
-	st->batches = atomic_load(&kv->st_batches);
-	st->syncs = atomic_load(&kv->st_syncs);
-	st->gc_moved = atomic_load(&kv->st_gc_moved);
-	st->gc_freed = atomic_load(&kv->st_gc_freed);
+	st->batches = atomic_load(&kv->commit.st_batches);
+	st->syncs = atomic_load(&kv->commit.st_syncs);
+	st->gc_moved = atomic_load(&kv->gc.st_moved);
+	st->gc_freed = atomic_load(&kv->segs.st_freed);
 	st->xring = atomic_load(&kv->st_xring);
 	st->keys = atomic_load(&kv->idx.keys);
-	st->nsegs = kv->nsegs;
-	st->segment_size = kv->seg_size;
-	pthread_mutex_lock(&kv->log_lock);
-	st->free_segs = kv->free_count;
-	pthread_mutex_unlock(&kv->log_lock);
+	st->nsegs = kv->log.nsegs;
+	st->segment_size = kv->log.seg_size;
+	st->free_segs = kvs_segs_free_count(&kv->segs);
 }

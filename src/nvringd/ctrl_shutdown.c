@@ -92,7 +92,7 @@ void ctrl_shutdown_flush(struct nvr_ctrl *ctrl, struct worker *w)
 		if (ns->kv) {
 			op->kv.op = KVS_OP_FLUSH;
 			op->kv.done = shn_kv_done;
-			kvs_submit(ns->kv, &w->ring, &op->kv);
+			kvs_submit(ns->kv, &w->ex, &op->kv);
 		} else {
 			op->io.op = BE_FLUSH;
 			op->io.buf_index = -1;

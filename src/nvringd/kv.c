@@ -118,7 +118,7 @@ static void kv_submit(struct req *req, enum kvs_op op, void *buf, uint32_t len)
 	io->len = len;
 	io->done = kv_done;
 	io->ctx = req;
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(req->ns->kv, &req->conn->w->ex, io);
 }
 
 /* Checks that can be made before any data is solicited; 0 or a status. */
@@ -210,7 +210,7 @@ static void kv_append_read(struct kvs_io *io)
 	io->buf = req->aux;
 	io->len = old + req->data_len;
 	io->done = kv_done; /* completes as the store it now is, with vendor statuses */
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(req->ns->kv, &req->conn->w->ex, io);
 }
 
 static void kv_append(struct req *req)
@@ -227,7 +227,7 @@ static void kv_append(struct req *req)
 	io->len = max;
 	io->done = kv_append_read;
 	io->ctx = req;
-	kvs_submit(req->ns->kv, &req->conn->w->ring, io);
+	kvs_submit(req->ns->kv, &req->conn->w->ex, io);
 }
 
 /* kvssd-compat: the NVM side of the namespace is a read-only view that reads as zeroes. */

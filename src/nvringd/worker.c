@@ -266,7 +266,7 @@ static void *worker_main(void *arg)
 		had_work = worker_reap(w) != 0;
 		/* garbage collection starts from whichever worker sees it due; not while stopping */
 		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_kv_engines; i++)
-			kvs_poll(w->tgt->kv_engines[i], &w->ring);
+			kvs_poll(w->tgt->kv_engines[i], &w->ex);
 	}
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

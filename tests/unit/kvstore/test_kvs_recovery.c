@@ -72,7 +72,7 @@ static void model(int n, int *state)
 }
 
 /* Check every key against the state; returns the number of mismatches. */
-static int check_state(struct kvs *kv, struct io_uring *ring, const int *state)
+static int check_state(struct kvs *kv, struct executor *ex, const int *state)
 {
 	uint8_t out[1024], exp[1024];
 	int bad = 0;
@@ -83,7 +83,7 @@ static int check_state(struct kvs *kv, struct io_uring *ring, const int *state)
 		uint16_t st;
 
 		keyname(key, k);
-		st = t_retrieve(kv, ring, key, (unsigned)strlen(key), out, sizeof(out), &vs);
+		st = t_retrieve(kv, ex, key, (unsigned)strlen(key), out, sizeof(out), &vs);
 		if (state[k] < 0) {
 			if (st != ST(0x87) && getenv("KVS_DEBUG"))
 				fprintf(stderr, "key %d: status %#x, want absent\n", k, st);
@@ -118,7 +118,7 @@ static struct kvs *open_path(const char *path, bool format, char *err)
  */
 static int build_log(const char *path, uint64_t *ends, uint64_t *data_ends)
 {
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	struct kvs *kv = open_path(path, true, err);
 	uint8_t val[1024];
@@ -127,34 +127,34 @@ static int build_log(const char *path, uint64_t *ends, uint64_t *data_ends)
 
 	if (!kv)
 		return -1;
-	io_uring_queue_init(16, &ring, 0);
+	t_ring_init(&ring, 16);
 	for (int i = 0; i < NOPS; i++) {
 		char key[8];
 
 		keyname(key, ops[i].key);
 		if (ops[i].ver < 0) {
-			bad += t_simple(kv, &ring, KVS_OP_DELETE, key, (unsigned)strlen(key)) != 0;
+			bad += t_simple(kv, &ring.ex, KVS_OP_DELETE, key, (unsigned)strlen(key)) != 0;
 			data_ends[i] = off + KVS_REC_HDR_LEN + strlen(key);
 			off += kvs_rec_len((unsigned)strlen(key), 0);
 		} else {
 			uint32_t n = vlen(ops[i].key, ops[i].ver);
 
 			t_fill(val, n, (uint32_t)ops[i].key, (uint32_t)ops[i].ver);
-			bad += t_store(kv, &ring, key, (unsigned)strlen(key), val, n, 0) != 0;
+			bad += t_store(kv, &ring.ex, key, (unsigned)strlen(key), val, n, 0) != 0;
 			data_ends[i] = off + KVS_REC_HDR_LEN + strlen(key) + n;
 			off += kvs_rec_len((unsigned)strlen(key), n);
 		}
 		ends[i] = off;
 	}
-	t_drain(kv, &ring);
-	io_uring_queue_exit(&ring);
+	t_drain(kv, &ring.ex);
+	t_ring_exit(&ring);
 	kvs_close(kv);
 	return bad ? -1 : 0;
 }
 
 static void test_reopen(const char *path)
 {
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	struct kvs *kv = open_path(path, false, err);
 	struct kvs_stats st;
@@ -165,14 +165,14 @@ static void test_reopen(const char *path)
 		tap_ok(0, "reopen: %s", err);
 		return;
 	}
-	io_uring_queue_init(16, &ring, 0);
+	t_ring_init(&ring, 16);
 	kvs_get_stats(kv, &st);
-	tap_ok(check_state(kv, &ring, state) == 0 && st.keys == NK - 1,
+	tap_ok(check_state(kv, &ring.ex, state) == 0 && st.keys == NK - 1,
 	     "reopen: every acknowledged store found, deleted key absent (%llu keys)",
 	     (unsigned long long)st.keys);
-	tap_ok(t_drain(kv, &ring) == 0 && check_state(kv, &ring, state) == 0,
+	tap_ok(t_drain(kv, &ring.ex) == 0 && check_state(kv, &ring.ex, state) == 0,
 	     "reopen: same state after GC compacts the recovered segment");
-	io_uring_queue_exit(&ring);
+	t_ring_exit(&ring);
 	kvs_close(kv);
 }
 
@@ -184,7 +184,7 @@ static void test_truncate(const uint8_t *img, const uint64_t *ends, const uint64
 	int bad_open = 0, bad_state = 0, bad_after = 0, n = 0;
 
 	for (uint64_t t = from; t <= to; t++, n++) {
-		struct io_uring ring;
+		struct t_ring ring;
 		char err[256];
 		struct kvs *kv;
 		int state[NK], applied = 0;
@@ -198,32 +198,32 @@ static void test_truncate(const uint8_t *img, const uint64_t *ends, const uint64
 			bad_open++;
 			continue;
 		}
-		io_uring_queue_init(16, &ring, 0);
-		if (check_state(kv, &ring, state)) {
+		t_ring_init(&ring, 16);
+		if (check_state(kv, &ring.ex, state)) {
 			bad_state++;
 			if (getenv("KVS_DEBUG"))
 				fprintf(stderr, "cut %llu applied %d (ends %llu..%llu)\n", (unsigned long long)t, applied, (unsigned long long)ends[applied ? applied - 1 : 0], (unsigned long long)ends[applied < NOPS ? applied : NOPS - 1]);
 		}
 		/* the recovered log keeps working: a new store survives another reopen */
-		if (t_store(kv, &ring, "r1", 2, "post", 4, 0) != 0 || t_drain(kv, &ring))
+		if (t_store(kv, &ring.ex, "r1", 2, "post", 4, 0) != 0 || t_drain(kv, &ring.ex))
 			bad_after++;
-		io_uring_queue_exit(&ring);
+		t_ring_exit(&ring);
 		kvs_close(kv);
 		kv = open_path(tmp, false, err);
 		if (!kv) {
 			bad_open++;
 			continue;
 		}
-		io_uring_queue_init(16, &ring, 0);
+		t_ring_init(&ring, 16);
 		{
 			uint8_t out[16];
 			uint32_t vs = 0;
 
-			if (t_retrieve(kv, &ring, "r1", 2, out, sizeof(out), &vs) || vs != 4 ||
-			    memcmp(out, "post", 4) || t_drain(kv, &ring))
+			if (t_retrieve(kv, &ring.ex, "r1", 2, out, sizeof(out), &vs) || vs != 4 ||
+			    memcmp(out, "post", 4) || t_drain(kv, &ring.ex))
 				bad_after++;
 		}
-		io_uring_queue_exit(&ring);
+		t_ring_exit(&ring);
 		kvs_close(kv);
 	}
 	tap_ok(bad_open == 0, "truncate: log cut at each of %d offsets opens", n);
@@ -236,7 +236,7 @@ static void test_truncate(const uint8_t *img, const uint64_t *ends, const uint64
 static void test_corrupt(const uint8_t *img, size_t len, const uint64_t *ends, const char *tmp)
 {
 	uint8_t *c = malloc(len);
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	struct kvs *kv;
 	int state[NK];
@@ -274,10 +274,10 @@ static void test_corrupt(const uint8_t *img, size_t len, const uint64_t *ends, c
 			tap_ok(0, "corrupt %s: open: %s", cases[i].what, err);
 			continue;
 		}
-		io_uring_queue_init(16, &ring, 0);
-		tap_ok(check_state(kv, &ring, state) == 0 && t_drain(kv, &ring) == 0,
+		t_ring_init(&ring, 16);
+		tap_ok(check_state(kv, &ring.ex, state) == 0 && t_drain(kv, &ring.ex) == 0,
 		     "corrupt %s: only that record is lost", cases[i].what);
-		io_uring_queue_exit(&ring);
+		t_ring_exit(&ring);
 		kvs_close(kv);
 	}
 	free(c);
@@ -290,7 +290,7 @@ static void test_corrupt(const uint8_t *img, size_t len, const uint64_t *ends, c
  */
 static void test_gc_crash(const char *path, const char *tmp)
 {
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	struct kvs *kv = open_path(path, true, err);
 	static uint8_t val[2048];
@@ -303,7 +303,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 		tap_ok(0, "gc crash: open: %s", err);
 		return;
 	}
-	io_uring_queue_init(64, &ring, 0);
+	t_ring_init(&ring, 64);
 	for (int round = 0; round < 400 && !snap; round++) {
 		int k = round % 8;
 		char key[8];
@@ -313,14 +313,14 @@ static void test_gc_crash(const char *path, const char *tmp)
 		ver[k] = round;
 		t_fill(val, 1500, (uint32_t)k, (uint32_t)round);
 		t_io_prep(&t, KVS_OP_STORE, key, (unsigned)strlen(key), val, 1500, 0);
-		kvs_submit(kv, &ring, &t.io);
-		kvs_poll(kv, &ring);
+		kvs_submit(kv, &ring.ex, &t.io);
+		kvs_poll(kv, &ring.ex);
 		while (!t.done || !kvs_idle(kv)) {
 			struct io_uring_cqe *cqe;
 
 			/* a victim that had live records moved, with our store complete */
 			if (kv->gc.state == KVS_GC_FREE && !snap && t.done) {
-				uint64_t moved = atomic_load(&kv->st_gc_moved);
+				uint64_t moved = atomic_load(&kv->gc.st_moved);
 
 				if (moved != moved_seen) {
 					snap = read_file(path, &snap_len);
@@ -328,19 +328,19 @@ static void test_gc_crash(const char *path, const char *tmp)
 				}
 			}
 			if (kv->gc.state == KVS_GC_FREE)
-				moved_seen = atomic_load(&kv->st_gc_moved);
-			io_uring_submit_and_wait(&ring, 1);
-			while (io_uring_peek_cqe(&ring, &cqe) == 0) {
+				moved_seen = atomic_load(&kv->gc.st_moved);
+			io_uring_submit_and_wait(&ring.ring, 1);
+			while (io_uring_peek_cqe(&ring.ring, &cqe) == 0) {
 				struct io_uring_cqe c = *cqe;
 				struct ring_op *op = io_uring_cqe_get_data(cqe);
 
-				io_uring_cqe_seen(&ring, cqe);
+				io_uring_cqe_seen(&ring.ring, cqe);
 				op->complete(op, &c);
 			}
 		}
 	}
-	t_drain(kv, &ring);
-	io_uring_queue_exit(&ring);
+	t_drain(kv, &ring.ex);
+	t_ring_exit(&ring);
 	kvs_close(kv);
 	tap_ok(snap != NULL && snap_len == CAP, "gc crash: caught GC between copy and free");
 	if (!snap)
@@ -352,7 +352,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 		free(snap);
 		return;
 	}
-	io_uring_queue_init(16, &ring, 0);
+	t_ring_init(&ring, 16);
 	for (int k = 0; k < 8; k++) {
 		char key[8];
 		uint8_t out[2048];
@@ -360,7 +360,7 @@ static void test_gc_crash(const char *path, const char *tmp)
 
 		keyname(key, k);
 		t_fill(val, 1500, (uint32_t)k, (uint32_t)snap_ver[k]);
-		if (t_retrieve(kv, &ring, key, (unsigned)strlen(key), out, sizeof(out), &vs) || vs != 1500 ||
+		if (t_retrieve(kv, &ring.ex, key, (unsigned)strlen(key), out, sizeof(out), &vs) || vs != 1500 ||
 		    memcmp(out, val, 1500))
 			bad++;
 	}
@@ -371,10 +371,10 @@ static void test_gc_crash(const char *path, const char *tmp)
 
 		keyname(key, i % 8);
 		t_fill(val, 1500, (uint32_t)(i % 8), (uint32_t)(1000 + i));
-		bad += t_store(kv, &ring, key, (unsigned)strlen(key), val, 1500, 0) != 0;
+		bad += t_store(kv, &ring.ex, key, (unsigned)strlen(key), val, 1500, 0) != 0;
 	}
-	tap_ok(bad == 0 && t_drain(kv, &ring) == 0, "gc crash: recovered log keeps collecting");
-	io_uring_queue_exit(&ring);
+	tap_ok(bad == 0 && t_drain(kv, &ring.ex) == 0, "gc crash: recovered log keeps collecting");
+	t_ring_exit(&ring);
 	kvs_close(kv);
 	free(snap);
 }
