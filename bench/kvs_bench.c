@@ -3,7 +3,7 @@
  * kvs_bench: the KV engine alone, no sockets. N threads, each with its own io_uring and
  * executor (as nvringd's workers), keep QD operations in flight against one store: a store
  * phase of random keys, then a retrieve phase of the same key space. Prints operations per
- * second, latency percentiles, syncs and batches per store, and cross-thread completions.
+ * second, CPU time per operation, latency percentiles, syncs, batches and GC moves.
  *
  *   kvs_bench [--path FILE|kv:mem] [--size BYTES] [--threads N] [--qd N] [--keys N]
  *             [--value BYTES] [--time S] [--vwc] [--segment BYTES] [--pin] [--poll] [--json]
@@ -241,20 +241,20 @@ static void phase(struct thr *t, const struct opts *o, enum kvs_op op, const cha
 	if (o->json) {
 		printf("{\"phase\":\"%s\",\"mode\":\"%s\",\"threads\":%u,\"qd\":%u,\"ops_per_s\":%.0f,\"cpu_us_per_op\":%.2f,"
 		       "\"p50_us\":%llu,\"p99_us\":%llu,\"errors\":%llu,\"misses\":%llu,"
-		       "\"syncs\":%llu,\"batches\":%llu,\"xthread\":%llu,\"gc_moved\":%llu}\n",
+		       "\"syncs\":%llu,\"batches\":%llu,\"gc_moved\":%llu}\n",
 		       name, o->path ? o->path : "kv:mem", o->threads, o->qd, ops / secs, cpu,
 		       (unsigned long long)pct(hist, ops, 0.5), (unsigned long long)pct(hist, ops, 0.99),
 		       (unsigned long long)errors, (unsigned long long)misses,
 		       (unsigned long long)(s1.syncs - s0.syncs), (unsigned long long)(s1.batches - s0.batches),
-		       (unsigned long long)(s1.xring - s0.xring), (unsigned long long)(s1.gc_moved - s0.gc_moved));
+		       (unsigned long long)(s1.gc_moved - s0.gc_moved));
 	} else {
 		printf("%-8s %s, %u thread(s), QD %u: %.0f ops/s, %.2f CPU-us/op, p50 %llu us, p99 %llu us, errors %llu, "
-		       "misses %llu; %llu syncs, %llu batches, %llu cross-thread, %llu GC moves\n",
+		       "misses %llu; %llu syncs, %llu batches, %llu GC moves\n",
 		       name, o->path ? o->path : "kv:mem", o->threads, o->qd, ops / secs, cpu,
 		       (unsigned long long)pct(hist, ops, 0.5), (unsigned long long)pct(hist, ops, 0.99),
 		       (unsigned long long)errors, (unsigned long long)misses,
 		       (unsigned long long)(s1.syncs - s0.syncs), (unsigned long long)(s1.batches - s0.batches),
-		       (unsigned long long)(s1.xring - s0.xring), (unsigned long long)(s1.gc_moved - s0.gc_moved));
+		       (unsigned long long)(s1.gc_moved - s0.gc_moved));
 	}
 	fflush(stdout);
 }

@@ -8,6 +8,13 @@
  *   FREE  the victim's header is zeroed and synced, then the segment returns to the free list
  *         once no retrieve is reading it.
  * Copies keep their sequence numbers, so recovery orders them correctly against newer writes.
+ * A victim with no live bytes skips straight to FREE. Copies go through the commit shard of the
+ * executor GC runs on.
+ *
+ * Policy: a sealed segment with nothing live is freed at once; one under the gc threshold is
+ * compacted only once free segments fall below free_target (1/8 of the segments), so with
+ * room to spare compaction waits until victims are mostly dead (it copies little); short of
+ * space, any segment whose compaction makes room.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +34,10 @@ int kvs_gc_init(struct kvs *kv)
 	if (chunk > kv->log.seg_size - KVS_SEG_HDR_LEN)
 		chunk = kv->log.seg_size - KVS_SEG_HDR_LEN;
 	gc->buf_size = chunk;
+	gc->free_target = kv->log.nsegs / 8;
+	if (gc->free_target < KVS_GC_RESERVE + 2)
+		gc->free_target = KVS_GC_RESERVE + 2;
+	gc->idle_free = UINT32_MAX;
 	gc->buf = malloc(chunk);
 	gc->out = malloc(chunk);
 	if (!gc->buf || !gc->out)
@@ -44,41 +55,62 @@ void kvs_gc_fini(struct kvs *kv)
 
 bool kvs_gc_busy(struct kvs *kv)
 {
-	bool busy;
-
-	pthread_mutex_lock(&kv->segs.lock);
-	busy = kv->gc.busy;
-	pthread_mutex_unlock(&kv->segs.lock);
-	return busy;
+	return __atomic_load_n(&kv->gc.busy, __ATOMIC_ACQUIRE);
 }
 
-/* segs.lock held. The sealed segment with the least live data, if compacting it is due. */
-static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
+static void kvs_gc_set_busy(struct kvs_gc *gc, bool busy)
+{
+	__atomic_store_n(&gc->busy, busy, __ATOMIC_RELEASE);
+}
+
+/*
+ * segs.lock held. The victim, if compacting one is due; its copies would go to sh's head.
+ * A segment with nothing live goes first (freed without copying). Then, among candidates under
+ * the threshold, the best by LFS's cost-benefit, free space gained x age / cost of the copy:
+ * old segments are cheap in the long run (their data is cold, and their tombstones are the
+ * ones old enough to drop). Short of space, the one with the least live data.
+ */
+static struct kvs_seg *kvs_gc_pick(struct kvs *kv, struct kvs_shard *sh)
 {
 	struct kvs_segs *ss = &kv->segs;
-	struct kvs_seg *best = NULL;
-	int64_t best_live = INT64_MAX;
+	struct kvs_seg *best = NULL, *cb = NULL;
+	int64_t best_live = INT64_MAX, cb_live = 0;
+	double cb_score = -1;
 	uint32_t payload = ss->seg_size - KVS_SEG_HDR_LEN;
-	uint32_t need = kvs_commit_wait_need_locked(&kv->commit);
-	uint64_t room = kvs_commit_head_room_locked(&kv->commit);
-	bool low = ss->free_count <= KVS_GC_RESERVE + 1 || need;
+	uint32_t need = atomic_load(&kv->commit.wait_need);
+	uint64_t room = kvs_shard_head_room(sh), now = atomic_load(&kv->commit.seq);
+	bool low = ss->free_count <= KVS_GC_RESERVE + 1 || kvs_commit_waiting(&kv->commit);
 
 	for (uint32_t i = 0; i < ss->nsegs; i++) {
 		struct kvs_seg *s = &ss->segs[i];
 		int64_t live = atomic_load(&s->live);
+		double score;
 
-		if (s->state == KVS_SEG_SEALED && live < best_live) {
+		if (s->state != KVS_SEG_SEALED)
+			continue;
+		if (live < best_live) {
 			best = s;
 			best_live = live;
+		}
+		if (live >= ss->gc_live_thr)
+			continue;
+		score = (double)(payload - live) * (double)(now - s->epoch + 1) / (double)(payload + live);
+		if (score > cb_score) {
+			cb = s;
+			cb_score = score;
+			cb_live = live;
 		}
 	}
 	if (!best)
 		return NULL;
-	/* The copies need a place: a free segment, or room left in the head. */
-	if (ss->free_count == 0 && !(best_live == 0 || room >= (uint64_t)best_live))
-		return NULL;
-	if (best_live < ss->gc_live_thr)
+	if (best_live == 0)
 		return best;
+	/* The copies need a place: a free segment, or room left in the head. */
+	if (cb && (ss->free_count < kv->gc.free_target || low) &&
+	    (ss->free_count > 0 || room >= (uint64_t)cb_live))
+		return cb;
+	if (ss->free_count == 0 && room < (uint64_t)best_live)
+		return NULL;
 	/*
 	 * Short of space: a segment whose compaction makes room. Either its live records fit in
 	 * the head (a segment is freed outright), or they take a new segment, sealing the head,
@@ -95,19 +127,23 @@ static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
 	return NULL;
 }
 
+/* An I/O error: the victim stays sealed; writes waiting for space are not kept waiting on a
+ * compaction that failed. */
 static void kvs_gc_abort(struct kvs *kv)
 {
 	pthread_mutex_lock(&kv->segs.lock);
 	kvs_seg_set_state(kv->gc.victim, KVS_SEG_SEALED);
 	kv->gc.victim = NULL;
 	kv->gc.state = KVS_GC_IDLE;
-	kv->gc.busy = false;
+	kvs_gc_set_busy(&kv->gc, false);
 	pthread_mutex_unlock(&kv->segs.lock);
+	kvs_commit_wake(&kv->commit, true);
 }
 
 static void kvs_gc_parse(struct kvs *kv, struct executor *ex);
+static void kvs_gc_free(struct kvs *kv, struct executor *ex);
 
-void kvs_gc_kick(struct kvs *kv, struct executor *ex)
+void kvs_gc_kick(struct kvs *kv, struct kvs_shard *sh)
 {
 	struct kvs_gc *gc = &kv->gc;
 	struct kvs_segs *ss = &kv->segs;
@@ -119,30 +155,61 @@ void kvs_gc_kick(struct kvs *kv, struct executor *ex)
 		return;
 	}
 	kvs_segs_mark_dirty(ss, false);
-	v = kvs_gc_pick(kv);
+	v = kvs_gc_pick(kv, sh);
 	if (!v) {
+		__atomic_store_n(&gc->idle_free, ss->free_count, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&ss->lock);
-		/* nothing to compact: writes waiting for space get Capacity Exceeded */
-		kvs_commit_fail_waiting(&kv->commit, ex);
+		if (!kvs_commit_waiting(&kv->commit))
+			return;
+		/* nothing to compact, but the shards' heads may hold free tails: have them sealed
+		 * (a round at a time, twice at most without progress); then waiting writes get
+		 * Capacity Exceeded */
+		if (kvs_commit_releasing(&kv->commit))
+			return;
+		if (atomic_fetch_add(&kv->commit.release_rounds, 1) < 2 &&
+		    kvs_commit_release_heads(&kv->commit))
+			return;
+		kvs_commit_wake(&kv->commit, true);
 		return;
 	}
 	gc->min_other_seq = UINT64_MAX;
 	for (uint32_t i = 0; i < ss->nsegs; i++) {
 		struct kvs_seg *s = &ss->segs[i];
+		enum kvs_seg_state st = kvs_seg_state(s);
 
-		if (s != v && (s->state == KVS_SEG_OPEN || s->state == KVS_SEG_SEALED) &&
-		    s->min_seq < gc->min_other_seq)
-			gc->min_other_seq = s->min_seq;
+		if (s != v && (st == KVS_SEG_OPEN || st == KVS_SEG_SEALED) &&
+		    kvs_seg_min_seq(s) < gc->min_other_seq)
+			gc->min_other_seq = kvs_seg_min_seq(s);
 	}
 	kvs_seg_set_state(v, KVS_SEG_GC);
 	gc->victim = v;
-	gc->busy = true;
+	gc->sh = sh;
+	kvs_gc_set_busy(gc, true);
 	gc->state = KVS_GC_READ;
 	gc->pos = KVS_SEG_HDR_LEN;
 	gc->buf_base = gc->pos;
 	gc->buf_fill = 0;
 	pthread_mutex_unlock(&ss->lock);
-	kvs_gc_parse(kv, ex);
+	/* nothing live (nothing can become live in a sealed segment): no need to read it */
+	if (atomic_load(&v->live) == 0)
+		kvs_gc_free(kv, sh->ex);
+	else
+		kvs_gc_parse(kv, sh->ex);
+}
+
+void kvs_poll(struct kvs *kv, struct executor *ex)
+{
+	uint32_t free = kvs_segs_free_count(&kv->segs);
+	struct kvs_shard *sh;
+
+	if (kvs_gc_busy(kv))
+		return;
+	if (!kvs_segs_dirty(&kv->segs) && !kvs_commit_waiting(&kv->commit) &&
+	    (free >= kv->gc.free_target || free == __atomic_load_n(&kv->gc.idle_free, __ATOMIC_RELAXED)))
+		return;
+	sh = kvs_commit_shard(&kv->commit, ex);
+	if (sh)
+		kvs_gc_kick(kv, sh);
 }
 
 static void kvs_gc_read_done(struct kvs_log_io *lio, struct executor *ex, int res)
@@ -185,14 +252,16 @@ static void kvs_gc_freed(struct kvs_log_io *lio, struct executor *ex, int res)
 
 	if (res < 0)
 		return kvs_gc_abort(kv);
+	(void)ex;
 	pthread_mutex_lock(&kv->segs.lock);
 	kvs_seg_retire_locked(&kv->segs, gc->victim);
 	gc->victim = NULL;
 	gc->state = KVS_GC_IDLE;
-	gc->busy = false;
+	kvs_gc_set_busy(gc, false);
 	pthread_mutex_unlock(&kv->segs.lock);
-	kvs_commit_kick(&kv->commit, ex); /* writes waiting for a segment */
-	kvs_gc_kick(kv, ex);              /* next victim, if any is due */
+	atomic_store(&kv->commit.release_rounds, 0);
+	kvs_commit_wake(&kv->commit, false); /* writes waiting for a segment */
+	kvs_gc_kick(kv, gc->sh);             /* next victim, if any is due */
 }
 
 /* Every live record is elsewhere and stable: invalidate the victim on the medium. */
@@ -203,7 +272,7 @@ static void kvs_gc_free(struct kvs *kv, struct executor *ex)
 	gc->state = KVS_GC_FREE;
 	gc->lio.done = kvs_gc_freed;
 	if (!kvs_log_is_mem(&kv->log))
-		atomic_fetch_add(&kv->commit.st_syncs, 1);
+		atomic_fetch_add(&gc->st_syncs, 1);
 	kvs_log_invalidate(&kv->log, ex, &gc->lio, gc->victim->idx);
 }
 
@@ -224,7 +293,7 @@ static void kvs_gc_parse(struct kvs *kv, struct executor *ex)
 		uint64_t hash;
 		pthread_mutex_t *lk;
 		struct kvs_ent *e;
-		bool live;
+		bool live, pending;
 
 		if (p + KVS_REC_HDR_LEN > gc->buf_base + gc->buf_fill)
 			break;
@@ -244,10 +313,12 @@ static void kvs_gc_parse(struct kvs *kv, struct executor *ex)
 		pthread_mutex_lock(lk);
 		e = kvs_idx_find(&kv->idx, hash, key, h->key_len);
 		live = e && e->seg == v->idx && e->off == p && e->seq == h->seq;
-		if (live && e->tomb && e->pending == 0 && h->seq < gc->min_other_seq) {
+		pending = live && e->pending;
+		if (live && kvs_ent_tomb(e) && e->pending == 0 && h->seq < gc->min_other_seq) {
 			/* No older record of this key exists anywhere else: the tombstone can go. */
 			kvs_seg_live_add(&kv->segs, v->idx, -(int64_t)rlen);
 			kvs_idx_del(&kv->idx, hash, e);
+			kvs_space_add(kv, gc->sh, -(int64_t)rlen);
 			live = false;
 		}
 		pthread_mutex_unlock(lk);
@@ -260,6 +331,7 @@ static void kvs_gc_parse(struct kvs *kv, struct executor *ex)
 			m->len = rlen;
 			m->seq = h->seq;
 			m->hash = hash;
+			m->superseded = pending;
 			gc->out_len += rlen;
 		}
 		p += rlen;
@@ -272,7 +344,7 @@ static void kvs_gc_parse(struct kvs *kv, struct executor *ex)
 		gc->wr.niov = 1;
 		gc->wr.iov[0] = (struct iovec){ gc->out, gc->out_len };
 		gc->wr.done = kvs_gc_written;
-		kvs_commit_enqueue(&kv->commit, ex, &gc->wr);
+		kvs_shard_enqueue(gc->sh, &gc->wr);
 	} else if (p < v->used) {
 		kvs_gc_read(kv, ex);
 	} else {
@@ -295,6 +367,8 @@ static void kvs_gc_written(struct kvs_wr *wr, struct executor *ex, int res)
 		pthread_mutex_t *lk = kvs_idx_lock(&kv->idx, m->hash);
 		struct kvs_ent *e;
 
+		if (m->superseded) /* before the next GC step can decide on tombstones */
+			kvs_seg_note_old_copy(&kv->segs.segs[wr->seg], m->seq);
 		pthread_mutex_lock(lk);
 		e = kvs_idx_find(&kv->idx, m->hash, (const uint8_t *)(h + 1), h->key_len);
 		/* Switch only if nothing newer arrived meanwhile. */

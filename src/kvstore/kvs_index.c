@@ -1,49 +1,59 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The in-memory index: key -> committed record location. A chained hash table with a fixed
- * bucket array (sized from the capacity at open, so no rehash under concurrency) and lock
- * stripes; callers hold the stripe lock only for the lookup/update itself, never across I/O.
- */
+/* The in-memory index (see kvs_index.h). */
+#include "kvs_index.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvs_index.h"
+#define KVS_STRIPE_BUCKETS0 16u
 
-int kvs_idx_init(struct kvs_index *idx, uint64_t nbuckets)
+int kvs_idx_init(struct kvs_index *idx)
 {
-	uint64_t n = 1;
-
-	while (n < nbuckets)
-		n <<= 1;
-	idx->buckets = calloc(n, sizeof(*idx->buckets));
-	if (!idx->buckets)
+	idx->stripes = aligned_alloc(64, KVS_IDX_STRIPES * sizeof(*idx->stripes));
+	if (!idx->stripes)
 		return -ENOMEM;
-	idx->mask = n - 1;
-	for (unsigned i = 0; i < KVS_IDX_LOCKS; i++)
-		pthread_mutex_init(&idx->locks[i], NULL);
+	memset(idx->stripes, 0, KVS_IDX_STRIPES * sizeof(*idx->stripes));
+	for (unsigned i = 0; i < KVS_IDX_STRIPES; i++) {
+		struct kvs_stripe *st = &idx->stripes[i];
+
+		st->buckets = calloc(KVS_STRIPE_BUCKETS0, sizeof(*st->buckets));
+		if (!st->buckets) {
+			while (i--)
+				free(idx->stripes[i].buckets);
+			free(idx->stripes);
+			idx->stripes = NULL;
+			return -ENOMEM;
+		}
+		st->mask = KVS_STRIPE_BUCKETS0 - 1;
+		pthread_mutex_init(&st->lock, NULL);
+	}
 	atomic_init(&idx->keys, 0);
 	return 0;
 }
 
 void kvs_idx_fini(struct kvs_index *idx)
 {
-	if (!idx->buckets)
+	if (!idx->stripes)
 		return;
-	for (uint64_t b = 0; b <= idx->mask; b++) {
-		struct kvs_ent *e = idx->buckets[b];
+	for (unsigned i = 0; i < KVS_IDX_STRIPES; i++) {
+		struct kvs_stripe *st = &idx->stripes[i];
 
-		while (e) {
-			struct kvs_ent *next = e->next;
+		for (uint32_t b = 0; b <= st->mask; b++) {
+			struct kvs_ent *e = st->buckets[b];
 
-			free(e);
-			e = next;
+			while (e) {
+				struct kvs_ent *next = e->next;
+
+				free(e);
+				e = next;
+			}
 		}
+		free(st->buckets);
+		pthread_mutex_destroy(&st->lock);
 	}
-	free(idx->buckets);
-	idx->buckets = NULL;
-	for (unsigned i = 0; i < KVS_IDX_LOCKS; i++)
-		pthread_mutex_destroy(&idx->locks[i]);
+	free(idx->stripes);
+	idx->stripes = NULL;
 }
 
 static inline uint64_t kvs_mix(uint64_t x)
@@ -65,43 +75,82 @@ uint64_t kvs_idx_hash(const uint8_t *key, unsigned klen)
 	return kvs_mix(w[0] ^ kvs_mix(w[1] ^ ((uint64_t)klen << 56)));
 }
 
-pthread_mutex_t *kvs_idx_lock(struct kvs_index *idx, uint64_t h)
+/* Bits 8.. pick the bucket inside a stripe (bits 0..7 picked the stripe). */
+static inline uint32_t kvs_bucket_of(uint64_t h, uint32_t mask)
 {
-	/* Stripe by bucket so one stripe lock covers whole chains. */
-	return &idx->locks[(h & idx->mask) & (KVS_IDX_LOCKS - 1)];
+	return (uint32_t)(h >> 8) & mask;
 }
 
 struct kvs_ent *kvs_idx_find(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen)
 {
-	for (struct kvs_ent *e = idx->buckets[h & idx->mask]; e; e = e->next)
-		if (e->klen == klen && !memcmp(e->key, key, klen))
+	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
+	for (struct kvs_ent *e = st->buckets[kvs_bucket_of(h, st->mask)]; e; e = e->next)
+		if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen))
 			return e;
 	return NULL;
 }
 
+/* Double the stripe's buckets (its lock held). Entries keep their addresses. */
+static void kvs_stripe_grow(struct kvs_stripe *st)
+{
+	uint32_t nmask = st->mask * 2 + 1;
+	struct kvs_ent **nb;
+
+	if (nmask > (1u << 26) - 1)
+		return;
+	nb = calloc((size_t)nmask + 1, sizeof(*nb));
+	if (!nb)
+		return; /* longer chains, still correct */
+	for (uint32_t b = 0; b <= st->mask; b++) {
+		struct kvs_ent *e = st->buckets[b], *next;
+
+		for (; e; e = next) {
+			uint32_t nbk = kvs_bucket_of(e->hash, nmask);
+
+			next = e->next;
+			e->next = nb[nbk];
+			nb[nbk] = e;
+		}
+	}
+	free(st->buckets);
+	st->buckets = nb;
+	st->mask = nmask;
+}
+
 struct kvs_ent *kvs_idx_add(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen)
 {
-	/* One allocation per new key (not per operation); overwrites reuse the entry. */
-	struct kvs_ent *e = calloc(1, sizeof(*e));
-	struct kvs_ent **b = &idx->buckets[h & idx->mask];
+	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
+	/* One allocation per new key (not per operation), a cache line of its own. */
+	struct kvs_ent *e = aligned_alloc(64, 64);
+	struct kvs_ent **b;
 
+	static_assert(sizeof(struct kvs_ent) <= 64, "an entry is one cache line");
 	if (!e)
 		return NULL;
+	memset(e, 0, sizeof(*e));
+	if (st->count >= st->mask + 1)
+		kvs_stripe_grow(st);
+	e->hash = h;
 	e->seg = KVS_SEG_NONE;
 	e->klen = (uint8_t)klen;
 	memcpy(e->key, key, klen);
+	b = &st->buckets[kvs_bucket_of(h, st->mask)];
 	e->next = *b;
 	*b = e;
+	st->count++;
 	return e;
 }
 
 void kvs_idx_del(struct kvs_index *idx, uint64_t h, struct kvs_ent *e)
 {
-	struct kvs_ent **p = &idx->buckets[h & idx->mask];
+	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
+	struct kvs_ent **p = &st->buckets[kvs_bucket_of(h, st->mask)];
 
 	while (*p && *p != e)
 		p = &(*p)->next;
-	if (*p)
+	if (*p) {
 		*p = e->next;
+		st->count--;
+	}
 	free(e);
 }

@@ -4,7 +4,7 @@
  * Layers, each using only those below it:
  *   kvs_ops / kvs_list / kvs_open / kvs_recover
  *   kvs_gc
- *   kvs_commit (group commit)      kvs_index
+ *   kvs_commit (per-executor shards: heads, batches)      kvs_index
  *   kvs_log (the writer: framing, I/O)   kvs_seg (segment states, free list, live bytes)
  */
 #ifndef NVRING_KVSTORE_KVS_PRIV_H
@@ -38,9 +38,14 @@ struct kvs {
 	struct kvs_gc gc;
 	uint32_t max_value;
 	uint64_t live_limit;      /* admission: stores beyond it get CAPACITY_EXCEEDED */
-	atomic_int_fast64_t inflight_bytes;
-	atomic_uint_fast64_t st_stores, st_xring;
+	/* Space used: live records plus writes in flight. Shards count their own share and add it
+	 * here in chunks, so writers on different threads do not share the line per store. */
+	atomic_int_fast64_t used;
+	int64_t used_chunk;
 };
+
+/* kvs_ops.c: the space counter (on sh's thread) */
+void kvs_space_add(struct kvs *kv, struct kvs_shard *sh, int64_t delta);
 
 /* kvs_list.c */
 void kvs_list_run(struct kvs *kv, struct kvs_io *io);

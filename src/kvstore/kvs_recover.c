@@ -38,12 +38,12 @@ static int kvs_rec_apply(struct kvs *kv, struct kvs_seg *s, const struct kvs_rec
 	if (e->seq > h->seq)
 		return 0;
 	if (e->seg != KVS_SEG_NONE)
-		kvs_seg_live_add(&kv->segs, e->seg, -(int64_t)kvs_rec_len(e->klen, e->tomb ? 0 : e->vlen));
+		kvs_seg_live_add(&kv->segs, e->seg, -(int64_t)kvs_ent_rec_len(e));
 	e->seq = h->seq;
 	e->seg = s->idx;
 	e->off = p;
-	e->tomb = (h->flags & KVS_REC_TOMBSTONE) != 0;
-	e->vlen = e->tomb ? 0 : h->value_len;
+	kvs_ent_set(e, KVS_ENT_TOMB, h->flags & KVS_REC_TOMBSTONE);
+	e->vlen = kvs_ent_tomb(e) ? 0 : h->value_len;
 	kvs_seg_live_add(&kv->segs, s->idx, rlen);
 	return 0;
 }
@@ -55,14 +55,14 @@ static int kvs_rec_scan_seg(struct kvs *kv, struct kvs_seg *s, uint8_t *buf, uin
 
 	if (ret)
 		return ret;
-	s->min_seq = UINT64_MAX;
+	s->old_seq = UINT64_MAX;
 	while ((rlen = kvs_log_rec_check((const struct kvs_rec_hdr *)(buf + p), size - p, s->epoch))) {
 		const struct kvs_rec_hdr *h = (const struct kvs_rec_hdr *)(buf + p);
 
 		if (h->seq > *last_seq)
 			*last_seq = h->seq;
-		if (h->seq < s->min_seq)
-			s->min_seq = h->seq;
+		if (h->seq < s->old_seq) /* which records were copies is not known: any */
+			s->old_seq = h->seq;
 		if (kvs_log_rec_data_ok(h)) {
 			ret = kvs_rec_apply(kv, s, h, p, rlen);
 			if (ret)
@@ -87,17 +87,14 @@ int kvs_recover(struct kvs *kv, uint64_t *last_seq, char *err, size_t errlen)
 	struct kvs_seg **used = NULL;
 	uint8_t *buf = NULL;
 	uint32_t nused = 0;
-	uint64_t nbuckets;
+	int64_t used_bytes = 0;
 	int ret;
 
 	*last_seq = 0;
 	used = calloc(log->nsegs, sizeof(*used));
 	buf = malloc(log->seg_size);
-	/* ~1 bucket per 512 bytes of space: short chains for small values. */
-	nbuckets = log->dev_size / 512;
-	nbuckets = nbuckets < 1024 ? 1024 : nbuckets > (1u << 24) ? (1u << 24) : nbuckets;
 	if (!used || !buf || kvs_segs_init(&kv->segs, log->nsegs, log->seg_size) ||
-	    kvs_idx_init(&kv->idx, nbuckets)) {
+	    kvs_idx_init(&kv->idx)) {
 		ret = kvs_rec_err(err, errlen, -ENOMEM, "allocation");
 		goto out;
 	}
@@ -128,13 +125,17 @@ int kvs_recover(struct kvs *kv, uint64_t *last_seq, char *err, size_t errlen)
 		}
 	}
 
-	/* Count live keys and set lpresent. */
-	for (uint64_t b = 0; b <= kv->idx.mask; b++)
-		for (struct kvs_ent *e = kv->idx.buckets[b]; e; e = e->next) {
-			e->lpresent = kvs_ent_live(e);
-			if (e->lpresent)
+	/* Count live keys and bytes, set lpresent. */
+	for (uint32_t st = 0; st < KVS_IDX_STRIPES; st++) {
+		kvs_idx_foreach(&kv->idx, st, e) {
+			kvs_ent_set(e, KVS_ENT_LPRESENT, kvs_ent_live(e));
+			if (kvs_ent_live(e))
 				atomic_fetch_add(&kv->idx.keys, 1);
+			if (e->seg != KVS_SEG_NONE)
+				used_bytes += kvs_ent_rec_len(e);
 		}
+	}
+	atomic_store(&kv->used, used_bytes);
 	kvs_segs_build_free(&kv->segs);
 	ret = 0;
 out:

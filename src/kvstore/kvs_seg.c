@@ -16,7 +16,7 @@ int kvs_segs_init(struct kvs_segs *ss, uint32_t nsegs, uint32_t seg_size)
 	for (uint32_t i = 0; i < nsegs; i++) {
 		ss->segs[i].idx = i;
 		ss->segs[i].state = KVS_SEG_FREE;
-		ss->segs[i].min_seq = UINT64_MAX;
+		ss->segs[i].old_seq = UINT64_MAX;
 	}
 	return 0;
 }
@@ -58,7 +58,7 @@ struct kvs_seg *kvs_segs_take_locked(struct kvs_segs *ss, uint64_t epoch)
 	__atomic_sub_fetch(&ss->free_count, 1, __ATOMIC_RELAXED);
 	s->epoch = epoch;
 	s->used = 0;
-	s->min_seq = UINT64_MAX;
+	s->old_seq = UINT64_MAX;
 	atomic_store(&s->live, 0);
 	kvs_seg_set_state(s, KVS_SEG_OPEN);
 	return s;
@@ -81,7 +81,6 @@ void kvs_seg_live_add(struct kvs_segs *ss, uint32_t seg, int64_t delta)
 	struct kvs_seg *s = &ss->segs[seg];
 	int64_t old = atomic_fetch_add(&s->live, delta);
 
-	atomic_fetch_add(&ss->live_total, delta);
 	/* Crossing under the threshold makes a sealed segment a GC candidate. */
 	if (delta < 0 && old >= ss->gc_live_thr && old + delta < ss->gc_live_thr)
 		kvs_segs_mark_dirty(ss, true);

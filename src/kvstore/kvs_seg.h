@@ -26,8 +26,11 @@ struct kvs_seg {
 	uint32_t idx;
 	enum kvs_seg_state state; /* written under the lock, read atomically */
 	uint64_t epoch;
-	uint32_t used;            /* bytes written, from the segment start */
-	uint64_t min_seq;         /* lowest record seq inside (GC copies keep old seqs) */
+	uint32_t used;            /* bytes placed, from the segment start (its shard's; final once
+				   * SEALED) */
+	uint64_t old_seq;         /* lowest seq of a record here that may be an older version of a
+				   * key with a newer record elsewhere while being below the epoch
+				   * (see kvs_seg_min_seq); atomic */
 	atomic_int_fast64_t live; /* bytes of records the index points at */
 	atomic_int readers;       /* retrieves in flight on this segment */
 	struct kvs_seg *next_free;
@@ -42,7 +45,6 @@ struct kvs_segs {
 	struct kvs_seg *free_list;
 	uint32_t free_count;      /* written under the lock, read atomically */
 	bool gc_dirty;            /* states/live changed: GC should look again (atomic) */
-	atomic_int_fast64_t live_total;
 	atomic_uint_fast64_t st_freed;
 };
 
@@ -76,7 +78,31 @@ static inline bool kvs_segs_dirty(const struct kvs_segs *ss)
 	return __atomic_load_n(&ss->gc_dirty, __ATOMIC_RELAXED);
 }
 
+/* Live bytes of one segment (what GC picks victims by). */
 void kvs_seg_live_add(struct kvs_segs *ss, uint32_t seg, int64_t delta);
+/* GC copied a record into s (seq older than s's epoch) while a newer write of its key was
+ * in flight: once that write lands, the copy is an older version of the key. */
+static inline void kvs_seg_note_old_copy(struct kvs_seg *s, uint64_t seq)
+{
+	if (seq < __atomic_load_n(&s->old_seq, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->old_seq, seq, __ATOMIC_RELAXED);
+}
+
+/*
+ * Below which seq s may hold an older version of some key than that key's newest record (what
+ * decides whether GC may drop a tombstone). Records written into s after it opened have seqs
+ * above its epoch. GC copies keep their old seqs, but a copy is of a key's newest record; it
+ * can be superseded only by a write placed after it (seq above the epoch again), unless a
+ * newer write was already in flight when GC copied it: those are noted in old_seq. Recovered
+ * segments note every record they hold.
+ */
+static inline uint64_t kvs_seg_min_seq(const struct kvs_seg *s)
+{
+	uint64_t m = __atomic_load_n(&s->old_seq, __ATOMIC_RELAXED);
+
+	return s->epoch < m ? s->epoch : m;
+}
+
 /* A retrieve reads from s (taken under the index stripe lock that points at s). */
 static inline void kvs_seg_pin(struct kvs_seg *s)
 {

@@ -6,11 +6,12 @@
  * index (key -> segment, offset) that worker threads share. Every operation is asynchronous:
  * the caller passes its executor (src/ring/executor.h: its thread's io_uring), SQEs are
  * prepared on that ring, and completions come back as CQEs whose user_data is a struct ring_op.
- * Stores from all threads are batched into one write + one fdatasync (group commit); a store
- * that another thread's batch carried is handed back with IORING_OP_MSG_RING (executor_post if
- * that fails), so `done` always runs on the thread that owns the executor. Some operations
- * complete inline (before kvs_submit returns): errors, exist, list, RAM-mode retrieve, flush in
- * write-through mode.
+ * Each executor that writes has its own commit shard (an open segment and a queue): its stores
+ * are batched into one write + one fdatasync (group commit) on its own ring, so `done` always
+ * runs on the thread that owns the executor and writers on different threads share no lock.
+ * Some operations complete inline (before kvs_submit returns): errors, exist, list, RAM-mode
+ * store, delete and retrieve, flush in write-through mode. At most 64 executors may write to
+ * one store (beyond: Internal Error).
  *
  * open/close may block (daemon start and stop); nothing else does.
  */
@@ -28,6 +29,7 @@
 
 struct kvs;
 struct kvs_seg;
+struct kvs_shard;
 
 enum kvs_op {
 	KVS_OP_STORE,
@@ -65,12 +67,10 @@ struct kvs_wr {
 
 /* Engine-private per-operation state; lives in the caller's kvs_io so no malloc per op. */
 struct kvs_io_priv {
-	struct ring_op rop;          /* read completion; MSG_RING arrival from another thread */
-	struct ring_op msg_rop;      /* a MSG_RING that failed (the sender's CQE) */
-	struct exec_completion xc;   /* the fallback hand-over: executor_post */
-	struct executor *ex;         /* the caller's: done runs on its thread */
+	struct ring_op rop;          /* read completion */
 	struct kvs_wr wr;
 	struct kvs *kv;
+	struct kvs_shard *sh;        /* the caller's executor's commit shard */
 	struct kvs_seg *seg;         /* retrieve: the pinned segment */
 	uint32_t want;               /* retrieve: bytes being read */
 	uint8_t hdr[KVS_REC_HDR_LEN + KVS_KEY_MAX]; /* record header + key */
@@ -125,22 +125,21 @@ void kvs_submit(struct kvs *kv, struct executor *ex, struct kvs_io *io);
 /* Start garbage collection on this executor if it is due. Cheap; call from the event loop. GC
  * steps then continue from their own CQEs. Stores also kick GC when space runs low. */
 void kvs_poll(struct kvs *kv, struct executor *ex);
-/* True when the engine has no internal I/O in flight (no batch, no GC step). */
+/* True when the engine has no internal I/O in flight (no queued write, batch or GC step). */
 bool kvs_idle(struct kvs *kv);
 
 uint64_t kvs_capacity(const struct kvs *kv); /* NSZE: bytes of record space */
-uint64_t kvs_used(const struct kvs *kv);     /* NUSE: bytes of live records */
+uint64_t kvs_used(const struct kvs *kv);     /* NUSE: bytes of live records (and writes in flight) */
 uint32_t kvs_max_value(const struct kvs *kv);
 /* Synchronous fdatasync (shutdown, tests). */
 int kvs_sync(struct kvs *kv);
 
 struct kvs_stats {
 	uint64_t stores;        /* records written by store/delete */
-	uint64_t batches;       /* group-commit writes */
+	uint64_t batches;       /* group-commit writes (in RAM: only of queued records) */
 	uint64_t syncs;         /* fdatasyncs issued */
 	uint64_t gc_moved;      /* records copied forward by GC */
 	uint64_t gc_freed;      /* segments reclaimed */
-	uint64_t xring;         /* completions handed to another thread */
 	uint64_t keys;          /* live keys */
 	uint32_t nsegs;
 	uint32_t free_segs;

@@ -207,7 +207,7 @@ static void *worker_main(void *arg)
 		if (!busy && started >= w->nops)
 			break;
 		kvs_poll(w->kv, &w->ring.ex);
-		if (t_reap(&w->ring.ex, 1) < 0) {
+		if (t_reap(&w->ring.ex, busy) < 0) { /* RAM: most complete inline */
 			w->errors += 1000000; /* stuck */
 			break;
 		}
@@ -305,9 +305,8 @@ static void test_group_commit(const char *path, const char *m)
 	kvs_get_stats(kv, &st);
 	tap_ok(w[0].done == 3000 && w[1].done == 3000 && !w[0].errors && !w[1].errors,
 	     "%s: 2 threads x 3000 pipelined stores completed without error", m);
-	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.xring > 0,
-	     "%s: every completion ran on its submitter's thread (%llu crossed rings)", m,
-	     (unsigned long long)st.xring);
+	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread,
+	     "%s: every completion ran on its submitter's thread", m);
 	tap_ok(st.stores == 6000 && st.syncs < st.stores / 4,
 	     "%s: group commit: %llu syncs, %llu batches for %llu stores", m,
 	     (unsigned long long)st.syncs, (unsigned long long)st.batches,
@@ -348,48 +347,160 @@ static void test_mixed_gc(const char *path, const char *m)
 	free(w);
 }
 
-/*
- * A store carried by another executor's batch whose MSG_RING hand-over fails (the owner's
- * ring is disabled: -EBADFD) still completes, through executor_post, exactly once.
- */
-static void test_delivery_fallback(void)
+/* ---- shards: two executors on one thread, waits for space, the shard limit ---- */
+
+struct sio {
+	struct kvs_io io;
+	struct executor *ex; /* it was submitted on */
+	int done;
+};
+
+static struct executor *pumping; /* the executor whose completions are being run */
+static int wrong_ex;
+
+static void sio_done(struct kvs_io *io)
 {
-	struct kvs_config cfg = { .path = "kv:mem", .capacity = 16u << 20, .segment_size = 1u << 20,
-				  .max_value = 4096 };
-	struct t_ring a, b;
-	struct t_io s1, s2;
+	struct sio *s = io->ctx;
+
+	if (pumping != s->ex)
+		wrong_ex++;
+	s->done++;
+}
+
+/*
+ * Bursts of overwrites from two executors into a store with little room: writes of both
+ * queue waiting for space, GC (run by whichever executor asked) frees segments, and every
+ * waiting write completes, with status 0, from its own executor's loop.
+ */
+static void test_shard_space_waits(void)
+{
+	struct kvs_config cfg = { .path = "kv:mem", .capacity = 4096 + 8 * 65536, .segment_size = 65536,
+				  .max_value = 8192 };
+	enum { N = 600, BURST = 12 }; /* a burst from each side, then both loops run */
+	static struct sio ios[N];
+	static uint8_t val[6000];
+	struct t_ring r[2];
 	struct kvs_stats st;
 	struct kvs *kv;
 	char err[256];
-	int spins = 0;
+	int queued[2] = { 0, 0 }, bad = 0, left = N, rounds = 0;
 
 	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
-		tap_ok(0, "fallback: open: %s", err);
+		tap_ok(0, "shards: open: %s", err);
 		return;
 	}
-	t_ring_init(&a, 64);
-	if (io_uring_queue_init(64, &b.ring, IORING_SETUP_R_DISABLED) || executor_init(&b.ex, &b.ring)) {
-		tap_ok(0, "fallback: disabled ring");
-		return;
+	t_ring_init(&r[0], 64);
+	t_ring_init(&r[1], 64);
+	memset(val, 0x3c, sizeof(val));
+	for (int i = 0; i < N; i++) {
+		struct sio *s = &ios[i];
+		int w = i / BURST % 2;
+		char key[8];
+
+		snprintf(key, sizeof(key), "w%d", i % 6);
+		memset(s, 0, sizeof(*s));
+		s->io.op = KVS_OP_STORE;
+		s->io.key_len = (uint8_t)strlen(key);
+		memcpy(s->io.key, key, s->io.key_len);
+		s->io.buf = val;
+		s->io.len = sizeof(val);
+		s->io.done = sio_done;
+		s->io.ctx = s;
+		s->ex = &r[w].ex;
+		pumping = s->ex; /* inline completions run in kvs_submit, on this executor */
+		kvs_submit(kv, s->ex, &s->io);
+		pumping = NULL;
+		if (!s->done)
+			queued[w]++;
+		if (i % (2 * BURST) != 2 * BURST - 1 && i != N - 1)
+			continue;
+		for (left = 1; left && rounds++ < 100000;) {
+			left = 0;
+			for (int x = 0; x < 2; x++) {
+				pumping = &r[x].ex;
+				kvs_poll(kv, &r[x].ex);
+				t_reap(&r[x].ex, 0);
+			}
+			pumping = NULL;
+			for (int j = 0; j <= i; j++)
+				left += !ios[j].done;
+		}
 	}
-	t_io_prep(&s1, KVS_OP_STORE, "a", 1, "one", 3, 0);
-	t_io_prep(&s2, KVS_OP_STORE, "b", 1, "two", 3, 0);
-	kvs_submit(kv, &a.ex, &s1.io); /* a batch in flight on a's ring */
-	kvs_submit(kv, &b.ex, &s2.io); /* queued behind it: a's next batch carries it */
-	while ((!s1.done || !s2.done) && spins++ < 100) {
-		t_reap(&a.ex, 1);
-		executor_drain(&b.ex); /* b's own loop: only posted completions can reach it */
+	for (int i = 0; i < N; i++) {
+		bad += ios[i].done != 1 || ios[i].io.status != 0;
+		if (getenv("KVS_DEBUG") && (ios[i].done != 1 || ios[i].io.status))
+			fprintf(stderr, "io %d: done %d status %#x\n", i, ios[i].done, ios[i].io.status);
 	}
 	kvs_get_stats(kv, &st);
-	tap_ok(s1.done == 1 && s2.done == 1 && !s1.io.status && !s2.io.status && st.xring == 1,
-	       "fallback: a store whose MSG_RING delivery failed completed once via executor_post");
-	tap_ok(t_retrieve(kv, &a.ex, "b", 1, err, sizeof(err), NULL) == 0 && !memcmp(err, "two", 3),
-	       "fallback: and it is stored");
-	t_drain(kv, &a.ex);
-	t_ring_exit(&a);
-	io_uring_queue_exit(&b.ring);
-	executor_fini(&b.ex);
+	tap_ok(queued[0] > 0 && queued[1] > 0 && !left && !bad && !wrong_ex && st.gc_freed > 0,
+	       "shards: writes of both executors waited for space (%d, %d), all completed once with "
+	       "status 0 on their own executor (%d bad, %d elsewhere), GC freed %llu segments",
+	       queued[0], queued[1], bad, wrong_ex, (unsigned long long)st.gc_freed);
+	t_drain(kv, &r[0].ex);
+	t_drain(kv, &r[1].ex);
+	t_ring_exit(&r[0]);
+	t_ring_exit(&r[1]);
 	kvs_close(kv);
+}
+
+/* One store on executor i while the loops of executors 0..n-1 all run (as workers' would). */
+static uint16_t store_on(struct kvs *kv, struct t_ring *r, int n, int i, const char *key)
+{
+	struct t_io t;
+
+	t_io_prep(&t, KVS_OP_STORE, key, (unsigned)strlen(key), "v", 1, 0);
+	kvs_submit(kv, &r[i].ex, &t.io);
+	for (int round = 0; !t.done && round < 100000; round++)
+		for (int j = 0; j < n; j++) {
+			kvs_poll(kv, &r[j].ex);
+			t_reap(&r[j].ex, 0);
+		}
+	return t.done ? t.io.status : 0xffff;
+}
+
+/*
+ * Each writing executor holds a head of its own: 65 of them on a 16-segment store. When the
+ * free segments run out, the idle executors are asked to seal their heads, GC merges what they
+ * hold, and the next executor stores. Writers beyond KVS_MAX_SHARDS get Internal Error;
+ * readers are not limited.
+ */
+static void test_shard_limit(void)
+{
+	struct kvs_config cfg = { .path = "kv:mem", .capacity = 16u << 20, .segment_size = 1u << 20,
+				  .max_value = 4096 };
+	enum { NEX = 65 };
+	struct t_ring *r = calloc(NEX, sizeof(*r));
+	struct kvs *kv;
+	char err[256];
+	int ok = 0;
+	uint16_t last = 0, rd;
+
+	if (!r || kvs_open(&kv, &cfg, err, sizeof(err))) {
+		tap_ok(0, "shard limit: open: %s", err);
+		free(r);
+		return;
+	}
+	for (int i = 0; i < NEX; i++)
+		t_ring_init(&r[i], 8);
+	for (int i = 0; i < NEX; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		last = store_on(kv, r, NEX, i, key);
+		ok += last == 0;
+		if (getenv("KVS_DEBUG") && last)
+			fprintf(stderr, "executor %d: status %#x\n", i, last);
+	}
+	rd = t_retrieve(kv, &r[NEX - 1].ex, "k0", 2, err, sizeof(err), NULL);
+	tap_ok(ok == 64 && last == ST(KVS_SC_INTERNAL) && rd == 0,
+	       "shard limit: 64 writing executors store in 16 segments (%d did), the 65th gets "
+	       "Internal Error (%#x), and still reads (%#x)", ok, last, rd);
+	for (int i = 0; i < NEX; i++) {
+		t_drain(kv, &r[i].ex);
+		t_ring_exit(&r[i]);
+	}
+	kvs_close(kv);
+	free(r);
 }
 
 int main(void)
@@ -400,7 +511,8 @@ int main(void)
 	test_group_commit("kv:mem", "mem");
 	test_mixed_gc(path, "file");
 	test_mixed_gc("kv:mem", "mem");
-	test_delivery_fallback();
+	test_shard_space_waits();
+	test_shard_limit();
 	unlink(path);
 	free(path);
 	return tap_done();
