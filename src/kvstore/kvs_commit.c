@@ -19,6 +19,7 @@ int kvs_commit_init(struct kvs_commit *c, struct kvs_log *log, struct kvs_segs *
 	c->log = log;
 	c->segs = segs;
 	atomic_init(&c->seq, seq);
+	atomic_init(&c->seq_bump_at, UINT64_MAX); /* RAM: nothing to record */
 	c->volatile_cache = volatile_cache;
 	pthread_mutex_init(&c->shard_lock, NULL);
 	return 0;
@@ -84,7 +85,7 @@ static struct kvs_seg *kvs_shard_open_seg(struct kvs_shard *sh, bool gc)
 			kvs_seg_set_state(sh->head, KVS_SEG_SEALED);
 			kvs_segs_mark_dirty(ss, true);
 		}
-		s = kvs_segs_take_locked(ss, kvs_commit_next_seq(sh->c, 1));
+		s = kvs_segs_take_locked(ss, kvs_commit_next_seq(sh->c, sh, 1));
 		s->used = KVS_SEG_HDR_LEN;
 		sh->head = s;
 		atomic_store_explicit(&sh->holds_head, true, memory_order_relaxed);
@@ -97,7 +98,7 @@ static struct kvs_seg *kvs_shard_open_seg(struct kvs_shard *sh, bool gc)
 static void kvs_shard_seal(struct kvs_shard *sh, struct kvs_wr *wr, struct kvs_seg *h)
 {
 	if (wr->kind == KVS_WR_RECORD) {
-		wr->seq = kvs_commit_next_seq(sh->c, 1);
+		wr->seq = kvs_commit_next_seq(sh->c, sh, 1);
 		kvs_log_rec_seal(wr->iov[0].iov_base, wr->seq, h->epoch);
 		return;
 	}

@@ -93,6 +93,11 @@ struct kvs_commit {
 	struct kvs_segs *segs;
 	bool volatile_cache;      /* foreground batches are not synced */
 	atomic_uint_fast64_t seq; /* last sequence number handed out */
+	/* seqs must stay below the floor recorded in the superblock; past bump_at the owner is
+	 * asked (once at a time) to record a higher one */
+	atomic_uint_fast64_t seq_bump_at;
+	atomic_bool seq_bumping;
+	void (*seq_low)(struct kvs_commit *c, struct kvs_shard *sh);
 	pthread_mutex_t shard_lock; /* creating shards */
 	struct kvs_shard *shards[KVS_MAX_SHARDS];
 	atomic_uint nshards;
@@ -110,9 +115,16 @@ void kvs_commit_fini(struct kvs_commit *c);
 /* The calling thread's shard for ex (created on first use); NULL: out of memory, or more than
  * KVS_MAX_SHARDS executors. */
 struct kvs_shard *kvs_commit_shard(struct kvs_commit *c, struct executor *ex);
-static inline uint64_t kvs_commit_next_seq(struct kvs_commit *c, unsigned n)
+/* n sequence numbers, the first returned; sh: the shard taking them (it issues the floor
+ * update when one is due). */
+static inline uint64_t kvs_commit_next_seq(struct kvs_commit *c, struct kvs_shard *sh, unsigned n)
 {
-	return atomic_fetch_add_explicit(&c->seq, n, memory_order_relaxed) + 1;
+	uint64_t s = atomic_fetch_add_explicit(&c->seq, n, memory_order_relaxed) + 1;
+
+	if (__builtin_expect(s + n > atomic_load_explicit(&c->seq_bump_at, memory_order_relaxed), 0) &&
+	    !atomic_exchange(&c->seq_bumping, true))
+		c->seq_low(c, sh);
+	return s;
 }
 
 /* Queue wr (kind, len, iov, done set); issue a batch if one may go. done runs later, on

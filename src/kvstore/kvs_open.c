@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@
 #define KVS_DEF_MAX_VALUE (1u << 20)
 #define KVS_DEF_GC_THRESHOLD 50u
 #define KVS_MIN_SEGS (KVS_GC_RESERVE + 3)
+#define KVS_MAX_SEGS (1u << 22)       /* 16 TiB in 4 MiB segments */
+#define KVS_MAX_SEG_SIZE (1u << 30)
 
 static int kvs_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
@@ -65,8 +69,9 @@ static int kvs_zero_fill(struct kvs_log *log)
 	return ret;
 }
 
-/* Write a fresh superblock and invalidate every segment header (stale ones would revive). */
-static int kvs_format(struct kvs_log *log, bool zero_fill)
+/* Write a fresh superblock (into *out too) and invalidate every segment header (stale ones
+ * would revive). */
+static int kvs_format(struct kvs_log *log, bool zero_fill, struct kvs_sb *out)
 {
 	struct kvs_sb sb = { 0 };
 	static const struct kvs_seg_hdr zero;
@@ -79,6 +84,7 @@ static int kvs_format(struct kvs_log *log, bool zero_fill)
 	sb.seg_size = log->seg_size;
 	sb.nsegs = log->nsegs;
 	sb.crc = kvs_sb_crc(&sb);
+	*out = sb;
 	if (kvs_log_is_mem(log))
 		return kvs_log_pwrite(log, &sb, sizeof(sb), 0); /* fresh anonymous memory is zero */
 	if (zero_fill) {
@@ -97,18 +103,26 @@ static int kvs_format(struct kvs_log *log, bool zero_fill)
 
 static int kvs_geometry(struct kvs *kv, uint64_t capacity, uint32_t seg_size, char *err, size_t errlen)
 {
-	if (seg_size < 4096 || seg_size % 4096)
-		return kvs_err(err, errlen, -EINVAL, "segment size %u: must be a multiple of 4096", seg_size);
+	uint64_t nsegs;
+
+	if (seg_size < 4096 || seg_size % 4096 || seg_size > KVS_MAX_SEG_SIZE)
+		return kvs_err(err, errlen, -EINVAL,
+			       "segment size %u: must be a multiple of 4096, at most 1 GiB", seg_size);
 	if (kvs_rec_len(KVS_KEY_MAX, kv->max_value) > seg_size - KVS_SEG_HDR_LEN)
 		return kvs_err(err, errlen, -EINVAL, "max value %u does not fit a %u-byte segment",
 			       kv->max_value, seg_size);
 	kv->log.dev_size = capacity;
 	kv->log.seg_base = KVS_SB_LEN;
 	kv->log.seg_size = seg_size;
-	kv->log.nsegs = capacity > KVS_SB_LEN ? (uint32_t)((capacity - KVS_SB_LEN) / seg_size) : 0;
-	if (kv->log.nsegs < KVS_MIN_SEGS)
-		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %u segments, need %u",
-			       (unsigned long long)capacity, kv->log.nsegs, KVS_MIN_SEGS);
+	nsegs = capacity > KVS_SB_LEN ? (capacity - KVS_SB_LEN) / seg_size : 0;
+	if (nsegs < KVS_MIN_SEGS)
+		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %llu segments, need %u",
+			       (unsigned long long)capacity, (unsigned long long)nsegs, KVS_MIN_SEGS);
+	/* the segment table and recovery's scan are sized by it */
+	if (nsegs > KVS_MAX_SEGS)
+		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %llu segments, at most %u",
+			       (unsigned long long)capacity, (unsigned long long)nsegs, KVS_MAX_SEGS);
+	kv->log.nsegs = (uint32_t)nsegs;
 	return 0;
 }
 
@@ -156,9 +170,9 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 	if (!cfg->format && sb.magic == KVS_SB_MAGIC) {
 		if (sb.version != KVS_VERSION || sb.crc != kvs_sb_crc(&sb) || sb.seg_base != KVS_SB_LEN)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: corrupt or unknown superblock", cfg->path);
-		ret = kvs_geometry(kv, sb.capacity, sb.seg_size, err, errlen);
+		ret = kvs_geometry(kv, sb.capacity, sb.seg_size, why, sizeof(why));
 		if (ret)
-			return ret;
+			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock: %s", cfg->path, why);
 		if (sb.nsegs != kv->log.nsegs)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock geometry mismatch", cfg->path);
 		/* A cut-short file reads as zeroes past its end, which recovery treats as empty. */
@@ -166,6 +180,7 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 			return kvs_err(err, errlen, -errno, "%s: extend: %s", cfg->path, strerror(errno));
 		if (S_ISBLK(st.st_mode) && dev_size < sb.capacity)
 			return kvs_err(err, errlen, -EUCLEAN, "%s: device smaller than the log", cfg->path);
+		kv->sb = sb;
 		return kvs_recover(kv, seq, err, errlen);
 	}
 
@@ -177,7 +192,7 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 		return kvs_err(err, errlen, ret, "%s: %s", cfg->path, why);
 	if (S_ISREG(st.st_mode) && ftruncate(kv->log.fd, (off_t)kv->log.dev_size))
 		return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
-	ret = kvs_format(&kv->log, S_ISREG(st.st_mode));
+	ret = kvs_format(&kv->log, S_ISREG(st.st_mode), &kv->sb);
 	if (ret)
 		return kvs_err(err, errlen, ret, "%s: format: %s", cfg->path, strerror(-ret));
 	return kvs_recover(kv, seq, err, errlen);
@@ -203,10 +218,89 @@ static int kvs_open_mem(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 		return kvs_err(err, errlen, -ENOMEM, "kv:mem: cannot map %llu bytes",
 			       (unsigned long long)kv->log.dev_size);
 	}
-	kvs_format(&kv->log, false);
+	kvs_format(&kv->log, false, &kv->sb);
 	return kvs_recover(kv, seq, err, errlen);
 }
 
+
+/* seqs are taken in ranges recorded in the superblock before use */
+#define KVS_SEQ_RESERVE (1ull << 40)
+
+static uint64_t kvs_random32(void)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	return r;
+}
+
+static int kvs_sb_write(struct kvs *kv, const struct kvs_sb *sb)
+{
+	int ret = kvs_log_pwrite(&kv->log, sb, sizeof(*sb), 0);
+
+	return ret ? ret : kvs_log_fdatasync(&kv->log);
+}
+
+/*
+ * Where this open's sequence numbers start. Not simply after the highest seq recovery found:
+ * records that never became valid (a torn first batch of a segment, whose header did not
+ * make it) or that GC's freeing hid may carry higher ones, and a segment opened with one of
+ * their epochs would revive them. So every seq and epoch ever used is kept below a floor in the
+ * superblock, raised (and synced) before it is reached; a random step on top keeps a file made
+ * by someone else from planting records with the epoch we would pick.
+ */
+static int kvs_seq_start(struct kvs *kv, uint64_t *seq, char *err, size_t errlen)
+{
+	uint64_t base = *seq > kv->sb.seq_floor ? *seq : kv->sb.seq_floor;
+	struct kvs_sb sb = kv->sb;
+	int ret;
+
+	if (base > UINT64_MAX / 2)
+		return kvs_err(err, errlen, -EUCLEAN, "sequence numbers exhausted (%llu)",
+			       (unsigned long long)base);
+	*seq = base + kvs_random32() + 1;
+	sb.seq_floor = *seq + KVS_SEQ_RESERVE;
+	sb.crc = kvs_sb_crc(&sb);
+	ret = kvs_sb_write(kv, &sb);
+	if (ret)
+		return kvs_err(err, errlen, ret, "superblock: %s", strerror(-ret));
+	kv->sb = sb;
+	return 0;
+}
+
+static void kvs_seq_recorded(struct kvs_log_io *lio, struct executor *ex, int res)
+{
+	struct kvs *kv = container_of(lio, struct kvs, sb_io);
+
+	(void)ex;
+	if (res == 0) {
+		kv->sb = kv->sb_next;
+		atomic_store(&kv->commit.seq_bump_at, kv->sb.seq_floor - KVS_SEQ_RESERVE / 2);
+	} else {
+		/* try again a while later: half a reserve of seqs is left */
+		atomic_store(&kv->commit.seq_bump_at, atomic_load(&kv->commit.seq) + (1u << 20));
+	}
+	atomic_store(&kv->commit.seq_bumping, false);
+}
+
+/* Half the reserved range is used: record the next one, asynchronously, on sh's executor. */
+static void kvs_seq_low(struct kvs_commit *c, struct kvs_shard *sh)
+{
+	struct kvs *kv = container_of(c, struct kvs, commit);
+
+	kv->sb_next = kv->sb;
+	kv->sb_next.seq_floor = kv->sb.seq_floor + KVS_SEQ_RESERVE;
+	kv->sb_next.crc = kvs_sb_crc(&kv->sb_next);
+	kv->sb_iov = (struct iovec){ &kv->sb_next, sizeof(kv->sb_next) };
+	kv->sb_io.iov = &kv->sb_iov;
+	kv->sb_io.niov = 1;
+	kv->sb_io.len = sizeof(kv->sb_next);
+	kv->sb_io.off = 0;
+	kv->sb_io.sync = true;
+	kv->sb_io.done = kvs_seq_recorded;
+	kvs_log_append(&kv->log, sh->ex, &kv->sb_io);
+}
 
 /* A shard waits for a free segment: compaction runs on that shard's executor. */
 static void kvs_space_needed(struct kvs_commit *c, struct kvs_shard *sh)
@@ -240,8 +334,16 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 		kvs_err(err, errlen, ret, "out of memory");
 		goto fail;
 	}
+	if (!kvs_log_is_mem(&kv->log)) {
+		ret = kvs_seq_start(kv, &seq, err, errlen);
+		if (ret)
+			goto fail;
+	}
 	kvs_commit_init(&kv->commit, &kv->log, &kv->segs, seq, cfg->volatile_cache);
 	kv->commit.space_needed = kvs_space_needed;
+	kv->commit.seq_low = kvs_seq_low;
+	if (!kvs_log_is_mem(&kv->log))
+		atomic_store(&kv->commit.seq_bump_at, kv->sb.seq_floor - KVS_SEQ_RESERVE / 2);
 	payload = kv->log.seg_size - KVS_SEG_HDR_LEN;
 	kv->segs.gc_live_thr = (uint32_t)((uint64_t)payload * thr / 100);
 	/* Keep 1/8 of the non-reserved space as slack: sealed-segment tails and GC headroom. */

@@ -42,6 +42,11 @@ struct kvs {
 	 * here in chunks, so writers on different threads do not share the line per store. */
 	atomic_int_fast64_t used;
 	int64_t used_chunk;
+	/* file: the superblock as on the medium, and the write that records a higher seq floor */
+	struct kvs_sb sb;
+	struct kvs_sb sb_next;
+	struct iovec sb_iov;
+	struct kvs_log_io sb_io;
 };
 
 /* kvs_ops.c: the space counter (on sh's thread) */

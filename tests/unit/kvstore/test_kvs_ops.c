@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* KV operations, options, statuses, value sizes, List format and order; RAM and file logs. */
+#include "spec/crc32c.h"
 #include "kvs_test.h"
+#include "kvstore/kvs_format.h"
 
 #define MiB (1u << 20)
 
@@ -381,6 +383,33 @@ static void test_vwc(const char *path)
 	kvs_close(kv);
 }
 
+/* Write a superblock with this geometry (and a valid CRC) over path, then open it. */
+static int sb_geometry_refused(const char *path, uint32_t seg_size, uint64_t capacity, char *err)
+{
+	struct kvs_config cfg = { .path = path, .max_value = 1024 };
+	struct kvs_sb sb = { 0 };
+	struct kvs *kv = NULL;
+	FILE *f;
+	int ret;
+
+	sb.magic = KVS_SB_MAGIC;
+	sb.version = KVS_VERSION;
+	sb.capacity = capacity;
+	sb.seg_base = KVS_SB_LEN;
+	sb.seg_size = seg_size;
+	sb.nsegs = (uint32_t)((capacity - KVS_SB_LEN) / seg_size);
+	sb.crc = crc32c(&sb, sizeof(sb));
+	f = fopen(path, "r+b");
+	if (!f || fwrite(&sb, sizeof(sb), 1, f) != 1)
+		return -EIO;
+	fclose(f);
+	err[0] = '\0';
+	ret = kvs_open(&kv, &cfg, err, 256);
+	if (kv)
+		kvs_close(kv);
+	return kv ? 1 : ret;
+}
+
 static void test_open_errors(const char *path)
 {
 	struct kvs_config nomem = { .path = "kv:mem" };
@@ -417,6 +446,15 @@ static void test_open_errors(const char *path)
 	file.format = true;
 	tap_ok(kvs_open(&kv, &file, err, sizeof(err)) == 0, "format over a corrupt superblock works");
 	kvs_close(kv);
+	/* well-formed superblocks (valid CRC) with a geometry beyond the limits: refused before
+	 * anything is sized by them */
+	tap_ok(sb_geometry_refused(path, 2u << 30, 1ull << 40, err) == -EUCLEAN && *err,
+	       "a superblock with 2 GiB segments is refused (%s)", err);
+	tap_ok(sb_geometry_refused(path, 4096, 4096 + (4096ull << 23), err) == -EUCLEAN && *err,
+	       "a superblock with 2^23 segments is refused (%s)", err);
+	tap_ok(sb_geometry_refused(path, 65536, 4096 + 65536ull * ((1ull << 32) + 6), err) == -EUCLEAN &&
+		       *err,
+	       "a superblock whose segment count wraps 32 bits is refused (%s)", err);
 }
 
 static void test_config_opts(void)
