@@ -6,7 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KVS_STRIPE_BUCKETS0 16u
+#define KVS_STRIPE_SLOTS0 16u
+
+static_assert(sizeof(struct kvs_ent) <= 64, "an entry is one cache line");
+
+static struct kvs_ent *kvs_slots_alloc(uint32_t n)
+{
+	struct kvs_ent *s = aligned_alloc(64, (size_t)n * 64);
+
+	if (s)
+		memset(s, 0, (size_t)n * 64);
+	return s;
+}
 
 int kvs_idx_init(struct kvs_index *idx)
 {
@@ -17,15 +28,15 @@ int kvs_idx_init(struct kvs_index *idx)
 	for (unsigned i = 0; i < KVS_IDX_STRIPES; i++) {
 		struct kvs_stripe *st = &idx->stripes[i];
 
-		st->buckets = calloc(KVS_STRIPE_BUCKETS0, sizeof(*st->buckets));
-		if (!st->buckets) {
+		st->slots = kvs_slots_alloc(KVS_STRIPE_SLOTS0);
+		if (!st->slots) {
 			while (i--)
-				free(idx->stripes[i].buckets);
+				free(idx->stripes[i].slots);
 			free(idx->stripes);
 			idx->stripes = NULL;
 			return -ENOMEM;
 		}
-		st->mask = KVS_STRIPE_BUCKETS0 - 1;
+		st->mask = KVS_STRIPE_SLOTS0 - 1;
 		pthread_mutex_init(&st->lock, NULL);
 	}
 	atomic_init(&idx->keys, 0);
@@ -37,20 +48,8 @@ void kvs_idx_fini(struct kvs_index *idx)
 	if (!idx->stripes)
 		return;
 	for (unsigned i = 0; i < KVS_IDX_STRIPES; i++) {
-		struct kvs_stripe *st = &idx->stripes[i];
-
-		for (uint32_t b = 0; b <= st->mask; b++) {
-			struct kvs_ent *e = st->buckets[b];
-
-			while (e) {
-				struct kvs_ent *next = e->next;
-
-				free(e);
-				e = next;
-			}
-		}
-		free(st->buckets);
-		pthread_mutex_destroy(&st->lock);
+		free(idx->stripes[i].slots);
+		pthread_mutex_destroy(&idx->stripes[i].lock);
 	}
 	free(idx->stripes);
 	idx->stripes = NULL;
@@ -75,82 +74,95 @@ uint64_t kvs_idx_hash(const uint8_t *key, unsigned klen)
 	return kvs_mix(w[0] ^ kvs_mix(w[1] ^ ((uint64_t)klen << 56)));
 }
 
-/* Bits 8.. pick the bucket inside a stripe (bits 0..7 picked the stripe). */
-static inline uint32_t kvs_bucket_of(uint64_t h, uint32_t mask)
+static inline struct kvs_stripe *kvs_stripe_of(struct kvs_index *idx, uint64_t h)
+{
+	return &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
+}
+
+/* Bits 8.. pick the home slot inside a stripe (bits 0..7 picked the stripe). */
+static inline uint32_t kvs_home(uint64_t h, uint32_t mask)
 {
 	return (uint32_t)(h >> 8) & mask;
 }
 
 struct kvs_ent *kvs_idx_find(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen)
 {
-	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
-	for (struct kvs_ent *e = st->buckets[kvs_bucket_of(h, st->mask)]; e; e = e->next)
+	struct kvs_stripe *st = kvs_stripe_of(idx, h);
+
+	for (uint32_t i = kvs_home(h, st->mask);; i = (i + 1) & st->mask) {
+		struct kvs_ent *e = &st->slots[i];
+
+		if (!e->klen)
+			return NULL;
 		if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen))
 			return e;
-	return NULL;
+	}
 }
 
-/* Double the stripe's buckets (its lock held). Entries keep their addresses. */
-static void kvs_stripe_grow(struct kvs_stripe *st)
+/* Double the stripe's table (its lock held). */
+static int kvs_stripe_grow(struct kvs_stripe *st)
 {
 	uint32_t nmask = st->mask * 2 + 1;
-	struct kvs_ent **nb;
+	struct kvs_ent *ns;
 
-	if (nmask > (1u << 26) - 1)
-		return;
-	nb = calloc((size_t)nmask + 1, sizeof(*nb));
-	if (!nb)
-		return; /* longer chains, still correct */
-	for (uint32_t b = 0; b <= st->mask; b++) {
-		struct kvs_ent *e = st->buckets[b], *next;
+	if (nmask > (1u << 24) - 1 || !(ns = kvs_slots_alloc(nmask + 1)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= st->mask; i++) {
+		const struct kvs_ent *e = &st->slots[i];
+		uint32_t j;
 
-		for (; e; e = next) {
-			uint32_t nbk = kvs_bucket_of(e->hash, nmask);
-
-			next = e->next;
-			e->next = nb[nbk];
-			nb[nbk] = e;
-		}
+		if (!e->klen)
+			continue;
+		for (j = kvs_home(e->hash, nmask); ns[j].klen; j = (j + 1) & nmask)
+			;
+		ns[j] = *e;
 	}
-	free(st->buckets);
-	st->buckets = nb;
+	free(st->slots);
+	st->slots = ns;
 	st->mask = nmask;
+	return 0;
 }
 
 struct kvs_ent *kvs_idx_add(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen)
 {
-	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
-	/* One allocation per new key (not per operation), a cache line of its own. */
-	struct kvs_ent *e = aligned_alloc(64, 64);
-	struct kvs_ent **b;
+	struct kvs_stripe *st = kvs_stripe_of(idx, h);
+	struct kvs_ent *e;
+	uint32_t i;
 
-	static_assert(sizeof(struct kvs_ent) <= 64, "an entry is one cache line");
-	if (!e)
+	/* at most half full: probes stay short, and there is always a free slot */
+	if ((st->count + 1) * 2 > st->mask + 1 && kvs_stripe_grow(st) && st->count + 1 > st->mask)
 		return NULL;
+	for (i = kvs_home(h, st->mask); st->slots[i].klen; i = (i + 1) & st->mask)
+		;
+	e = &st->slots[i];
 	memset(e, 0, sizeof(*e));
-	if (st->count >= st->mask + 1)
-		kvs_stripe_grow(st);
 	e->hash = h;
 	e->seg = KVS_SEG_NONE;
 	e->klen = (uint8_t)klen;
 	memcpy(e->key, key, klen);
-	b = &st->buckets[kvs_bucket_of(h, st->mask)];
-	e->next = *b;
-	*b = e;
 	st->count++;
 	return e;
 }
 
+/* Linear probing without tombstones: entries after the hole that could live in it move back. */
 void kvs_idx_del(struct kvs_index *idx, uint64_t h, struct kvs_ent *e)
 {
-	struct kvs_stripe *st = &idx->stripes[h & (KVS_IDX_STRIPES - 1)];
-	struct kvs_ent **p = &st->buckets[kvs_bucket_of(h, st->mask)];
+	struct kvs_stripe *st = kvs_stripe_of(idx, h);
+	uint32_t hole = (uint32_t)(e - st->slots), i = hole;
 
-	while (*p && *p != e)
-		p = &(*p)->next;
-	if (*p) {
-		*p = e->next;
-		st->count--;
+	for (;;) {
+		uint32_t home;
+
+		i = (i + 1) & st->mask;
+		if (!st->slots[i].klen)
+			break;
+		home = kvs_home(st->slots[i].hash, st->mask);
+		/* slot i may move to the hole unless its home lies cyclically in (hole, i] */
+		if (hole <= i ? (home <= hole || home > i) : (home <= hole && home > i)) {
+			st->slots[hole] = st->slots[i];
+			hole = i;
+		}
 	}
-	free(e);
+	memset(&st->slots[hole], 0, sizeof(st->slots[hole]));
+	st->count--;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-memory index: key -> committed record location. 256 stripes, each a lock (on its own
- * cache line) and a chained hash table of its own that doubles when its chains get long, so
- * the bucket arrays stay about as large as the key count (cache-resident for ~10^5 keys)
- * instead of sized for the worst case. Callers hold a stripe lock (kvs_idx_lock) around
- * find/add/del and never across I/O.
+ * cache line) and an open-addressing table of its own (linear probing, entries in place, one
+ * cache line each) that doubles past half full: a lookup is one miss, where a chained table
+ * is two (bucket, then entry). Callers hold a stripe lock (kvs_idx_lock) around find/add/del
+ * and never across I/O; an entry pointer is good until the next add or del in its stripe
+ * (both move entries).
  */
 #ifndef NVRING_KVSTORE_KVS_INDEX_H
 #define NVRING_KVSTORE_KVS_INDEX_H
@@ -23,21 +24,20 @@
 #define KVS_ENT_LPRESENT 0x02 /* present once all pending ops apply (for store options) */
 
 struct kvs_ent {
-	struct kvs_ent *next;
 	uint64_t hash;      /* most mismatches fail before the key compare; rehash without keys */
 	uint64_t seq;       /* seq of the committed record (0 = none yet) */
 	uint32_t seg;       /* committed record location, KVS_SEG_NONE if none */
 	uint32_t off;
 	uint32_t vlen;
 	uint16_t pending;   /* stores/deletes submitted, not yet committed */
-	uint8_t klen;
+	uint8_t klen;       /* 0: a free slot */
 	uint8_t flags;      /* KVS_ENT_* */
 	uint8_t key[KVS_KEY_MAX];
 };
 
 struct kvs_stripe {
 	pthread_mutex_t lock;
-	struct kvs_ent **buckets;
+	struct kvs_ent *slots;
 	uint32_t mask;
 	uint32_t count;
 } __attribute__((aligned(64)));
@@ -56,13 +56,14 @@ static inline pthread_mutex_t *kvs_idx_lock(struct kvs_index *idx, uint64_t h)
 }
 /* The caller holds kvs_idx_lock(h). */
 struct kvs_ent *kvs_idx_find(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen);
-/* NULL when out of memory. */
+/* A new entry for a key not in the index; NULL when out of memory. */
 struct kvs_ent *kvs_idx_add(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen);
 void kvs_idx_del(struct kvs_index *idx, uint64_t h, struct kvs_ent *e);
-/* Every entry of stripe st (its lock held by the caller). */
+/* Every entry of stripe st (its lock held by the caller, no add or del inside). */
 #define kvs_idx_foreach(idx, st, e)                                                       \
-	for (uint32_t kvs_b_ = 0; kvs_b_ <= (idx)->stripes[st].mask; kvs_b_++)             \
-		for (struct kvs_ent *e = (idx)->stripes[st].buckets[kvs_b_]; e; e = e->next)
+	for (struct kvs_ent *e = (idx)->stripes[st].slots;                                  \
+	     e <= &(idx)->stripes[st].slots[(idx)->stripes[st].mask]; e++)                  \
+		if (e->klen)
 
 static inline bool kvs_ent_tomb(const struct kvs_ent *e)
 {
