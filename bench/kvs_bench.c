@@ -6,7 +6,10 @@
  * second, CPU time per operation, latency percentiles, syncs, batches and GC moves.
  *
  *   kvs_bench [--path FILE|kv:mem] [--size BYTES] [--threads N] [--qd N] [--keys N]
- *             [--value BYTES] [--time S] [--vwc] [--segment BYTES] [--pin] [--poll] [--json]
+ *             [--value BYTES] [--time S] [--warmup S] [--vwc] [--segment BYTES] [--pin] [--poll]
+ *             [--json]
+ * --warmup: stores for S seconds before the measured store phase (a lap of the log: fresh
+ * memory faulted in, GC in its steady state).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +32,7 @@
 struct opts {
 	const char *path;
 	uint64_t size;
-	unsigned threads, qd, keys, value, secs, segment;
+	unsigned threads, qd, keys, value, secs, segment, warmup;
 	bool vwc, pin, poll, json;
 };
 
@@ -199,7 +202,8 @@ static uint64_t pct(const uint64_t *hist, uint64_t total, double p)
 	return hist_us(HIST_BUCKETS);
 }
 
-static void phase(struct thr *t, const struct opts *o, enum kvs_op op, const char *name)
+static void phase(struct thr *t, const struct opts *o, enum kvs_op op, const char *name,
+		  unsigned secs_to_run, bool quiet)
 {
 	struct kvs_stats s0, s1;
 	uint64_t ops = 0, errors = 0, misses = 0, t0, t1;
@@ -218,7 +222,7 @@ static void phase(struct thr *t, const struct opts *o, enum kvs_op op, const cha
 		t[i].ops = t[i].errors = t[i].misses = 0;
 		pthread_create(&t[i].th, NULL, thr_main, &t[i]);
 	}
-	usleep(o->secs * 1000000u);
+	usleep(secs_to_run * 1000000u);
 	atomic_store(&g_phase, 1);
 	for (unsigned i = 0; i < o->threads; i++)
 		pthread_join(t[i].th, NULL);
@@ -234,6 +238,8 @@ static void phase(struct thr *t, const struct opts *o, enum kvs_op op, const cha
 			hist[b] += t[i].hist[b];
 	}
 	secs = (double)(t1 - t0) / 1e9;
+	if (quiet)
+		return;
 	/* CPU time of every thread (io-wq workers included) per operation: robust to a shared host */
 	cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1e6 +
 	      (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
@@ -279,6 +285,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, 0, 't' }, { "qd", required_argument, 0, 'q' },
 		{ "keys", required_argument, 0, 'k' }, { "value", required_argument, 0, 'v' },
 		{ "time", required_argument, 0, 'T' }, { "segment", required_argument, 0, 'S' },
+		{ "warmup", required_argument, 0, 'W' },
 		{ "vwc", no_argument, 0, 'w' }, { "pin", no_argument, 0, 'P' },
 		{ "poll", no_argument, 0, 'o' }, { "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 },
 	};
@@ -299,6 +306,7 @@ int main(int argc, char **argv)
 		case 'k': o.keys = (unsigned)atoi(optarg); break;
 		case 'v': o.value = (unsigned)parse_size(optarg); break;
 		case 'T': o.secs = (unsigned)atoi(optarg); break;
+		case 'W': o.warmup = (unsigned)atoi(optarg); break;
 		case 'S': o.segment = (unsigned)parse_size(optarg); break;
 		case 'w': o.vwc = true; break;
 		case 'P': o.pin = true; break;
@@ -306,7 +314,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		default:
 			fprintf(stderr, "usage: %s [--path FILE|kv:mem] [--size B] [--threads N] [--qd N] "
-				"[--keys N] [--value B] [--time S] [--segment B] [--vwc] [--pin] [--poll] "
+				"[--keys N] [--value B] [--time S] [--warmup S] [--segment B] [--vwc] [--pin] [--poll] "
 				"[--json]\n", argv[0]);
 			return 2;
 		}
@@ -346,8 +354,10 @@ int main(int argc, char **argv)
 			t[i].slots[s].t = &t[i];
 		executor_arm(&t[i].ex);
 	}
-	phase(t, &o, KVS_OP_STORE, "store");
-	phase(t, &o, KVS_OP_RETRIEVE, "retrieve");
+	if (o.warmup) /* a lap of the log first: first-touch faults, GC in its steady state */
+		phase(t, &o, KVS_OP_STORE, "warmup", o.warmup, true);
+	phase(t, &o, KVS_OP_STORE, "store", o.secs, false);
+	phase(t, &o, KVS_OP_RETRIEVE, "retrieve", o.secs, false);
 	for (unsigned i = 0; i < o.threads; i++) {
 		io_uring_queue_exit(&t[i].ring);
 		executor_fini(&t[i].ex);

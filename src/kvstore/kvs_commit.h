@@ -23,7 +23,9 @@
 #include "kvstore.h"
 
 #define KVS_MAX_IOV 256       /* iovecs in one batch write */
+#ifndef KVS_SHARD_BATCHES
 #define KVS_SHARD_BATCHES 2   /* batches in flight per shard: the next write overlaps a sync */
+#endif
 #define KVS_MAX_SHARDS 64     /* executors that may write to one store */
 
 enum kvs_wr_kind {
