@@ -187,6 +187,12 @@ static struct kvs_batch *kvs_shard_form(struct kvs_shard *sh, bool *need_space)
 
 	if (sh->nflight == KVS_SHARD_BATCHES || sh->failed)
 		return NULL;
+	/* The next batch goes once the newest one's write is done and its sync runs: writes then
+	 * overlap syncs, and what arrives meanwhile makes the next batch bigger (fewer syncs per
+	 * store) instead of a batch of its own next to one still being written. */
+	if (sh->nflight &&
+	    !sh->batches[(sh->oldest + sh->nflight - 1) % KVS_SHARD_BATCHES].lio.written)
+		return NULL;
 	b = &sh->batches[(sh->oldest + sh->nflight) % KVS_SHARD_BATCHES];
 	b->first = b->last = NULL;
 	b->seg = NULL;
@@ -243,11 +249,19 @@ static struct kvs_batch *kvs_shard_form(struct kvs_shard *sh, bool *need_space)
 
 static void kvs_batch_io_done(struct kvs_log_io *lio, struct executor *ex, int res);
 
+/* The newest batch's write is done, its sync runs: the next batch may go. */
+static void kvs_batch_written(struct kvs_log_io *lio, struct executor *ex)
+{
+	(void)ex;
+	kvs_shard_kick(kvs_batch_of(lio)->sh);
+}
+
 static void kvs_shard_issue(struct kvs_shard *sh, struct kvs_batch *b)
 {
 	struct kvs_commit *c = sh->c;
 
 	b->lio.done = kvs_batch_io_done;
+	b->lio.on_written = kvs_batch_written;
 	atomic_store_explicit(&sh->st_batches, atomic_load_explicit(&sh->st_batches, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	if (b->sync && !kvs_log_is_mem(c->log))
@@ -256,6 +270,7 @@ static void kvs_shard_issue(struct kvs_shard *sh, struct kvs_batch *b)
 				      memory_order_relaxed);
 	if (!b->seg) { /* flushes only */
 		kvs_log_sync(c->log, sh->ex, &b->lio);
+		b->lio.written = true; /* nothing to write: only the sync runs */
 		return;
 	}
 	b->lio.iov = b->iov;
@@ -263,6 +278,8 @@ static void kvs_shard_issue(struct kvs_shard *sh, struct kvs_batch *b)
 	b->lio.off = kvs_log_seg_off(c->log, b->seg->idx) + b->off;
 	b->lio.sync = b->sync;
 	kvs_log_append(c->log, sh->ex, &b->lio);
+	if (!b->sync && !kvs_log_is_mem(c->log))
+		b->lio.written = true; /* vwc: writes may overlap each other */
 }
 
 /* Start this foreground wait for space: tell the owner once per wait. */

@@ -98,8 +98,13 @@ static void kvs_log_step(struct kvs_log_io *lio, int res)
 static void kvs_log_rw_cqe(struct ring_op *op, const struct io_uring_cqe *cqe)
 {
 	struct kvs_log_io *lio = kvs_log_io_of(op, op);
+	int res = cqe->res < 0 ? cqe->res : (uint32_t)cqe->res != lio->len ? -EIO : 0;
+	bool syncing = lio->cqes == 2; /* the linked sync runs next */
 
-	kvs_log_step(lio, cqe->res < 0 ? cqe->res : (uint32_t)cqe->res != lio->len ? -EIO : 0);
+	lio->written = true;
+	kvs_log_step(lio, res);
+	if (syncing && !res && lio->on_written)
+		lio->on_written(lio, lio->ex);
 }
 
 /* RAM: the copy is done; the NOP only makes the completion asynchronous like the file's. */
@@ -126,6 +131,7 @@ static void kvs_log_start(struct kvs_log_io *lio, struct executor *ex, int cqes)
 {
 	lio->ex = ex;
 	lio->res = 0;
+	lio->written = false;
 	lio->cqes = cqes;
 	lio->op.complete = kvs_log_rw_cqe;
 	lio->sync_op.complete = kvs_log_sync_cqe;

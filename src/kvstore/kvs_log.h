@@ -61,8 +61,11 @@ struct kvs_log_io {
 	uint32_t len;             /* bytes (sum of the iovecs; the read length) */
 	uint64_t off;             /* device offset */
 	bool sync;                /* append: fdatasync after the write (linked) */
+	bool written;             /* append: the write part is done (its sync may still run) */
 	int cqes, res;
 	void (*done)(struct kvs_log_io *lio, struct executor *ex, int res);
+	/* optional, a synced append: its write is done and the sync is running */
+	void (*on_written)(struct kvs_log_io *lio, struct executor *ex);
 	struct executor *ex;
 };
 

@@ -493,6 +493,68 @@ static void test_planted_epoch(const char *path)
 	free(img);
 }
 
+/*
+ * Writes that fail on the medium (the log's descriptor swapped for a read-only one): every
+ * store of the failed batches gets Unrecovered Error, none is acknowledged, later stores go to
+ * a fresh segment and work, and a reopen holds exactly the acknowledged ones.
+ */
+static void test_write_failure(const char *path)
+{
+	struct t_ring ring;
+	char err[256];
+	struct kvs *kv = open_path(path, true, err);
+	struct t_io t[6];
+	int rofd, fd, bad = 0, ok_before, ok_after;
+	uint8_t out[16];
+
+	if (!kv) {
+		tap_ok(0, "write failure: open: %s", err);
+		return;
+	}
+	t_ring_init(&ring, 64);
+	ok_before = t_store(kv, &ring.ex, "k1", 2, "one", 3, 0) == 0;
+	rofd = open(path, O_RDONLY);
+	fd = kv->log.fd;
+	kv->log.fd = rofd; /* the "medium" now refuses writes: EBADF */
+	for (int i = 0; i < 6; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "f%d", i);
+		t_io_prep(&t[i], KVS_OP_STORE, key, (unsigned)strlen(key), "lost", 4, 0);
+		kvs_submit(kv, &ring.ex, &t[i].io); /* pipelined: several batches */
+	}
+	for (int i = 0; i < 6; i++)
+		if (t_wait_flag(kv, &ring.ex, &t[i].done, 1) || t[i].io.status != ST(0x88))
+			bad++;
+	kv->log.fd = fd;
+	close(rofd);
+	ok_after = t_store(kv, &ring.ex, "k2", 2, "two", 3, 0) == 0;
+	tap_ok(ok_before && !bad && ok_after,
+	       "write failure: every store of the failed batches got 0x88 (%d did not), the next one works",
+	       bad);
+	t_drain(kv, &ring.ex);
+	t_ring_exit(&ring);
+	kvs_close(kv);
+	kv = open_path(path, false, err);
+	if (!kv) {
+		tap_ok(0, "write failure: reopen: %s", err);
+		return;
+	}
+	t_ring_init(&ring, 16);
+	bad = t_retrieve(kv, &ring.ex, "k1", 2, out, sizeof(out), NULL) != 0 ||
+	      t_retrieve(kv, &ring.ex, "k2", 2, out, sizeof(out), NULL) != 0 || memcmp(out, "two", 3);
+	for (int i = 0; i < 6; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "f%d", i);
+		bad += t_retrieve(kv, &ring.ex, key, (unsigned)strlen(key), out, sizeof(out), NULL) != ST(0x87);
+	}
+	tap_ok(!bad, "write failure: reopened, the acknowledged stores are there, the failed ones not");
+	t_drain(kv, &ring.ex);
+	t_ring_exit(&ring);
+	kvs_close(kv);
+}
+
 int main(void)
 {
 	char *path = t_tmpfile(), *tmp = t_tmpfile();
@@ -509,6 +571,7 @@ int main(void)
 	free(img);
 	test_gc_crash(path, tmp);
 	test_planted_epoch(path);
+	test_write_failure(path);
 	unlink(path);
 	unlink(tmp);
 	free(path);
