@@ -102,7 +102,8 @@ struct kvs_config {
 	uint64_t capacity;      /* bytes; 0 = size of the existing file/device (required for RAM) */
 	uint32_t segment_size;  /* log segment bytes, default 4 MiB; a reopened log keeps its own */
 	uint32_t max_value;     /* default 1 MiB; must fit in a segment */
-	unsigned gc_threshold;  /* % live under which a sealed segment is compacted, default 50 */
+	unsigned gc_threshold;  /* % live under which a sealed segment may be compacted (once free
+				 * segments run under 1/8), default 50 */
 	bool volatile_cache;    /* stores are durable only after a flush */
 	bool format;            /* discard existing content */
 };
@@ -119,11 +120,17 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 /* Call when kvs_idle() (no operation, batch or GC step in flight). Syncs and frees. */
 void kvs_close(struct kvs *kv);
 
-/* Start an operation; done is called exactly once (possibly before this returns). */
+/*
+ * Start an operation; done is called exactly once (possibly before this returns), on ex's
+ * thread. An executor that writes (store, delete, flush) or polls must stay valid, with its
+ * loop running (CQEs reaped, executor_drain), until kvs_close: it owns a commit shard, may run
+ * GC steps, and is told through executor_post when space it waits for is freed.
+ */
 void kvs_submit(struct kvs *kv, struct executor *ex, struct kvs_io *io);
 
-/* Start garbage collection on this executor if it is due. Cheap; call from the event loop. GC
- * steps then continue from their own CQEs. Stores also kick GC when space runs low. */
+/* Start garbage collection on this executor if it is due. Cheap; call from the event loop of
+ * every executor that writes. GC steps then continue from their own CQEs. Stores also start
+ * GC when they wait for space. */
 void kvs_poll(struct kvs *kv, struct executor *ex);
 /* True when the engine has no internal I/O in flight (no queued write, batch or GC step). */
 bool kvs_idle(struct kvs *kv);
