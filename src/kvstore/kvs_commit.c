@@ -294,7 +294,7 @@ static void kvs_shard_need_space(struct kvs_shard *sh)
 	cur = atomic_load(&c->wait_need);
 	while (cur < need && !atomic_compare_exchange_weak(&c->wait_need, &cur, need))
 		;
-	atomic_fetch_or(&c->waiters, 1ull << sh->id);
+	atomic_fetch_or(&c->waiters[sh->id / 64], 1ull << (sh->id % 64));
 	if (c->space_needed)
 		c->space_needed(c, sh);
 }
@@ -409,19 +409,19 @@ static int kvs_shard_post(struct kvs_shard *sh, int flags)
 
 void kvs_commit_wake(struct kvs_commit *c, bool fail)
 {
-	uint64_t bits = atomic_exchange(&c->waiters, 0);
+	bool any = false;
 
-	if (!bits)
-		return;
-	atomic_store(&c->wait_need, 0);
-	for (unsigned i = 0; bits; i++, bits >>= 1) {
-		struct kvs_shard *sh;
+	for (unsigned w = 0; w < KVS_MAX_SHARDS / 64; w++) {
+		uint64_t bits = atomic_exchange(&c->waiters[w], 0);
 
-		if (!(bits & 1))
-			continue;
-		sh = c->shards[i];
-		kvs_shard_post(sh, KVS_WAKE_SPACE | (fail ? KVS_WAKE_FAIL : 0));
+		for (unsigned i = 0; bits; i++, bits >>= 1)
+			if (bits & 1) {
+				kvs_shard_post(c->shards[w * 64 + i], KVS_WAKE_SPACE | (fail ? KVS_WAKE_FAIL : 0));
+				any = true;
+			}
 	}
+	if (any)
+		atomic_store(&c->wait_need, 0);
 }
 
 unsigned kvs_commit_release_heads(struct kvs_commit *c)

@@ -26,7 +26,7 @@
 #ifndef KVS_SHARD_BATCHES
 #define KVS_SHARD_BATCHES 2   /* batches in flight per shard: the next write overlaps a sync */
 #endif
-#define KVS_MAX_SHARDS 64     /* executors that may write to one store */
+#define KVS_MAX_SHARDS 256    /* executors that may write to one store */
 
 enum kvs_wr_kind {
 	KVS_WR_RECORD, /* one record, header + key in iov[0]: gets the next seq */
@@ -103,7 +103,7 @@ struct kvs_commit {
 	pthread_mutex_t shard_lock; /* creating shards */
 	struct kvs_shard *shards[KVS_MAX_SHARDS];
 	atomic_uint nshards;
-	atomic_uint_fast64_t waiters; /* bit per shard waiting for space */
+	atomic_uint_fast64_t waiters[KVS_MAX_SHARDS / 64]; /* bit per shard waiting for space */
 	atomic_uint wait_need;    /* largest write waiting for space */
 	atomic_uint release_rounds; /* rounds of head releases since GC last freed a segment */
 	atomic_uint releasing;    /* shards asked to release that have not yet */
@@ -155,7 +155,10 @@ static inline bool kvs_commit_releasing(struct kvs_commit *c)
 }
 static inline bool kvs_commit_waiting(struct kvs_commit *c)
 {
-	return atomic_load_explicit(&c->waiters, memory_order_relaxed) != 0;
+	for (unsigned i = 0; i < KVS_MAX_SHARDS / 64; i++)
+		if (atomic_load_explicit(&c->waiters[i], memory_order_relaxed))
+			return true;
+	return false;
 }
 bool kvs_commit_idle(struct kvs_commit *c);
 void kvs_commit_stats(struct kvs_commit *c, uint64_t *stores, uint64_t *batches, uint64_t *syncs);

@@ -249,6 +249,7 @@ static void kvs_gc_freed(struct kvs_log_io *lio, struct executor *ex, int res)
 {
 	struct kvs_gc *gc = container_of(lio, struct kvs_gc, lio);
 	struct kvs *kv = container_of(gc, struct kvs, gc);
+	struct kvs_shard *sh = gc->sh; /* ours (ex's): once GC is not busy, another may take it */
 
 	if (res < 0)
 		return kvs_gc_abort(kv);
@@ -261,7 +262,7 @@ static void kvs_gc_freed(struct kvs_log_io *lio, struct executor *ex, int res)
 	pthread_mutex_unlock(&kv->segs.lock);
 	atomic_store(&kv->commit.release_rounds, 0);
 	kvs_commit_wake(&kv->commit, false); /* writes waiting for a segment */
-	kvs_gc_kick(kv, gc->sh);             /* next victim, if any is due */
+	kvs_gc_kick(kv, sh);                 /* next victim, if any is due */
 }
 
 /* Every live record is elsewhere and stable: invalidate the victim on the medium. */

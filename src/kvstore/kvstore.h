@@ -10,7 +10,7 @@
  * are batched into one write + one fdatasync (group commit) on its own ring, so `done` always
  * runs on the thread that owns the executor and writers on different threads share no lock.
  * Some operations complete inline (before kvs_submit returns): errors, exist, list, RAM-mode
- * store, delete and retrieve, flush in write-through mode. At most 64 executors may write to
+ * store, delete and retrieve, flush in write-through mode. At most 256 executors may write to
  * one store (beyond: Internal Error).
  *
  * open/close may block (daemon start and stop); nothing else does.

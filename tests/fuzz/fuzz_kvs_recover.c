@@ -185,6 +185,12 @@ static void build_valid(void)
 	close(fd);
 }
 
+static void cleanup(void)
+{
+	unlink(g_path);
+	rmdir(g_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -196,6 +202,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(g_dir))
 		abort();
 	snprintf(g_path, sizeof(g_path), "%s/store", g_dir);
+	atexit(cleanup);
 	/* a superblock claiming a huge capacity makes open extend the file: EFBIG, not a signal */
 	signal(SIGXFSZ, SIG_IGN);
 	setrlimit(RLIMIT_FSIZE, &fs);
@@ -351,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fkey keys[FUZZ_KEYS + 1];
 	struct fkey *added = &keys[FUZZ_KEYS];
-	uint64_t total = 0, total2 = 0; /* as List reported them */
+	uint64_t total = 0, total2 = 0; /* as List reported them (checked inside) */
 	unsigned n, deleted = FUZZ_KEYS;
 	char err[256];
 	size_t len;

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "kvs_test.h"
+#include "kvstore/kvs_commit.h"
 
 #define VMAX 2048
 
@@ -472,7 +473,8 @@ static uint16_t store_on(struct kvs *kv, struct t_ring *r, int n, int i, const c
 }
 
 /*
- * Each writing executor holds a head of its own: 65 of them on a 16-segment store. When the
+ * Each writing executor holds a head of its own: KVS_MAX_SHARDS + 1 of them on a 16-segment
+ * store. When the
  * free segments run out, the idle executors are asked to seal their heads, GC merges what they
  * hold, and the next executor stores. Writers beyond KVS_MAX_SHARDS get Internal Error;
  * readers are not limited.
@@ -481,7 +483,7 @@ static void test_shard_limit(void)
 {
 	struct kvs_config cfg = { .path = "kv:mem", .capacity = 16u << 20, .segment_size = 1u << 20,
 				  .max_value = 4096 };
-	enum { NEX = 65 };
+	enum { NEX = KVS_MAX_SHARDS + 1 };
 	struct t_ring *r = calloc(NEX, sizeof(*r));
 	struct kvs *kv;
 	char err[256];
@@ -505,9 +507,9 @@ static void test_shard_limit(void)
 			fprintf(stderr, "executor %d: status %#x\n", i, last);
 	}
 	rd = t_retrieve(kv, &r[NEX - 1].ex, "k0", 2, err, sizeof(err), NULL);
-	tap_ok(ok == 64 && last == ST(KVS_SC_INTERNAL) && rd == 0,
-	       "shard limit: 64 writing executors store in 16 segments (%d did), the 65th gets "
-	       "Internal Error (%#x), and still reads (%#x)", ok, last, rd);
+	tap_ok(ok == KVS_MAX_SHARDS && last == ST(KVS_SC_INTERNAL) && rd == 0,
+	       "shard limit: %d writing executors store in 16 segments (%d did), one more gets "
+	       "Internal Error (%#x), and still reads (%#x)", KVS_MAX_SHARDS, ok, last, rd);
 	tap_ok(drain_all(kv, r, NEX) == 0, "shard limit: the engine drains");
 	for (int i = 0; i < NEX; i++)
 		t_ring_exit(&r[i]);
