@@ -28,7 +28,8 @@ struct kvs_sb {
 	uint64_t seg_base;   /* byte offset of segment 0 */
 	uint32_t seg_size;
 	uint32_t nsegs;
-	uint8_t rsvd[88];
+	uint64_t seq_floor;  /* every seq and epoch ever written is below it (0: none recorded) */
+	uint8_t rsvd[80];
 } __attribute__((packed));
 
 struct kvs_seg_hdr {
@@ -52,6 +53,7 @@ struct kvs_rec_hdr {
 } __attribute__((packed));
 
 static_assert(sizeof(struct kvs_sb) == 128, "sb");
+static_assert(offsetof(struct kvs_sb, seq_floor) == 40, "sb seq_floor");
 static_assert(sizeof(struct kvs_seg_hdr) == KVS_SEG_HDR_LEN, "seg hdr");
 static_assert(sizeof(struct kvs_rec_hdr) == KVS_REC_HDR_LEN, "rec hdr");
 static_assert(offsetof(struct kvs_rec_hdr, value_len) == 24, "rec vlen");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Online compaction. One victim at a time, driven by its own CQEs on whichever ring runs it:
+ * Online compaction. One victim at a time, driven by its own CQEs on whichever executor runs it:
  *   READ  a chunk of the victim
  *   parse: records the index still points at are copied into `out`
  *   MOVE  `out` goes through group commit (always synced); the index is switched to each
@@ -8,12 +8,18 @@
  *   FREE  the victim's header is zeroed and synced, then the segment returns to the free list
  *         once no retrieve is reading it.
  * Copies keep their sequence numbers, so recovery orders them correctly against newer writes.
+ * A victim with no live bytes skips straight to FREE. Copies go through the commit shard of the
+ * executor GC runs on.
+ *
+ * Policy: a sealed segment with nothing live is freed at once; one under the gc threshold is
+ * compacted only once free segments fall below free_target (1/8 of the segments), so with
+ * room to spare compaction waits until victims are mostly dead (it copies little); short of
+ * space, any segment whose compaction makes room.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../spec/crc32c.h"
 #include "kvs_priv.h"
 
 int kvs_gc_init(struct kvs *kv)
@@ -25,9 +31,13 @@ int kvs_gc_init(struct kvs *kv)
 	/* A chunk holds at least one whole record and at most one segment. */
 	if (chunk < max_rec)
 		chunk = max_rec;
-	if (chunk > kv->seg_size - KVS_SEG_HDR_LEN)
-		chunk = kv->seg_size - KVS_SEG_HDR_LEN;
+	if (chunk > kv->log.seg_size - KVS_SEG_HDR_LEN)
+		chunk = kv->log.seg_size - KVS_SEG_HDR_LEN;
 	gc->buf_size = chunk;
+	gc->free_target = kv->log.nsegs / 8;
+	if (gc->free_target < KVS_GC_RESERVE + 2)
+		gc->free_target = KVS_GC_RESERVE + 2;
+	gc->idle_free = UINT32_MAX;
 	gc->buf = malloc(chunk);
 	gc->out = malloc(chunk);
 	if (!gc->buf || !gc->out)
@@ -43,31 +53,64 @@ void kvs_gc_fini(struct kvs *kv)
 	kv->gc.buf = kv->gc.out = NULL;
 }
 
-/* log_lock held. The sealed segment with the least live data, if compacting it is due. */
-static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
+bool kvs_gc_busy(struct kvs *kv)
 {
-	struct kvs_seg *best = NULL;
-	int64_t best_live = INT64_MAX;
-	uint32_t payload = kv->seg_size - KVS_SEG_HDR_LEN;
-	bool low = kv->free_count <= KVS_GC_RESERVE + 1 || kv->space_wait;
+	return __atomic_load_n(&kv->gc.busy, __ATOMIC_ACQUIRE);
+}
 
-	for (uint32_t i = 0; i < kv->nsegs; i++) {
-		struct kvs_seg *s = &kv->segs[i];
+static void kvs_gc_set_busy(struct kvs_gc *gc, bool busy)
+{
+	__atomic_store_n(&gc->busy, busy, __ATOMIC_RELEASE);
+}
+
+/*
+ * segs.lock held. The victim, if compacting one is due; its copies would go to sh's head.
+ * A segment with nothing live goes first (freed without copying). Then, among candidates under
+ * the threshold, the best by LFS's cost-benefit, free space gained x age / cost of the copy:
+ * old segments are cheap in the long run (their data is cold, and their tombstones are the
+ * ones old enough to drop). Short of space, the one with the least live data.
+ */
+static struct kvs_seg *kvs_gc_pick(struct kvs *kv, struct kvs_shard *sh)
+{
+	struct kvs_segs *ss = &kv->segs;
+	struct kvs_seg *best = NULL, *cb = NULL;
+	int64_t best_live = INT64_MAX, cb_live = 0;
+	double cb_score = -1;
+	uint32_t payload = ss->seg_size - KVS_SEG_HDR_LEN;
+	uint32_t need = atomic_load(&kv->commit.wait_need);
+	uint64_t room = kvs_shard_head_room(sh), now = atomic_load(&kv->commit.seq);
+	bool low = ss->free_count <= KVS_GC_RESERVE + 1 || kvs_commit_waiting(&kv->commit);
+
+	for (uint32_t i = 0; i < ss->nsegs; i++) {
+		struct kvs_seg *s = &ss->segs[i];
 		int64_t live = atomic_load(&s->live);
+		double score;
 
-		if (s->state == KVS_SEG_SEALED && live < best_live) {
+		if (s->state != KVS_SEG_SEALED)
+			continue;
+		if (live < best_live) {
 			best = s;
 			best_live = live;
+		}
+		if (live >= ss->gc_live_thr)
+			continue;
+		score = (double)(payload - live) * (double)(now - s->epoch + 1) / (double)(payload + live);
+		if (score > cb_score) {
+			cb = s;
+			cb_score = score;
+			cb_live = live;
 		}
 	}
 	if (!best)
 		return NULL;
-	/* The copies need a place: a free segment, or room left in the head. */
-	if (kv->free_count == 0 &&
-	    !(best_live == 0 || (kv->head && kv->seg_size - kv->head->used >= (uint64_t)best_live)))
-		return NULL;
-	if (best_live < kv->gc_live_thr)
+	if (best_live == 0)
 		return best;
+	/* The copies need a place: a free segment, or room left in the head. */
+	if (cb && (ss->free_count < kv->gc.free_target || low) &&
+	    (ss->free_count > 0 || room >= (uint64_t)cb_live))
+		return cb;
+	if (ss->free_count == 0 && room < (uint64_t)best_live)
+		return NULL;
 	/*
 	 * Short of space: a segment whose compaction makes room. Either its live records fit in
 	 * the head (a segment is freed outright), or they take a new segment, sealing the head,
@@ -76,232 +119,167 @@ static struct kvs_seg *kvs_gc_pick(struct kvs *kv)
 	 * the same data forever while the waiting store never completes.
 	 */
 	if (low && best_live < (int64_t)payload) {
-		uint64_t room = kv->head ? kv->seg_size - kv->head->used : 0;
-		uint32_t need = kv->space_wait && kv->fg_first ? kv->fg_first->len :
-								   kvs_rec_len(KVS_KEY_MAX, kv->max_value);
-
+		if (!need)
+			need = kvs_rec_len(KVS_KEY_MAX, kv->max_value);
 		if ((uint64_t)best_live <= room || payload - (uint64_t)best_live >= room + need)
 			return best;
 	}
 	return NULL;
 }
 
+/* An I/O error: the victim stays sealed; writes waiting for space are not kept waiting on a
+ * compaction that failed. */
 static void kvs_gc_abort(struct kvs *kv)
 {
-	pthread_mutex_lock(&kv->log_lock);
-	__atomic_store_n(&kv->gc.victim->state, KVS_SEG_SEALED, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&kv->segs.lock);
+	kvs_seg_set_state(kv->gc.victim, KVS_SEG_SEALED);
 	kv->gc.victim = NULL;
 	kv->gc.state = KVS_GC_IDLE;
-	kv->gc.busy = false;
-	pthread_mutex_unlock(&kv->log_lock);
+	kvs_gc_set_busy(&kv->gc, false);
+	pthread_mutex_unlock(&kv->segs.lock);
+	kvs_commit_wake(&kv->commit, true);
 }
 
-/* Foreground writes waiting for space GC cannot make: capacity exceeded. Flushes stay queued. */
-static void kvs_gc_fail_waiters(struct kvs *kv, struct io_uring *ring, struct kvs_wr *list)
-{
-	struct kvs_wr *next, *flushes = NULL, **tail = &flushes;
+static void kvs_gc_parse(struct kvs *kv, struct executor *ex);
+static void kvs_gc_free(struct kvs *kv, struct executor *ex);
 
-	for (; list; list = next) {
-		struct kvs_io *io = container_of(list, struct kvs_io, priv.wr);
-
-		next = list->next;
-		if (list->kind == KVS_WR_FLUSH) {
-			*tail = list;
-			tail = &list->next;
-			continue;
-		}
-		kvs_ops_committed(kv, io, -ENOSPC);
-		kvs_deliver(kv, ring, io);
-	}
-	if (!flushes)
-		return;
-	*tail = NULL;
-	pthread_mutex_lock(&kv->log_lock);
-	for (struct kvs_wr *f = flushes; f; f = next) {
-		next = f->next;
-		kvs_wr_append(&kv->fg_first, &kv->fg_last, f);
-	}
-	pthread_mutex_unlock(&kv->log_lock);
-	kvs_log_kick(kv, ring);
-}
-
-static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring);
-
-void kvs_gc_kick(struct kvs *kv, struct io_uring *ring)
+void kvs_gc_kick(struct kvs *kv, struct kvs_shard *sh)
 {
 	struct kvs_gc *gc = &kv->gc;
+	struct kvs_segs *ss = &kv->segs;
 	struct kvs_seg *v;
-	struct kvs_wr *fail = NULL;
 
-	pthread_mutex_lock(&kv->log_lock);
+	pthread_mutex_lock(&ss->lock);
 	if (gc->busy) {
-		pthread_mutex_unlock(&kv->log_lock);
+		pthread_mutex_unlock(&ss->lock);
 		return;
 	}
-	__atomic_store_n(&kv->gc_dirty, false, __ATOMIC_RELAXED);
-	v = kvs_gc_pick(kv);
+	kvs_segs_mark_dirty(ss, false);
+	v = kvs_gc_pick(kv, sh);
 	if (!v) {
-		if (kv->space_wait && !kv->inflight) {
-			fail = kv->fg_first;
-			kv->fg_first = kv->fg_last = NULL;
-			kv->space_wait = false;
-		}
-		pthread_mutex_unlock(&kv->log_lock);
-		kvs_gc_fail_waiters(kv, ring, fail);
+		__atomic_store_n(&gc->idle_free, ss->free_count, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&ss->lock);
+		if (!kvs_commit_waiting(&kv->commit))
+			return;
+		/* nothing to compact, but the shards' heads may hold free tails: have them sealed
+		 * (a round at a time, twice at most without progress); then waiting writes get
+		 * Capacity Exceeded */
+		if (kvs_commit_releasing(&kv->commit))
+			return;
+		if (atomic_fetch_add(&kv->commit.release_rounds, 1) < 2 &&
+		    kvs_commit_release_heads(&kv->commit))
+			return;
+		kvs_commit_wake(&kv->commit, true);
 		return;
 	}
 	gc->min_other_seq = UINT64_MAX;
-	for (uint32_t i = 0; i < kv->nsegs; i++) {
-		struct kvs_seg *s = &kv->segs[i];
+	for (uint32_t i = 0; i < ss->nsegs; i++) {
+		struct kvs_seg *s = &ss->segs[i];
+		enum kvs_seg_state st = kvs_seg_state(s);
 
-		if (s != v && (s->state == KVS_SEG_OPEN || s->state == KVS_SEG_SEALED) &&
-		    s->min_seq < gc->min_other_seq)
-			gc->min_other_seq = s->min_seq;
+		if (s != v && (st == KVS_SEG_OPEN || st == KVS_SEG_SEALED) &&
+		    kvs_seg_min_seq(s) < gc->min_other_seq)
+			gc->min_other_seq = kvs_seg_min_seq(s);
 	}
-	__atomic_store_n(&v->state, KVS_SEG_GC, __ATOMIC_SEQ_CST);
+	kvs_seg_set_state(v, KVS_SEG_GC);
 	gc->victim = v;
-	gc->busy = true;
+	gc->sh = sh;
+	kvs_gc_set_busy(gc, true);
 	gc->state = KVS_GC_READ;
 	gc->pos = KVS_SEG_HDR_LEN;
 	gc->buf_base = gc->pos;
 	gc->buf_fill = 0;
-	pthread_mutex_unlock(&kv->log_lock);
-	kvs_gc_parse(kv, ring);
+	pthread_mutex_unlock(&ss->lock);
+	/* nothing live (nothing can become live in a sealed segment): no need to read it */
+	if (atomic_load(&v->live) == 0)
+		kvs_gc_free(kv, sh->ex);
+	else
+		kvs_gc_parse(kv, sh->ex);
 }
 
-static void kvs_gc_read_cqe(struct ring_op *op, const struct io_uring_cqe *cqe)
+void kvs_poll(struct kvs *kv, struct executor *ex)
 {
-	struct kvs_gc *gc = container_of(op, struct kvs_gc, rd_op);
+	uint32_t free = kvs_segs_free_count(&kv->segs);
+	struct kvs_shard *sh;
+
+	if (kvs_gc_busy(kv))
+		return;
+	if (!kvs_segs_dirty(&kv->segs) && !kvs_commit_waiting(&kv->commit) &&
+	    (free >= kv->gc.free_target || free == __atomic_load_n(&kv->gc.idle_free, __ATOMIC_RELAXED)))
+		return;
+	sh = kvs_commit_shard(&kv->commit, ex);
+	if (sh)
+		kvs_gc_kick(kv, sh);
+}
+
+static void kvs_gc_read_done(struct kvs_log_io *lio, struct executor *ex, int res)
+{
+	struct kvs_gc *gc = container_of(lio, struct kvs_gc, lio);
 	struct kvs *kv = container_of(gc, struct kvs, gc);
 
-	if (kv->fd >= 0 && cqe->res != (int)gc->rd_len)
+	if (res < 0)
 		return kvs_gc_abort(kv);
-	gc->buf_fill = gc->rd_len;
-	kvs_gc_parse(kv, gc->rd_ring);
+	gc->buf_fill = lio->len;
+	kvs_gc_parse(kv, ex);
 }
 
-static void kvs_gc_read(struct kvs *kv, struct io_uring *ring)
+static void kvs_gc_read(struct kvs *kv, struct executor *ex)
 {
 	struct kvs_gc *gc = &kv->gc;
 	struct kvs_seg *v = gc->victim;
 	uint32_t len = v->used - gc->pos;
-	struct io_uring_sqe *sqe;
 
 	if (len > gc->buf_size)
 		len = gc->buf_size;
 	gc->state = KVS_GC_READ;
 	gc->buf_base = gc->pos;
 	gc->buf_fill = 0;
-	gc->rd_len = len;
-	gc->rd_ring = ring;
-	gc->rd_op.complete = kvs_gc_read_cqe;
-	sqe = ring_get_sqe(ring);
-	if (kv->fd < 0) {
-		/* RAM: copy now, continue from a NOP CQE so a long victim never recurses. */
-		memcpy(gc->buf, kv->mem + kvs_seg_dev_off(kv, v) + gc->pos, len);
-		io_uring_prep_nop(sqe);
-	} else {
-		io_uring_prep_read(sqe, kv->fd, gc->buf, len, kvs_seg_dev_off(kv, v) + gc->pos);
-	}
-	ring_op_attach(sqe, &gc->rd_op);
+	gc->rd_iov = (struct iovec){ gc->buf, len };
+	gc->lio.iov = &gc->rd_iov;
+	gc->lio.niov = 1;
+	gc->lio.len = len;
+	gc->lio.off = kvs_log_seg_off(&kv->log, v->idx) + gc->pos;
+	gc->lio.done = kvs_gc_read_done;
+	/* RAM: the copy is made now and the step continues from a NOP CQE: no recursion */
+	kvs_log_read(&kv->log, ex, &gc->lio);
 }
 
-static void kvs_gc_inv_cqe(struct ring_op *op, const struct io_uring_cqe *cqe);
-static void kvs_gc_inv_sync_cqe(struct ring_op *op, const struct io_uring_cqe *cqe);
-
-/* Every live record is elsewhere and stable: invalidate the victim on the medium. */
-static void kvs_gc_free(struct kvs *kv, struct io_uring *ring)
+/* The victim's header is zeroed and synced: it returns to the free list. */
+static void kvs_gc_freed(struct kvs_log_io *lio, struct executor *ex, int res)
 {
-	struct kvs_gc *gc = &kv->gc;
-	struct io_uring_sqe *sqe;
-	uint64_t off = kvs_seg_dev_off(kv, gc->victim);
+	struct kvs_gc *gc = container_of(lio, struct kvs_gc, lio);
+	struct kvs *kv = container_of(gc, struct kvs, gc);
+	struct kvs_shard *sh = gc->sh; /* ours (ex's): once GC is not busy, another may take it */
 
-	gc->state = KVS_GC_FREE;
-	gc->inv_res = 0;
-	gc->rd_ring = ring;
-	gc->inv_op.complete = kvs_gc_inv_cqe;
-	gc->inv_sync_op.complete = kvs_gc_inv_sync_cqe;
-	memset(&gc->zero_hdr, 0, sizeof(gc->zero_hdr));
-	if (kv->fd < 0) {
-		memset(kv->mem + off, 0, sizeof(gc->zero_hdr));
-		gc->inv_cqes = 1;
-		sqe = ring_get_sqe(ring);
-		io_uring_prep_nop(sqe);
-		ring_op_attach(sqe, &gc->inv_op);
-		return;
-	}
-	gc->inv_cqes = 2;
-	sqe = kvs_get_sqes(ring, 2);
-	io_uring_prep_write(sqe, kv->fd, &gc->zero_hdr, sizeof(gc->zero_hdr), off);
-	sqe->flags |= IOSQE_IO_LINK;
-	ring_op_attach(sqe, &gc->inv_op);
-	sqe = io_uring_get_sqe(ring);
-	io_uring_prep_fsync(sqe, kv->fd, IORING_FSYNC_DATASYNC);
-	ring_op_attach(sqe, &gc->inv_sync_op);
-	atomic_fetch_add(&kv->st_syncs, 1);
-}
-
-static void kvs_gc_inv_done(struct kvs *kv, int res)
-{
-	struct kvs_gc *gc = &kv->gc;
-	struct io_uring *ring = gc->rd_ring;
-	struct kvs_seg *v = gc->victim;
-
-	if (res < 0 && gc->inv_res == 0)
-		gc->inv_res = res;
-	if (--gc->inv_cqes)
-		return;
-	if (gc->inv_res < 0)
+	if (res < 0)
 		return kvs_gc_abort(kv);
-	pthread_mutex_lock(&kv->log_lock);
-	/* Pairs with kvs_seg_unpin: publish ZOMBIE, then look at readers. */
-	__atomic_store_n(&v->state, KVS_SEG_ZOMBIE, __ATOMIC_SEQ_CST);
-	if (atomic_load(&v->readers) == 0)
-		kvs_seg_release_locked(kv, v);
+	(void)ex;
+	pthread_mutex_lock(&kv->segs.lock);
+	kvs_seg_retire_locked(&kv->segs, gc->victim);
 	gc->victim = NULL;
 	gc->state = KVS_GC_IDLE;
-	gc->busy = false;
-	pthread_mutex_unlock(&kv->log_lock);
-	kvs_log_kick(kv, ring);  /* writes waiting for a segment */
-	kvs_gc_kick(kv, ring);   /* next victim, if any is due */
+	kvs_gc_set_busy(gc, false);
+	pthread_mutex_unlock(&kv->segs.lock);
+	atomic_store(&kv->commit.release_rounds, 0);
+	kvs_commit_wake(&kv->commit, false); /* writes waiting for a segment */
+	kvs_gc_kick(kv, sh);                 /* next victim, if any is due */
 }
 
-static void kvs_gc_inv_cqe(struct ring_op *op, const struct io_uring_cqe *cqe)
+/* Every live record is elsewhere and stable: invalidate the victim on the medium. */
+static void kvs_gc_free(struct kvs *kv, struct executor *ex)
 {
-	struct kvs_gc *gc = container_of(op, struct kvs_gc, inv_op);
-	struct kvs *kv = container_of(gc, struct kvs, gc);
+	struct kvs_gc *gc = &kv->gc;
 
-	kvs_gc_inv_done(kv, cqe->res < 0 ? cqe->res :
-			    (kv->fd >= 0 && cqe->res != (int)sizeof(gc->zero_hdr)) ? -EIO : 0);
+	gc->state = KVS_GC_FREE;
+	gc->lio.done = kvs_gc_freed;
+	if (!kvs_log_is_mem(&kv->log))
+		atomic_fetch_add(&gc->st_syncs, 1);
+	kvs_log_invalidate(&kv->log, ex, &gc->lio, gc->victim->idx);
 }
 
-static void kvs_gc_inv_sync_cqe(struct ring_op *op, const struct io_uring_cqe *cqe)
-{
-	struct kvs_gc *gc = container_of(op, struct kvs_gc, inv_sync_op);
+static void kvs_gc_written(struct kvs_wr *wr, struct executor *ex, int res);
 
-	kvs_gc_inv_done(container_of(gc, struct kvs, gc), cqe->res < 0 ? cqe->res : 0);
-}
-
-/* Validate the record header at victim offset p inside the buffer; its length or 0. */
-static uint32_t kvs_gc_rec_at(struct kvs *kv, const struct kvs_rec_hdr *h, uint32_t p)
-{
-	struct kvs_rec_hdr c = *h;
-	uint32_t rlen;
-
-	if (c.magic != KVS_REC_MAGIC || c.epoch != kv->gc.victim->epoch)
-		return 0;
-	c.hdr_crc = 0;
-	if (crc32c(&c, sizeof(c)) != h->hdr_crc)
-		return 0;
-	if (c.key_len < NVME_KV_KEY_MIN || c.key_len > NVME_KV_KEY_MAX)
-		return 0;
-	rlen = kvs_rec_len(c.key_len, c.value_len);
-	if (c.value_len > kv->seg_size || rlen > kv->gc.victim->used - p)
-		return 0;
-	return rlen;
-}
-
-static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring)
+static void kvs_gc_parse(struct kvs *kv, struct executor *ex)
 {
 	struct kvs_gc *gc = &kv->gc;
 	struct kvs_seg *v = gc->victim;
@@ -316,12 +294,12 @@ static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring)
 		uint64_t hash;
 		pthread_mutex_t *lk;
 		struct kvs_ent *e;
-		bool live;
+		bool live, pending;
 
 		if (p + KVS_REC_HDR_LEN > gc->buf_base + gc->buf_fill)
 			break;
 		h = (const struct kvs_rec_hdr *)(gc->buf + (p - gc->buf_base));
-		rlen = kvs_gc_rec_at(kv, h, p);
+		rlen = kvs_log_rec_check(h, v->used - p, v->epoch);
 		if (!rlen) { /* end of the valid records (a torn tail recovery stopped at) */
 			p = v->used;
 			break;
@@ -336,10 +314,12 @@ static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring)
 		pthread_mutex_lock(lk);
 		e = kvs_idx_find(&kv->idx, hash, key, h->key_len);
 		live = e && e->seg == v->idx && e->off == p && e->seq == h->seq;
-		if (live && e->tomb && e->pending == 0 && h->seq < gc->min_other_seq) {
+		pending = live && e->pending;
+		if (live && kvs_ent_tomb(e) && e->pending == 0 && h->seq < gc->min_other_seq) {
 			/* No older record of this key exists anywhere else: the tombstone can go. */
-			kvs_seg_live_add(kv, v->idx, -(int64_t)rlen);
+			kvs_seg_live_add(&kv->segs, v->idx, -(int64_t)rlen);
 			kvs_idx_del(&kv->idx, hash, e);
+			kvs_space_add(kv, gc->sh, -(int64_t)rlen);
 			live = false;
 		}
 		pthread_mutex_unlock(lk);
@@ -352,6 +332,7 @@ static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring)
 			m->len = rlen;
 			m->seq = h->seq;
 			m->hash = hash;
+			m->superseded = pending;
 			gc->out_len += rlen;
 		}
 		p += rlen;
@@ -359,36 +340,24 @@ static void kvs_gc_parse(struct kvs *kv, struct io_uring *ring)
 	gc->pos = p;
 	if (gc->nmoves) {
 		gc->state = KVS_GC_MOVE;
-		gc->wr.kind = KVS_WR_GC;
+		gc->wr.kind = KVS_WR_COPIES;
 		gc->wr.len = gc->out_len;
 		gc->wr.niov = 1;
 		gc->wr.iov[0] = (struct iovec){ gc->out, gc->out_len };
-		kvs_log_enqueue(kv, ring, &gc->wr);
+		gc->wr.done = kvs_gc_written;
+		kvs_shard_enqueue(gc->sh, &gc->wr);
 	} else if (p < v->used) {
-		kvs_gc_read(kv, ring);
+		kvs_gc_read(kv, ex);
 	} else {
-		kvs_gc_free(kv, ring);
+		kvs_gc_free(kv, ex);
 	}
 }
 
-/* log_lock held: the copies land in seg; stamp them with its epoch. */
-void kvs_gc_place(struct kvs *kv, struct kvs_wr *wr, struct kvs_seg *seg)
+/* The copies are stable: point the index at them where it still points at the victim. */
+static void kvs_gc_written(struct kvs_wr *wr, struct executor *ex, int res)
 {
-	struct kvs_gc *gc = &kv->gc;
-
-	(void)wr;
-	for (unsigned i = 0; i < gc->nmoves; i++) {
-		struct kvs_rec_hdr *h = (struct kvs_rec_hdr *)(gc->out + gc->moves[i].out_off);
-
-		kvs_rec_seal(h, h->seq, seg->epoch);
-		if (h->seq < seg->min_seq)
-			seg->min_seq = h->seq;
-	}
-}
-
-void kvs_gc_written(struct kvs *kv, struct io_uring *ring, int res)
-{
-	struct kvs_gc *gc = &kv->gc;
+	struct kvs_gc *gc = container_of(wr, struct kvs_gc, wr);
+	struct kvs *kv = container_of(gc, struct kvs, gc);
 	struct kvs_seg *v = gc->victim;
 
 	if (res < 0)
@@ -399,17 +368,19 @@ void kvs_gc_written(struct kvs *kv, struct io_uring *ring, int res)
 		pthread_mutex_t *lk = kvs_idx_lock(&kv->idx, m->hash);
 		struct kvs_ent *e;
 
+		if (m->superseded) /* before the next GC step can decide on tombstones */
+			kvs_seg_note_old_copy(&kv->segs.segs[wr->seg], m->seq);
 		pthread_mutex_lock(lk);
 		e = kvs_idx_find(&kv->idx, m->hash, (const uint8_t *)(h + 1), h->key_len);
 		/* Switch only if nothing newer arrived meanwhile. */
 		if (e && e->seg == v->idx && e->off == m->old_off && e->seq == m->seq) {
-			e->seg = gc->wr.seg;
-			e->off = gc->wr.off + m->out_off;
-			kvs_seg_live_add(kv, e->seg, m->len);
-			kvs_seg_live_add(kv, v->idx, -(int64_t)m->len);
+			e->seg = wr->seg;
+			e->off = wr->off + m->out_off;
+			kvs_seg_live_add(&kv->segs, e->seg, m->len);
+			kvs_seg_live_add(&kv->segs, v->idx, -(int64_t)m->len);
 		}
 		pthread_mutex_unlock(lk);
 	}
-	atomic_fetch_add(&kv->st_gc_moved, gc->nmoves);
-	kvs_gc_parse(kv, ring);
+	atomic_fetch_add(&gc->st_moved, gc->nmoves);
+	kvs_gc_parse(kv, ex);
 }

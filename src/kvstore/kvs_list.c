@@ -52,13 +52,13 @@ void kvs_list_run(struct kvs *kv, struct kvs_io *io)
 	if (io->len < 4 || !out)
 		return;
 
-	/* One stripe lock at a time, covering every bucket of the stripe. */
-	for (uint64_t st = 0; st < KVS_IDX_LOCKS && st <= idx->mask; st++) {
-		pthread_mutex_t *lk = kvs_idx_lock(idx, st);
+	/* One stripe lock at a time. */
+	for (uint32_t st = 0; st < KVS_IDX_STRIPES; st++) {
+		pthread_mutex_t *lk = &idx->stripes[st].lock;
 
 		pthread_mutex_lock(lk);
-		for (uint64_t b = st; b <= idx->mask; b += KVS_IDX_LOCKS) {
-			for (struct kvs_ent *e = idx->buckets[b]; e; e = e->next) {
+		{
+			kvs_idx_foreach(idx, st, e) {
 				if (!kvs_ent_live(e))
 					continue;
 				if (io->key_len &&

@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../spec/crc32c.h"
 #include "kvs_priv.h"
 #include "kvs_recover.h"
 
@@ -22,65 +20,6 @@ static int kvs_rec_err(char *err, size_t errlen, int ret, const char *what)
 	if (err && errlen)
 		snprintf(err, errlen, "recovery: %s: %s", what, strerror(-ret));
 	return ret;
-}
-
-/* Read exactly len bytes at off (RAM: copy); bytes past the end of a file read as zero. */
-static int kvs_rec_read(struct kvs *kv, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	if (kv->fd < 0) {
-		memcpy(buf, kv->mem + off, len);
-		return 0;
-	}
-	while (done < len) {
-		ssize_t n = pread(kv->fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			memset((char *)buf + done, 0, len - done);
-			break;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static bool kvs_seg_hdr_ok(const struct kvs_seg_hdr *h, uint32_t idx)
-{
-	struct kvs_seg_hdr c = *h;
-
-	if (c.magic != KVS_SEG_MAGIC || c.index != idx || c.epoch == 0)
-		return false;
-	c.crc = 0;
-	return crc32c(&c, sizeof(c)) == h->crc;
-}
-
-/* Header at p is sound and belongs to this segment's epoch: the record length, else 0. */
-static uint32_t kvs_rec_hdr_ok(const struct kvs *kv, const uint8_t *buf, uint32_t p, uint64_t epoch)
-{
-	const struct kvs_rec_hdr *h = (const struct kvs_rec_hdr *)(buf + p);
-	struct kvs_rec_hdr c;
-	uint64_t rlen;
-
-	if (p + KVS_REC_HDR_LEN > kv->seg_size)
-		return 0;
-	memcpy(&c, h, sizeof(c));
-	if (c.magic != KVS_REC_MAGIC || c.epoch != epoch)
-		return 0;
-	c.hdr_crc = 0;
-	if (crc32c(&c, sizeof(c)) != h->hdr_crc)
-		return 0;
-	if (c.key_len < NVME_KV_KEY_MIN || c.key_len > NVME_KV_KEY_MAX || c.seq == 0)
-		return 0;
-	rlen = kvs_rec_len(c.key_len, 0) + (uint64_t)c.value_len;
-	if (c.value_len > kv->seg_size || p + rlen > kv->seg_size)
-		return 0;
-	return kvs_rec_len(c.key_len, c.value_len);
 }
 
 static int kvs_rec_apply(struct kvs *kv, struct kvs_seg *s, const struct kvs_rec_hdr *h, uint32_t p,
@@ -99,33 +38,32 @@ static int kvs_rec_apply(struct kvs *kv, struct kvs_seg *s, const struct kvs_rec
 	if (e->seq > h->seq)
 		return 0;
 	if (e->seg != KVS_SEG_NONE)
-		kvs_seg_live_add(kv, e->seg, -(int64_t)kvs_rec_len(e->klen, e->tomb ? 0 : e->vlen));
+		kvs_seg_live_add(&kv->segs, e->seg, -(int64_t)kvs_ent_rec_len(e));
 	e->seq = h->seq;
 	e->seg = s->idx;
 	e->off = p;
-	e->tomb = (h->flags & KVS_REC_TOMBSTONE) != 0;
-	e->vlen = e->tomb ? 0 : h->value_len;
-	kvs_seg_live_add(kv, s->idx, rlen);
+	kvs_ent_set(e, KVS_ENT_TOMB, h->flags & KVS_REC_TOMBSTONE);
+	e->vlen = kvs_ent_tomb(e) ? 0 : h->value_len;
+	kvs_seg_live_add(&kv->segs, s->idx, rlen);
 	return 0;
 }
 
-static int kvs_rec_scan_seg(struct kvs *kv, struct kvs_seg *s, uint8_t *buf)
+static int kvs_rec_scan_seg(struct kvs *kv, struct kvs_seg *s, uint8_t *buf, uint64_t *last_seq)
 {
-	uint32_t p = KVS_SEG_HDR_LEN, rlen;
-	int ret = kvs_rec_read(kv, buf, kv->seg_size, kvs_seg_dev_off(kv, s));
+	uint32_t p = KVS_SEG_HDR_LEN, rlen, size = kv->log.seg_size;
+	int ret = kvs_log_pread(&kv->log, buf, size, kvs_log_seg_off(&kv->log, s->idx));
 
 	if (ret)
 		return ret;
-	s->min_seq = UINT64_MAX;
-	while ((rlen = kvs_rec_hdr_ok(kv, buf, p, s->epoch)) != 0) {
+	s->old_seq = UINT64_MAX;
+	while ((rlen = kvs_log_rec_check((const struct kvs_rec_hdr *)(buf + p), size - p, s->epoch))) {
 		const struct kvs_rec_hdr *h = (const struct kvs_rec_hdr *)(buf + p);
-		uint32_t crc = crc32c(buf + p + KVS_REC_HDR_LEN, h->key_len + (size_t)h->value_len);
 
-		if (h->seq > kv->seq)
-			kv->seq = h->seq;
-		if (h->seq < s->min_seq)
-			s->min_seq = h->seq;
-		if (crc == h->data_crc) {
+		if (h->seq > *last_seq)
+			*last_seq = h->seq;
+		if (h->seq < s->old_seq) /* which records were copies is not known: any */
+			s->old_seq = h->seq;
+		if (kvs_log_rec_data_ok(h)) {
 			ret = kvs_rec_apply(kv, s, h, p, rlen);
 			if (ret)
 				return ret;
@@ -143,69 +81,62 @@ static int kvs_seg_epoch_cmp(const void *a, const void *b)
 	return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
 }
 
-int kvs_recover(struct kvs *kv, char *err, size_t errlen)
+int kvs_recover(struct kvs *kv, uint64_t *last_seq, char *err, size_t errlen)
 {
+	struct kvs_log *log = &kv->log;
 	struct kvs_seg **used = NULL;
 	uint8_t *buf = NULL;
 	uint32_t nused = 0;
-	uint64_t nbuckets;
+	int64_t used_bytes = 0;
 	int ret;
 
-	kv->segs = calloc(kv->nsegs, sizeof(*kv->segs));
-	used = calloc(kv->nsegs, sizeof(*used));
-	buf = malloc(kv->seg_size);
-	/* ~1 bucket per 512 bytes of space: short chains for small values. */
-	nbuckets = kv->dev_size / 512;
-	nbuckets = nbuckets < 1024 ? 1024 : nbuckets > (1u << 24) ? (1u << 24) : nbuckets;
-	if (!kv->segs || !used || !buf || kvs_idx_init(&kv->idx, nbuckets)) {
+	*last_seq = 0;
+	used = calloc(log->nsegs, sizeof(*used));
+	buf = malloc(log->seg_size);
+	if (!used || !buf || kvs_segs_init(&kv->segs, log->nsegs, log->seg_size) ||
+	    kvs_idx_init(&kv->idx)) {
 		ret = kvs_rec_err(err, errlen, -ENOMEM, "allocation");
 		goto out;
 	}
 
-	for (uint32_t i = 0; i < kv->nsegs; i++) {
-		struct kvs_seg *s = &kv->segs[i];
+	for (uint32_t i = 0; i < log->nsegs; i++) {
+		struct kvs_seg *s = &kv->segs.segs[i];
 		struct kvs_seg_hdr h;
 
-		s->idx = i;
-		s->state = KVS_SEG_FREE;
-		ret = kvs_rec_read(kv, &h, sizeof(h), kvs_seg_dev_off(kv, s));
+		ret = kvs_log_pread(log, &h, sizeof(h), kvs_log_seg_off(log, i));
 		if (ret) {
 			kvs_rec_err(err, errlen, ret, "segment header");
 			goto out;
 		}
-		if (kvs_seg_hdr_ok(&h, i)) {
+		if (kvs_log_seg_hdr_ok(&h, i)) {
 			s->epoch = h.epoch;
 			s->state = KVS_SEG_SEALED;
 			used[nused++] = s;
-			if (h.epoch > kv->seq)
-				kv->seq = h.epoch;
+			if (h.epoch > *last_seq)
+				*last_seq = h.epoch;
 		}
 	}
 	qsort(used, nused, sizeof(*used), kvs_seg_epoch_cmp);
 	for (uint32_t i = 0; i < nused; i++) {
-		ret = kvs_rec_scan_seg(kv, used[i], buf);
+		ret = kvs_rec_scan_seg(kv, used[i], buf, last_seq);
 		if (ret) {
 			kvs_rec_err(err, errlen, ret, "segment scan");
 			goto out;
 		}
 	}
 
-	/* Entries left with no record at all cannot exist; count live keys and set lpresent. */
-	for (uint64_t b = 0; b <= kv->idx.mask; b++)
-		for (struct kvs_ent *e = kv->idx.buckets[b]; e; e = e->next) {
-			e->lpresent = kvs_ent_live(e);
-			if (e->lpresent)
+	/* Count live keys and bytes, set lpresent. */
+	for (uint32_t st = 0; st < KVS_IDX_STRIPES; st++) {
+		kvs_idx_foreach(&kv->idx, st, e) {
+			kvs_ent_set(e, KVS_ENT_LPRESENT, kvs_ent_live(e));
+			if (kvs_ent_live(e))
 				atomic_fetch_add(&kv->idx.keys, 1);
-		}
-	for (uint32_t i = kv->nsegs; i-- > 0;) {
-		struct kvs_seg *s = &kv->segs[i];
-
-		if (s->state == KVS_SEG_FREE) {
-			s->next_free = kv->free_list;
-			kv->free_list = s;
-			kv->free_count++;
+			if (e->seg != KVS_SEG_NONE)
+				used_bytes += kvs_ent_rec_len(e);
 		}
 	}
+	atomic_store(&kv->used, used_bytes);
+	kvs_segs_build_free(&kv->segs);
 	ret = 0;
 out:
 	free(used);

@@ -4,10 +4,12 @@
 #define NVRING_KVSTORE_KVS_RECOVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct kvs;
 
-/* Geometry is set; allocate segments and index, scan the log, build the free list. Blocks. */
-int kvs_recover(struct kvs *kv, char *err, size_t errlen);
+/* The log's geometry is set; allocate segments and index, scan the log, build the free list;
+ * *last_seq: the highest sequence number or epoch found. Blocks. */
+int kvs_recover(struct kvs *kv, uint64_t *last_seq, char *err, size_t errlen);
 
 #endif

@@ -4,12 +4,14 @@
  *
  * An append-only log of CRC-protected records in fixed-size segments, with an in-memory hash
  * index (key -> segment, offset) that worker threads share. Every operation is asynchronous:
- * the caller passes its own io_uring, SQEs are prepared on it, and completions come back as
- * CQEs whose user_data is a struct ring_op (see src/ring/ring_op.h). Stores from all threads
- * are batched into one write + one fdatasync (group commit); a store that another thread's
- * batch carried is completed on the caller's ring through IORING_OP_MSG_RING, so `done`
- * always runs on the thread that owns `ring`. Some operations complete inline (before
- * kvs_submit returns): errors, exist, list, RAM-mode retrieve, flush in write-through mode.
+ * the caller passes its executor (src/ring/executor.h: its thread's io_uring), SQEs are
+ * prepared on that ring, and completions come back as CQEs whose user_data is a struct ring_op.
+ * Each executor that writes has its own commit shard (an open segment and a queue): its stores
+ * are batched into one write + one fdatasync (group commit) on its own ring, so `done` always
+ * runs on the thread that owns the executor and writers on different threads share no lock.
+ * Some operations complete inline (before kvs_submit returns): errors, exist, list, RAM-mode
+ * store, delete and retrieve, flush in write-through mode. At most 256 executors may write to
+ * one store (beyond: Internal Error).
  *
  * open/close may block (daemon start and stop); nothing else does.
  */
@@ -23,10 +25,11 @@
 
 #include "../spec/nvme_cmd.h"
 #include "../spec/nvme_kv.h"
-#include "ring/ring_op.h"
+#include "ring/executor.h"
 
 struct kvs;
 struct kvs_seg;
+struct kvs_shard;
 
 enum kvs_op {
 	KVS_OP_STORE,
@@ -52,32 +55,30 @@ enum kvs_op {
 /* One write queued for group commit (engine-private). */
 struct kvs_wr {
 	struct kvs_wr *next;
-	uint8_t kind;     /* enum kvs_wr_kind in kvs_priv.h */
+	uint8_t kind;     /* enum kvs_wr_kind in kvs_commit.h */
 	uint8_t niov;
 	uint32_t len;     /* bytes of log space, 8-byte multiple */
 	uint32_t seg;     /* where it was placed */
 	uint32_t off;
-	int res;
+	uint64_t seq;     /* a record's sequence number, given at placement */
 	struct iovec iov[3];
+	void (*done)(struct kvs_wr *wr, struct executor *ex, int res);
 };
 
 /* Engine-private per-operation state; lives in the caller's kvs_io so no malloc per op. */
 struct kvs_io_priv {
-	struct ring_op rop;        /* read completion or cross-ring delivery */
-	struct ring_op msg_rop;    /* CQE of the MSG_RING SQE that delivers to another ring */
-	struct io_uring *ring;     /* the caller's ring: done runs on its thread */
-	struct io_uring *msg_src;  /* ring the MSG_RING was sent from (for retries) */
+	struct ring_op rop;          /* read completion */
 	struct kvs_wr wr;
 	struct kvs *kv;
-	struct kvs_seg *seg;       /* retrieve: the pinned segment */
-	uint64_t seq;
-	uint32_t want;             /* retrieve: bytes being read */
+	struct kvs_shard *sh;        /* the caller's executor's commit shard */
+	struct kvs_seg *seg;         /* retrieve: the pinned segment */
+	uint32_t want;               /* retrieve: bytes being read */
 	uint8_t hdr[KVS_REC_HDR_LEN + KVS_KEY_MAX]; /* record header + key */
 };
 
 /*
  * One KV operation. The caller fills the "in" fields, calls kvs_submit and gets `done` exactly
- * once, on the thread that owns the ring it passed. buf must stay valid until done.
+ * once, on the thread that owns the executor it passed. buf must stay valid until done.
  */
 struct kvs_io {
 	/* in */
@@ -101,7 +102,8 @@ struct kvs_config {
 	uint64_t capacity;      /* bytes; 0 = size of the existing file/device (required for RAM) */
 	uint32_t segment_size;  /* log segment bytes, default 4 MiB; a reopened log keeps its own */
 	uint32_t max_value;     /* default 1 MiB; must fit in a segment */
-	unsigned gc_threshold;  /* % live under which a sealed segment is compacted, default 50 */
+	unsigned gc_threshold;  /* % live under which a sealed segment may be compacted (once free
+				 * segments run under 1/8), default 50 */
 	bool volatile_cache;    /* stores are durable only after a flush */
 	bool format;            /* discard existing content */
 };
@@ -118,28 +120,33 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 /* Call when kvs_idle() (no operation, batch or GC step in flight). Syncs and frees. */
 void kvs_close(struct kvs *kv);
 
-/* Start an operation; done is called exactly once (possibly before this returns). */
-void kvs_submit(struct kvs *kv, struct io_uring *ring, struct kvs_io *io);
+/*
+ * Start an operation; done is called exactly once (possibly before this returns), on ex's
+ * thread. An executor that writes (store, delete, flush) or polls must stay valid, with its
+ * loop running (CQEs reaped, executor_drain), until kvs_close: it owns a commit shard, may run
+ * GC steps, and is told through executor_post when space it waits for is freed.
+ */
+void kvs_submit(struct kvs *kv, struct executor *ex, struct kvs_io *io);
 
-/* Start garbage collection on this ring if it is due. Cheap; call from the event loop. GC
- * steps then continue from their own CQEs. Stores also kick GC when space runs low. */
-void kvs_poll(struct kvs *kv, struct io_uring *ring);
-/* True when the engine has no internal I/O in flight (no batch, no GC step). */
+/* Start garbage collection on this executor if it is due. Cheap; call from the event loop of
+ * every executor that writes. GC steps then continue from their own CQEs. Stores also start
+ * GC when they wait for space. */
+void kvs_poll(struct kvs *kv, struct executor *ex);
+/* True when the engine has no internal I/O in flight (no queued write, batch or GC step). */
 bool kvs_idle(struct kvs *kv);
 
 uint64_t kvs_capacity(const struct kvs *kv); /* NSZE: bytes of record space */
-uint64_t kvs_used(const struct kvs *kv);     /* NUSE: bytes of live records */
+uint64_t kvs_used(const struct kvs *kv);     /* NUSE: bytes of live records (and writes in flight) */
 uint32_t kvs_max_value(const struct kvs *kv);
 /* Synchronous fdatasync (shutdown, tests). */
 int kvs_sync(struct kvs *kv);
 
 struct kvs_stats {
 	uint64_t stores;        /* records written by store/delete */
-	uint64_t batches;       /* group-commit writes */
+	uint64_t batches;       /* group-commit writes (in RAM: only of queued records) */
 	uint64_t syncs;         /* fdatasyncs issued */
 	uint64_t gc_moved;      /* records copied forward by GC */
 	uint64_t gc_freed;      /* segments reclaimed */
-	uint64_t xring;         /* completions handed to another thread's ring */
 	uint64_t keys;          /* live keys */
 	uint32_t nsegs;
 	uint32_t free_segs;

@@ -119,7 +119,7 @@ static void kv_submit(struct req *req, enum kvs_op op, void *buf, uint32_t len)
 	io->len = len;
 	io->done = kv_done;
 	io->ctx = req;
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
 }
 
 /* Checks that can be made before any data is solicited; 0 or a status. */
@@ -220,7 +220,7 @@ static void kv_append_read(struct kvs_io *io)
 	io->buf = req->aux;
 	io->len = old + req->data_len;
 	io->done = kv_done; /* completes as the store it now is, with vendor statuses */
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
 }
 
 static void kv_append(struct req *req)
@@ -239,7 +239,7 @@ static void kv_append(struct req *req)
 	io->len = max - req->data_len;
 	io->done = kv_append_read;
 	io->ctx = req;
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req)->ring, io);
+	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
 }
 
 /* kvssd-compat: the NVM side of the namespace is a read-only view that reads as zeroes. */

@@ -77,7 +77,7 @@ static void kv_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
 	memset(&f->kv, 0, sizeof(f->kv));
 	f->kv.op = KVS_OP_FLUSH;
 	f->kv.done = kv_flush_done;
-	kvs_submit(ns_kv(ns)->kv, ex->ring, &f->kv);
+	kvs_submit(ns_kv(ns)->kv, ex, &f->kv);
 }
 
 static int kv_flush_sync(struct nvr_ns *ns)
@@ -87,7 +87,7 @@ static int kv_flush_sync(struct nvr_ns *ns)
 
 static void kv_poll(struct nvr_ns *ns, struct executor *ex)
 {
-	kvs_poll(ns_kv(ns)->kv, ex->ring);
+	kvs_poll(ns_kv(ns)->kv, ex);
 }
 
 static bool kv_idle(const struct nvr_ns *ns)

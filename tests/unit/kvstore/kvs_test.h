@@ -12,14 +12,37 @@
 #include "kvstore/kvstore.h"
 #include "tap.h"
 
-/* Run every CQE now available; with wait, block (bounded) for at least one. */
-static inline int t_reap(struct io_uring *ring, int wait)
+/* A test thread's loop: its ring and the executor the engine is given. */
+struct t_ring {
+	struct io_uring ring;
+	struct executor ex;
+};
+
+static inline void t_ring_init(struct t_ring *t, unsigned entries)
 {
+	if (io_uring_queue_init(entries, &t->ring, 0) || executor_init(&t->ex, &t->ring)) {
+		fprintf(stderr, "io_uring/executor setup failed\n");
+		exit(2);
+	}
+	executor_arm(&t->ex);
+}
+
+static inline void t_ring_exit(struct t_ring *t)
+{
+	io_uring_queue_exit(&t->ring);
+	executor_fini(&t->ex);
+}
+
+/* Run every completion now available (posted ones, then CQEs); with wait, block (bounded)
+ * for at least one CQE unless a posted completion ran. */
+static inline int t_reap(struct executor *ex, int wait)
+{
+	struct io_uring *ring = ex->ring;
 	struct io_uring_cqe *cqe;
-	int n = 0;
+	int n = (int)executor_drain(ex);
 
 	io_uring_submit(ring);
-	if (wait) {
+	if (wait && !n) {
 		struct __kernel_timespec ts = { .tv_sec = 10 };
 		int r = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
 
@@ -62,14 +85,14 @@ static inline void t_io_prep(struct t_io *t, enum kvs_op op, const void *key, un
 	t->io.ctx = t;
 }
 
-/* Pump the ring until *flag >= target; -ETIME if nothing moves for 10 s. */
-static inline int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, int target)
+/* Pump the loop until *flag >= target; -ETIME if nothing moves for 10 s. */
+static inline int t_wait_flag(struct kvs *kv, struct executor *ex, int *flag, int target)
 {
 	while (*(volatile int *)flag < target) {
 		int r;
 
-		kvs_poll(kv, ring);
-		r = t_reap(ring, 1);
+		kvs_poll(kv, ex);
+		r = t_reap(ex, 1);
 		if (r < 0)
 			return r;
 	}
@@ -77,60 +100,60 @@ static inline int t_wait_flag(struct kvs *kv, struct io_uring *ring, int *flag, 
 }
 
 /* Pump until the engine has nothing in flight (GC finished, batches done). */
-static inline int t_drain(struct kvs *kv, struct io_uring *ring)
+static inline int t_drain(struct kvs *kv, struct executor *ex)
 {
 	for (int idle_rounds = 0; idle_rounds < 2;) {
-		kvs_poll(kv, ring);
+		kvs_poll(kv, ex);
 		if (kvs_idle(kv)) {
-			t_reap(ring, 0);
+			t_reap(ex, 0);
 			idle_rounds++;
 			continue;
 		}
 		idle_rounds = 0;
-		if (t_reap(ring, 1) < 0)
+		if (t_reap(ex, 1) < 0)
 			return -ETIME;
 	}
 	return 0;
 }
 
 /* One operation, start to finish; returns its status. */
-static inline uint16_t t_run(struct kvs *kv, struct io_uring *ring, struct t_io *t)
+static inline uint16_t t_run(struct kvs *kv, struct executor *ex, struct t_io *t)
 {
-	kvs_submit(kv, ring, &t->io);
-	if (t_wait_flag(kv, ring, &t->done, 1))
+	kvs_submit(kv, ex, &t->io);
+	if (t_wait_flag(kv, ex, &t->done, 1))
 		return 0xffff;
 	return t->io.done ? t->io.status : 0xffff;
 }
 
-static inline uint16_t t_store(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+static inline uint16_t t_store(struct kvs *kv, struct executor *ex, const void *key, unsigned klen,
 			const void *val, uint32_t vlen, uint8_t opt)
 {
 	struct t_io t;
 
 	t_io_prep(&t, KVS_OP_STORE, key, klen, (void *)val, vlen, opt);
-	return t_run(kv, ring, &t);
+	return t_run(kv, ex, &t);
 }
 
-static inline uint16_t t_retrieve(struct kvs *kv, struct io_uring *ring, const void *key, unsigned klen,
+static inline uint16_t t_retrieve(struct kvs *kv, struct executor *ex, const void *key, unsigned klen,
 			   void *buf, uint32_t len, uint32_t *vsize)
 {
 	struct t_io t;
 	uint16_t st;
 
 	t_io_prep(&t, KVS_OP_RETRIEVE, key, klen, buf, len, 0);
-	st = t_run(kv, ring, &t);
+	st = t_run(kv, ex, &t);
 	if (vsize)
 		*vsize = t.io.value_size;
 	return st;
 }
 
-static inline uint16_t t_simple(struct kvs *kv, struct io_uring *ring, enum kvs_op op, const void *key,
+static inline uint16_t t_simple(struct kvs *kv, struct executor *ex, enum kvs_op op, const void *key,
 			 unsigned klen)
 {
 	struct t_io t;
 
 	t_io_prep(&t, op, key, klen, NULL, 0, 0);
-	return t_run(kv, ring, &t);
+	return t_run(kv, ex, &t);
 }
 
 /* Deterministic value bytes for (key number, version). */

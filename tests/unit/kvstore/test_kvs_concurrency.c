@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "kvs_test.h"
+#include "kvstore/kvs_commit.h"
 
 #define VMAX 2048
 
@@ -34,7 +35,7 @@ struct worker {
 	int id;
 	struct kvs *kv;
 	pthread_t th;
-	struct io_uring ring;
+	struct t_ring ring;
 	int nops;
 	int mixed;            /* phase 2: stores, retrieves, deletes on private keys */
 	uint32_t rng;
@@ -185,7 +186,7 @@ static void slot_start(struct worker *w, struct wslot *s)
 		s->io.op = KVS_OP_DELETE;
 		break;
 	}
-	kvs_submit(w->kv, &w->ring, &s->io);
+	kvs_submit(w->kv, &w->ring.ex, &s->io);
 }
 
 static void *worker_main(void *arg)
@@ -206,8 +207,8 @@ static void *worker_main(void *arg)
 		}
 		if (!busy && started >= w->nops)
 			break;
-		kvs_poll(w->kv, &w->ring);
-		if (t_reap(&w->ring, 1) < 0) {
+		kvs_poll(w->kv, &w->ring.ex);
+		if (t_reap(&w->ring.ex, busy) < 0) { /* RAM: most complete inline */
 			w->errors += 1000000; /* stuck */
 			break;
 		}
@@ -219,9 +220,9 @@ static void *worker_main(void *arg)
 		struct io_uring_cqe *cqe;
 		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
 
-		io_uring_submit(&w->ring);
-		if (io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts) == 0)
-			t_reap(&w->ring, 0);
+		io_uring_submit(&w->ring.ring);
+		if (io_uring_wait_cqe_timeout(&w->ring.ring, &cqe, &ts) == 0)
+			t_reap(&w->ring.ex, 0);
 	}
 	return NULL;
 }
@@ -237,7 +238,7 @@ static void run_workers(struct kvs *kv, struct worker *w, int nops, int mixed)
 		w[i].rng = 777 + 1000 * i;
 		for (int k = 0; k < PKEYS; k++)
 			w[i].pver[k] = -1;
-		io_uring_queue_init(256, &w[i].ring, 0);
+		t_ring_init(&w[i].ring, 256);
 	}
 	atomic_store(&running, 2);
 	for (int i = 0; i < 2; i++)
@@ -249,11 +250,11 @@ static void run_workers(struct kvs *kv, struct worker *w, int nops, int mixed)
 /* From the main thread's own ring: every key holds what its writers left. */
 static int verify(struct kvs *kv, struct worker *w)
 {
-	struct io_uring ring;
+	struct t_ring ring;
 	static uint8_t out[VMAX];
 	int bad = 0;
 
-	io_uring_queue_init(64, &ring, 0);
+	t_ring_init(&ring, 64);
 	for (int i = 0; i < 2; i++)
 		for (uint32_t k = 0; k < PKEYS; k++) {
 			char key[16];
@@ -261,7 +262,7 @@ static int verify(struct kvs *kv, struct worker *w)
 			uint16_t st;
 
 			sprintf(key, "p%d-%u", i, k);
-			st = t_retrieve(kv, &ring, key, (unsigned)strlen(key), out, VMAX, &vs);
+			st = t_retrieve(kv, &ring.ex, key, (unsigned)strlen(key), out, VMAX, &vs);
 			if (w[i].pver[k] < 0)
 				bad += st != ST(0x87);
 			else
@@ -275,15 +276,15 @@ static int verify(struct kvs *kv, struct worker *w)
 		if (!w[0].slast[k] && !w[1].slast[k])
 			continue;
 		sprintf(key, "s%u", k);
-		st = t_retrieve(kv, &ring, key, (unsigned)strlen(key), out, VMAX, &vs);
+		st = t_retrieve(kv, &ring.ex, key, (unsigned)strlen(key), out, VMAX, &vs);
 		memcpy(&ver, out, 4);
 		/* the last store of one of the two threads wins */
 		bad += st || !((w[0].slast[k] && ver == w[0].slast[k] - 1) ||
 			       (w[1].slast[k] && ver == w[1].slast[k] - 1)) ||
 		       !val_check(out, vs, k, ver);
 	}
-	t_drain(kv, &ring);
-	io_uring_queue_exit(&ring);
+	t_drain(kv, &ring.ex);
+	t_ring_exit(&ring);
 	return bad;
 }
 
@@ -305,16 +306,15 @@ static void test_group_commit(const char *path, const char *m)
 	kvs_get_stats(kv, &st);
 	tap_ok(w[0].done == 3000 && w[1].done == 3000 && !w[0].errors && !w[1].errors,
 	     "%s: 2 threads x 3000 pipelined stores completed without error", m);
-	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread && st.xring > 0,
-	     "%s: every completion ran on its submitter's thread (%llu crossed rings)", m,
-	     (unsigned long long)st.xring);
+	tap_ok(!w[0].wrong_thread && !w[1].wrong_thread,
+	     "%s: every completion ran on its submitter's thread", m);
 	tap_ok(st.stores == 6000 && st.syncs < st.stores / 4,
 	     "%s: group commit: %llu syncs, %llu batches for %llu stores", m,
 	     (unsigned long long)st.syncs, (unsigned long long)st.batches,
 	     (unsigned long long)st.stores);
 	tap_ok(verify(kv, w) == 0, "%s: every key holds the last value its writers stored", m);
-	io_uring_queue_exit(&w[0].ring);
-	io_uring_queue_exit(&w[1].ring);
+	t_ring_exit(&w[0].ring);
+	t_ring_exit(&w[1].ring);
 	kvs_close(kv);
 	free(w);
 }
@@ -342,10 +342,179 @@ static void test_mixed_gc(const char *path, const char *m)
 	     "%s: completions on their own threads; GC reclaimed %llu segments", m,
 	     (unsigned long long)st.gc_freed);
 	tap_ok(verify(kv, w) == 0, "%s: final state matches both threads' view", m);
-	io_uring_queue_exit(&w[0].ring);
-	io_uring_queue_exit(&w[1].ring);
+	t_ring_exit(&w[0].ring);
+	t_ring_exit(&w[1].ring);
 	kvs_close(kv);
 	free(w);
+}
+
+/* ---- shards: two executors on one thread, waits for space, the shard limit ---- */
+
+struct sio {
+	struct kvs_io io;
+	struct executor *ex; /* it was submitted on */
+	int done;
+};
+
+static struct executor *pumping; /* the executor whose completions are being run */
+static int wrong_ex;
+
+static void sio_done(struct kvs_io *io)
+{
+	struct sio *s = io->ctx;
+
+	if (pumping != s->ex)
+		wrong_ex++;
+	s->done++;
+}
+
+/* Run the loops of executors 0..n-1 until the engine is idle (GC may be running on any). */
+static int drain_all(struct kvs *kv, struct t_ring *r, int n)
+{
+	for (int round = 0; round < 100000; round++) {
+		if (kvs_idle(kv))
+			return 0;
+		for (int j = 0; j < n; j++) {
+			kvs_poll(kv, &r[j].ex);
+			t_reap(&r[j].ex, 0);
+		}
+	}
+	return -ETIME;
+}
+
+/*
+ * Bursts of overwrites from two executors into a store with little room: writes of both
+ * queue waiting for space, GC (run by whichever executor asked) frees segments, and every
+ * waiting write completes, with status 0, from its own executor's loop.
+ */
+static void test_shard_space_waits(void)
+{
+	struct kvs_config cfg = { .path = "kv:mem", .capacity = 4096 + 8 * 65536, .segment_size = 65536,
+				  .max_value = 8192 };
+	enum { N = 600, BURST = 12 }; /* a burst from each side, then both loops run */
+	static struct sio ios[N];
+	static uint8_t val[6000];
+	struct t_ring r[2];
+	struct kvs_stats st;
+	struct kvs *kv;
+	char err[256];
+	int queued[2] = { 0, 0 }, bad = 0, left = N, rounds = 0;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		tap_ok(0, "shards: open: %s", err);
+		return;
+	}
+	t_ring_init(&r[0], 64);
+	t_ring_init(&r[1], 64);
+	memset(val, 0x3c, sizeof(val));
+	for (int i = 0; i < N; i++) {
+		struct sio *s = &ios[i];
+		int w = i / BURST % 2;
+		char key[8];
+
+		snprintf(key, sizeof(key), "w%d", i % 6);
+		memset(s, 0, sizeof(*s));
+		s->io.op = KVS_OP_STORE;
+		s->io.key_len = (uint8_t)strlen(key);
+		memcpy(s->io.key, key, s->io.key_len);
+		s->io.buf = val;
+		s->io.len = sizeof(val);
+		s->io.done = sio_done;
+		s->io.ctx = s;
+		s->ex = &r[w].ex;
+		pumping = s->ex; /* inline completions run in kvs_submit, on this executor */
+		kvs_submit(kv, s->ex, &s->io);
+		pumping = NULL;
+		if (!s->done)
+			queued[w]++;
+		if (i % (2 * BURST) != 2 * BURST - 1 && i != N - 1)
+			continue;
+		for (left = 1; left && rounds++ < 100000;) {
+			left = 0;
+			for (int x = 0; x < 2; x++) {
+				pumping = &r[x].ex;
+				kvs_poll(kv, &r[x].ex);
+				t_reap(&r[x].ex, 0);
+			}
+			pumping = NULL;
+			for (int j = 0; j <= i; j++)
+				left += !ios[j].done;
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		bad += ios[i].done != 1 || ios[i].io.status != 0;
+		if (getenv("KVS_DEBUG") && (ios[i].done != 1 || ios[i].io.status))
+			fprintf(stderr, "io %d: done %d status %#x\n", i, ios[i].done, ios[i].io.status);
+	}
+	kvs_get_stats(kv, &st);
+	tap_ok(queued[0] > 0 && queued[1] > 0 && !left && !bad && !wrong_ex && st.gc_freed > 0,
+	       "shards: writes of both executors waited for space (%d, %d), all completed once with "
+	       "status 0 on their own executor (%d bad, %d elsewhere), GC freed %llu segments",
+	       queued[0], queued[1], bad, wrong_ex, (unsigned long long)st.gc_freed);
+	tap_ok(drain_all(kv, r, 2) == 0, "shards: the engine drains");
+	t_ring_exit(&r[0]);
+	t_ring_exit(&r[1]);
+	kvs_close(kv);
+}
+
+/* One store on executor i while the loops of executors 0..n-1 all run (as workers' would). */
+static uint16_t store_on(struct kvs *kv, struct t_ring *r, int n, int i, const char *key)
+{
+	struct t_io t;
+
+	t_io_prep(&t, KVS_OP_STORE, key, (unsigned)strlen(key), "v", 1, 0);
+	kvs_submit(kv, &r[i].ex, &t.io);
+	for (int round = 0; !t.done && round < 100000; round++)
+		for (int j = 0; j < n; j++) {
+			kvs_poll(kv, &r[j].ex);
+			t_reap(&r[j].ex, 0);
+		}
+	return t.done ? t.io.status : 0xffff;
+}
+
+/*
+ * Each writing executor holds a head of its own: KVS_MAX_SHARDS + 1 of them on a 16-segment
+ * store. When the
+ * free segments run out, the idle executors are asked to seal their heads, GC merges what they
+ * hold, and the next executor stores. Writers beyond KVS_MAX_SHARDS get Internal Error;
+ * readers are not limited.
+ */
+static void test_shard_limit(void)
+{
+	struct kvs_config cfg = { .path = "kv:mem", .capacity = 16u << 20, .segment_size = 1u << 20,
+				  .max_value = 4096 };
+	enum { NEX = KVS_MAX_SHARDS + 1 };
+	struct t_ring *r = calloc(NEX, sizeof(*r));
+	struct kvs *kv;
+	char err[256];
+	int ok = 0;
+	uint16_t last = 0, rd;
+
+	if (!r || kvs_open(&kv, &cfg, err, sizeof(err))) {
+		tap_ok(0, "shard limit: open: %s", err);
+		free(r);
+		return;
+	}
+	for (int i = 0; i < NEX; i++)
+		t_ring_init(&r[i], 8);
+	for (int i = 0; i < NEX; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		last = store_on(kv, r, NEX, i, key);
+		ok += last == 0;
+		if (getenv("KVS_DEBUG") && last)
+			fprintf(stderr, "executor %d: status %#x\n", i, last);
+	}
+	rd = t_retrieve(kv, &r[NEX - 1].ex, "k0", 2, err, sizeof(err), NULL);
+	tap_ok(ok == KVS_MAX_SHARDS && last == ST(KVS_SC_INTERNAL) && rd == 0,
+	       "shard limit: %d writing executors store in 16 segments (%d did), one more gets "
+	       "Internal Error (%#x), and still reads (%#x)", KVS_MAX_SHARDS, ok, last, rd);
+	tap_ok(drain_all(kv, r, NEX) == 0, "shard limit: the engine drains");
+	for (int i = 0; i < NEX; i++)
+		t_ring_exit(&r[i]);
+	kvs_close(kv);
+	free(r);
 }
 
 int main(void)
@@ -356,6 +525,8 @@ int main(void)
 	test_group_commit("kv:mem", "mem");
 	test_mixed_gc(path, "file");
 	test_mixed_gc("kv:mem", "mem");
+	test_shard_space_waits();
+	test_shard_limit();
 	unlink(path);
 	free(path);
 	return tap_done();

@@ -6,7 +6,7 @@
  */
 #include "kvs_test.h"
 
-#define NKEYS 32
+#define NKEYS 96 /* ~40 % of the capacity live: sealed segments keep live records to move */
 #define QD 16
 #define MAXV 6000
 
@@ -63,7 +63,7 @@ static void slot_done(struct kvs_io *io)
 	}
 }
 
-static void slot_start(struct kvs *kv, struct io_uring *ring, struct slot *s)
+static void slot_start(struct kvs *kv, struct executor *ex, struct slot *s)
 {
 	char key[8];
 
@@ -92,10 +92,10 @@ static void slot_start(struct kvs *kv, struct io_uring *ring, struct slot *s)
 		s->io.len = MAXV;
 		S.retrieves++;
 	}
-	kvs_submit(kv, ring, &s->io);
+	kvs_submit(kv, ex, &s->io);
 }
 
-static int verify_all(struct kvs *kv, struct io_uring *ring)
+static int verify_all(struct kvs *kv, struct executor *ex)
 {
 	static uint8_t out[MAXV], exp[MAXV];
 	int bad = 0;
@@ -109,7 +109,7 @@ static int verify_all(struct kvs *kv, struct io_uring *ring)
 		n = vlen_of(k, S.committed[k]);
 		snprintf(key, sizeof(key), "g%u", k);
 		t_fill(exp, n, k, S.committed[k]);
-		if (t_retrieve(kv, ring, key, (unsigned)strlen(key), out, MAXV, &vs) || vs != n ||
+		if (t_retrieve(kv, ex, key, (unsigned)strlen(key), out, MAXV, &vs) || vs != n ||
 		    memcmp(out, exp, n))
 			bad++;
 	}
@@ -123,7 +123,7 @@ static void test_overwrite(const char *path, const char *m)
 	static struct slot slots[QD];
 	struct kvs_stats st;
 	struct kvs *kv;
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	uint64_t target, max_used = 0;
 	int stuck = 0;
@@ -136,14 +136,18 @@ static void test_overwrite(const char *path, const char *m)
 		tap_ok(0, "%s: open: %s", m, err);
 		return;
 	}
-	io_uring_queue_init(128, &ring, 0);
+	t_ring_init(&ring, 128);
 	target = 10 * kvs_capacity(kv);
 	while (S.bytes < target && !stuck) {
-		for (int i = 0; i < QD; i++)
+		int busy = 0;
+
+		for (int i = 0; i < QD; i++) {
 			if (!slots[i].busy && S.bytes < target)
-				slot_start(kv, &ring, &slots[i]);
-		kvs_poll(kv, &ring);
-		if (t_reap(&ring, 1) < 0)
+				slot_start(kv, &ring.ex, &slots[i]);
+			busy |= slots[i].busy; /* RAM: most complete inline */
+		}
+		kvs_poll(kv, &ring.ex);
+		if (t_reap(&ring.ex, busy) < 0)
 			stuck = 1;
 		if (kvs_used(kv) > max_used)
 			max_used = kvs_used(kv);
@@ -155,10 +159,10 @@ static void test_overwrite(const char *path, const char *m)
 			busy |= slots[i].busy;
 		if (!busy)
 			break;
-		if (t_reap(&ring, 1) < 0)
+		if (t_reap(&ring.ex, 1) < 0)
 			stuck = 1;
 	}
-	t_drain(kv, &ring);
+	t_drain(kv, &ring.ex);
 	kvs_get_stats(kv, &st);
 	tap_ok(!stuck, "%s: pipeline of %llu stores / %llu retrieves ran to the end", m,
 	     (unsigned long long)S.stores, (unsigned long long)S.retrieves);
@@ -173,8 +177,8 @@ static void test_overwrite(const char *path, const char *m)
 	tap_ok(max_used <= NKEYS * (MAXV + 64) && st.keys == NKEYS,
 	     "%s: live bytes stay bounded (max %llu), %llu keys", m, (unsigned long long)max_used,
 	     (unsigned long long)st.keys);
-	tap_ok(verify_all(kv, &ring) == 0, "%s: every key holds its last stored value", m);
-	io_uring_queue_exit(&ring);
+	tap_ok(verify_all(kv, &ring.ex) == 0, "%s: every key holds its last stored value", m);
+	t_ring_exit(&ring);
 	kvs_close(kv);
 
 	if (strcmp(path, "kv:mem")) {
@@ -183,13 +187,13 @@ static void test_overwrite(const char *path, const char *m)
 			tap_ok(0, "%s: reopen: %s", m, err);
 			return;
 		}
-		io_uring_queue_init(64, &ring, 0);
+		t_ring_init(&ring, 64);
 		kvs_get_stats(kv, &st);
-		tap_ok(st.keys == NKEYS && verify_all(kv, &ring) == 0,
+		tap_ok(st.keys == NKEYS && verify_all(kv, &ring.ex) == 0,
 		     "%s: reopened after GC: every key holds its last value", m);
-		tap_ok(t_store(kv, &ring, "g0", 2, "after", 5, 0) == 0 && t_drain(kv, &ring) == 0,
+		tap_ok(t_store(kv, &ring.ex, "g0", 2, "after", 5, 0) == 0 && t_drain(kv, &ring.ex) == 0,
 		     "%s: reopened log accepts stores", m);
-		io_uring_queue_exit(&ring);
+		t_ring_exit(&ring);
 		kvs_close(kv);
 	}
 }
@@ -201,7 +205,7 @@ static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
 				  .max_value = 8192, .format = true };
 	struct kvs_stats st;
 	struct kvs *kv;
-	struct io_uring ring;
+	struct t_ring ring;
 	char err[256];
 	uint8_t val[1000];
 	unsigned i, fails = 0;
@@ -210,28 +214,28 @@ static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
 		tap_ok(0, "%s: open: %s", m, err);
 		return;
 	}
-	io_uring_queue_init(64, &ring, 0);
+	t_ring_init(&ring, 64);
 	memset(val, 0x5a, sizeof(val));
 	for (i = 0; i < nkeys && fails < 5; i++) {
 		char key[16];
 
 		snprintf(key, sizeof(key), "churn%u", i);
-		if (t_store(kv, &ring, key, (unsigned)strlen(key), val, sizeof(val), 0))
+		if (t_store(kv, &ring.ex, key, (unsigned)strlen(key), val, sizeof(val), 0))
 			fails++;
 		if (i >= 8) { /* keep a few alive, delete the one from 8 steps ago */
 			snprintf(key, sizeof(key), "churn%u", i - 8);
-			if (t_simple(kv, &ring, KVS_OP_DELETE, key, (unsigned)strlen(key)))
+			if (t_simple(kv, &ring.ex, KVS_OP_DELETE, key, (unsigned)strlen(key)))
 				fails++;
 		}
 	}
-	t_drain(kv, &ring);
+	t_drain(kv, &ring.ex);
 	kvs_get_stats(kv, &st);
 	tap_ok(fails == 0 && i == nkeys, "%s: %u new keys stored and deleted (%llu bytes, %llux capacity)",
 	     m, nkeys, (unsigned long long)i * sizeof(val),
 	     (unsigned long long)(i * sizeof(val) / kvs_capacity(kv)));
 	tap_ok(st.keys == 8 && kvs_used(kv) < 64 * 1024, "%s: %llu keys, %llu live bytes after churn", m,
 	     (unsigned long long)st.keys, (unsigned long long)kvs_used(kv));
-	io_uring_queue_exit(&ring);
+	t_ring_exit(&ring);
 	kvs_close(kv);
 }
 
