@@ -142,6 +142,7 @@ struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid)
 	fx_ctrls[fx_nr_ctrls++] = ctrl;
 	ctrl->cntlid = cntlid;
 	ctrl->subsys = s;
+	ctrl->tgt = &fx_tgt;
 	ctrl->csts = 1; /* enabled and ready */
 	snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", "nqn.2014-08.org.nvmexpress:uuid:host-a");
 	return ctrl;
