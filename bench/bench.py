@@ -120,7 +120,7 @@ class Bench:
         self.stop_target()
         self.port = free_port()
         cmd = ["taskset", "-c", str(self.a.target_cpu), self.nvringd, "-t", "1", "--nqn", NQN,
-               "-l", f"127.0.0.1:{self.port}", "--ns", "mem:1G,bs=4096"]
+               "-l", f"127.0.0.1:{self.port}", "--ns", "mem:1G,bs=4096", "--rpc-socket", "none"]
         if kind == "poll":
             cmd.append("--poll")
         if kind == "kv":

@@ -59,7 +59,7 @@ void health_record_error(struct nvr_ctrl *ctrl, const struct req *req, uint16_t 
 	e->parm_error_location = htole16(HEALTH_NO_PARAM);
 	if (health_has_slba(req))
 		e->lba = htole64((uint64_t)le32toh(req->sqe.cdw10) | (uint64_t)le32toh(req->sqe.cdw11) << 32);
-	e->nsid = htole32(req->q->qid ? req->sqe.nsid : 0);
+	e->nsid = htole32(req->sqe.nsid);
 	e->trtype = HEALTH_TRTYPE_TCP;
 	pthread_mutex_unlock(&ctrl->err_lock);
 }

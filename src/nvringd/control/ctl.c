@@ -155,6 +155,11 @@ int ctl_start(struct target *tgt, char *err, size_t errlen)
 	c->cfg = tgt->cfg;
 	pthread_mutex_init(&c->lock, NULL);
 	ctl_started = true;
+	for (size_t pi = 0; pi < c->cfg->nr_ports; pi++)
+		if (ctl_cfg_port_list_all(c->cfg, pi)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	if (c->cfg->metrics.enabled && ctl_metrics_start(c, err, errlen) < 0)
 		return -1;
 	o.path = c->cfg->rpc_socket;

@@ -62,6 +62,9 @@ void ctl_cfg_remove_port(struct nvr_config *cfg, size_t pi);
 /* Take hostnqn off subsystem si's allowed hosts; the hosts[] entry goes when no subsystem
  * allows it any more. */
 void ctl_cfg_disallow_host(struct nvr_config *cfg, size_t si, const char *hostnqn);
+/* A port exporting "all subsystems" (-l) gets the explicit list it stands for, so that a
+ * subsystem can be created without it (the saved file says the same either way). */
+int ctl_cfg_port_list_all(struct nvr_config *cfg, size_t pi);
 /* Does any subsystem allow hostnqn? */
 bool ctl_cfg_host_used(const struct nvr_config *cfg, const char *hostnqn);
 

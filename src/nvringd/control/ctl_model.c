@@ -14,11 +14,27 @@ void ctl_cfg_remove_ns(struct nvr_config *cfg, size_t si, size_t k)
 	s->nr_ns--;
 }
 
+static void ctl_cfg_drop_unused_host(struct nvr_config *cfg, const char *hostnqn)
+{
+	long hi = nvr_config_find_host(cfg, hostnqn);
+
+	if (hi < 0 || ctl_cfg_host_used(cfg, hostnqn))
+		return;
+	nvr_config_host_free(&cfg->hosts[hi]);
+	memmove(&cfg->hosts[hi], &cfg->hosts[hi + 1], (cfg->nr_hosts - (size_t)hi - 1) * sizeof(cfg->hosts[0]));
+	cfg->nr_hosts--;
+}
+
 void ctl_cfg_remove_subsys(struct nvr_config *cfg, size_t si)
 {
-	nvr_config_subsys_free(&cfg->subsys[si]);
+	struct cfg_subsys gone = cfg->subsys[si];
+
+	/* its hosts entries go with it when no other subsystem allows them */
 	memmove(&cfg->subsys[si], &cfg->subsys[si + 1], (cfg->nr_subsys - si - 1) * sizeof(cfg->subsys[0]));
 	cfg->nr_subsys--;
+	for (size_t k = 0; k < gone.nr_allowed_hosts; k++)
+		ctl_cfg_drop_unused_host(cfg, gone.allowed_hosts[k]);
+	nvr_config_subsys_free(&gone);
 	/* ports name subsystems by index: drop this one, renumber the ones after it */
 	for (size_t pi = 0; pi < cfg->nr_ports; pi++) {
 		struct cfg_port *p = &cfg->ports[pi];
@@ -40,6 +56,25 @@ void ctl_cfg_remove_port(struct nvr_config *cfg, size_t pi)
 	cfg->nr_ports--;
 }
 
+int ctl_cfg_port_list_all(struct nvr_config *cfg, size_t pi)
+{
+	struct cfg_port *p = &cfg->ports[pi];
+	size_t *idx;
+
+	if (!p->all_subsys)
+		return 0;
+	idx = calloc(cfg->nr_subsys + 1, sizeof(*idx));
+	if (!idx)
+		return -1;
+	for (size_t si = 0; si < cfg->nr_subsys; si++)
+		idx[si] = si;
+	free(p->subsys);
+	p->subsys = idx;
+	p->nr_subsys = cfg->nr_subsys;
+	p->all_subsys = false;
+	return 0;
+}
+
 bool ctl_cfg_host_used(const struct nvr_config *cfg, const char *hostnqn)
 {
 	for (size_t si = 0; si < cfg->nr_subsys; si++)
@@ -52,7 +87,6 @@ bool ctl_cfg_host_used(const struct nvr_config *cfg, const char *hostnqn)
 void ctl_cfg_disallow_host(struct nvr_config *cfg, size_t si, const char *hostnqn)
 {
 	struct cfg_subsys *s = &cfg->subsys[si];
-	long hi;
 
 	for (size_t k = 0; k < s->nr_allowed_hosts; k++) {
 		if (strcmp(s->allowed_hosts[k], hostnqn))
@@ -63,10 +97,5 @@ void ctl_cfg_disallow_host(struct nvr_config *cfg, size_t si, const char *hostnq
 		s->nr_allowed_hosts--;
 		break;
 	}
-	hi = nvr_config_find_host(cfg, hostnqn);
-	if (hi >= 0 && !ctl_cfg_host_used(cfg, hostnqn)) {
-		nvr_config_host_free(&cfg->hosts[hi]);
-		memmove(&cfg->hosts[hi], &cfg->hosts[hi + 1], (cfg->nr_hosts - (size_t)hi - 1) * sizeof(cfg->hosts[0]));
-		cfg->nr_hosts--;
-	}
+	ctl_cfg_drop_unused_host(cfg, hostnqn);
 }

@@ -64,12 +64,16 @@ int ctl_port_add(struct ctl *c, struct cfg_port *cp, struct ctl_err *e)
 		return ctl_fail(e, RPC_ERR_INTERNAL, "%s", err);
 	}
 	tgt->ports[tgt->nr_ports++] = port;
+	if (ctl_cfg_port_list_all(cfg, pi)) {
+		ctl_fail(e, RPC_ERR_INTERNAL, "out of memory");
+		goto undo;
+	}
 	if (ctl_publish_topo(c, NULL, NULL, e) < 0)
 		goto undo;
 	if (listener_add(tgt, port, fd) < 0) {
 		ctl_fail(e, RPC_ERR_INTERNAL, "out of memory");
 		if (ctl_publish_topo(c, NULL, port, e) < 0)
-			log_err("control: out of memory unpublishing port %u", cp->portid);
+			log_err("control: out of memory unpublishing port %u", port->portid);
 		goto undo;
 	}
 	topo_discovery_changed(tgt);
