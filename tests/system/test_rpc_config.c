@@ -195,8 +195,8 @@ struct writer {
 	uint16_t *status;   /* by submission order */
 	atomic_uint issued;
 	atomic_bool stop;
-	unsigned invalid_streak;
-	int err;
+	atomic_uint invalid_streak;
+	atomic_int err;
 };
 
 static void *write_loop(void *arg)
@@ -205,21 +205,21 @@ static void *write_loop(void *arg)
 	static uint8_t buf[QD][4096];
 	struct tc_cmd cmd[QD];
 
-	for (unsigned n = 0; n + QD <= MAX_CMDS && w->invalid_streak < 64 && !atomic_load(&w->stop);) {
+	for (unsigned n = 0; n + QD <= MAX_CMDS && atomic_load(&w->invalid_streak) < 64 && !atomic_load(&w->stop);) {
 		for (unsigned i = 0; i < QD; i++) {
 			tc_rw_cmd(&cmd[i], 0x01, 1, (n + i) % 2048 * 8, 8, buf[i], sizeof(buf[i]));
 			if (tc_submit(&w->q, &cmd[i]) < 0) {
-				w->err = -EIO;
+				atomic_store(&w->err, -EIO);
 				return NULL;
 			}
 		}
 		for (unsigned i = 0; i < QD; i++) {
 			if (tc_wait(&w->q, &cmd[i]) < 0) {
-				w->err = -EIO;
+				atomic_store(&w->err, -EIO);
 				return NULL;
 			}
 			w->status[n + i] = cmd[i].status;
-			w->invalid_streak = cmd[i].status == ST_INVALID_NS ? w->invalid_streak + 1 : 0;
+			atomic_store(&w->invalid_streak, cmd[i].status == ST_INVALID_NS ? atomic_load(&w->invalid_streak) + 1 : 0);
 		}
 		n += QD;
 		atomic_store(&w->issued, n);
@@ -249,11 +249,12 @@ static void t_remove_last_ns_while_writing(void)
 	for (uint64_t end = tc_now_ms() + 10000; atomic_load(&w.issued) < 400 && tc_now_ms() < end;)
 		usleep(1000);
 	CHECK(rc_done("ns_remove", "{\"nqn\":\"%s\",\"nsid\":1}", SUB_D));
-	for (uint64_t end = tc_now_ms() + 20000; w.invalid_streak < 64 && !w.err && tc_now_ms() < end;)
+	for (uint64_t end = tc_now_ms() + 20000; atomic_load(&w.invalid_streak) < 64 && !atomic_load(&w.err) &&
+					 tc_now_ms() < end;)
 		usleep(1000);
 	atomic_store(&w.stop, true);
 	pthread_join(th, NULL);
-	CHECK_EQ(w.err, 0);
+	CHECK_EQ(atomic_load(&w.err), 0);
 	n = atomic_load(&w.issued);
 	/* in submission order: successes, then Invalid Namespace, nothing else */
 	for (unsigned i = 0; i < n; i++) {
@@ -277,6 +278,11 @@ static void t_remove_last_ns_while_writing(void)
 	CHECK(rc_done("subsystem_delete", "{\"nqn\":\"%s\"}", SUB_D));
 }
 
+static void t_stop(void)
+{
+	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+}
+
 int main(void)
 {
 	const char *args[] = { "-l", "127.0.0.1:0", "--ns", "mem:64M", "-t", "2", "-v", "--metrics", "127.0.0.1:0",
@@ -294,7 +300,7 @@ int main(void)
 	tap_run("metrics: the counters stats reports, in the Prometheus text format", t_metrics);
 	tap_run("removing the last namespace while a host writes", t_remove_last_ns_while_writing);
 	tap_run("save_config, restart with -c: the same config_get", t_save_restart);
-	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	{
 		char path[128];
 

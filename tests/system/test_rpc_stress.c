@@ -154,6 +154,11 @@ static void t_add_remove_under_io(void)
 #define UNDER_ASAN 0
 #endif
 
+static void t_stop(void)
+{
+	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+}
+
 int main(void)
 {
 	const char *args[] = { "-l", "127.0.0.1:0", "--ns", "mem:64M", "-t", "2", "--rpc-socket", NULL, NULL };
@@ -174,6 +179,6 @@ int main(void)
 	if (tc_daemon_start(&D, args) < 0)
 		return tap_skip_all("nvringd did not start");
 	tap_run("1,000 ns_add/ns_remove while 4 queues verify I/O on nsid 1; RSS flat", t_add_remove_under_io);
-	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+	tap_run("nvringd exits 0 on SIGTERM", t_stop);
 	return tap_finish();
 }
