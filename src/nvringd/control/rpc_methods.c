@@ -433,8 +433,8 @@ static int m_listener_remove(struct rpc_call *call, void *ctx)
 
 static int m_host_add(struct rpc_call *call, void *ctx)
 {
-	static const char *const keys[] = { "dhchap_key", "dhchap_key_file", "dhchap_ctrl_key",
-					    "dhchap_ctrl_key_file", "dhchap_hash", "dhchap_dhgroup", NULL };
+	static const char *const keys[] = { "dhchap_key", "dhchap_key_file", "dhchap_ctrl_key", "dhchap_ctrl_key_file",
+					    "dhchap_hash", "dhchap_dhgroup", "psk", "psk_file", NULL };
 	struct rpc_params *p = rpc_call_params(call);
 	struct ctl *c = ctx;
 	const char *nqn, *host;
@@ -460,7 +460,8 @@ static int m_host_add(struct rpc_call *call, void *ctx)
 		}
 		if (v) {
 			json_object_object_add(o, keys[i], json_object_new_string(v));
-			has_keys |= !strncmp(keys[i], "dhchap_key", 10) || !strncmp(keys[i], "dhchap_ctrl_key", 15);
+			has_keys |= !strncmp(keys[i], "dhchap_key", 10) || !strncmp(keys[i], "dhchap_ctrl_key", 15) ||
+				    !strncmp(keys[i], "psk", 3);
 		}
 	}
 	if (rpc_params_done(p)) {
@@ -615,7 +616,8 @@ const struct rpc_method rpc_nvringd_methods[] = {
 	  "addr (\"ADDR:PORT\"), portid?, subsystems? ([nqn], default: all), discovery_only?" },
 	{ "listener_remove", m_listener_remove, "stop listening (hosts connected through it are disconnected)", "addr" },
 	{ "host_add", m_host_add, "allow a host into a subsystem",
-	  "nqn, host, dhchap_key?, dhchap_ctrl_key?, dhchap_key_file?, dhchap_ctrl_key_file?, dhchap_hash?, dhchap_dhgroup?" },
+	  "nqn, host, dhchap_key?, dhchap_ctrl_key?, dhchap_key_file?, dhchap_ctrl_key_file?, dhchap_hash?, dhchap_dhgroup?, "
+	  "psk?, psk_file?" },
 	{ "host_remove", m_host_remove, "disallow a host (its controllers are torn down)", "nqn, host" },
 	{ "host_set_keys", m_host_set_keys, "new DH-HMAC-CHAP keys for a host (\"\" removes one)",
 	  "nqn, host, dhchap_key?, dhchap_ctrl_key?" },
