@@ -152,7 +152,8 @@ static void fabrics_connect(struct req *req)
 				     NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, hostid)));
 			return;
 		}
-		if (qid > ctrl->nr_io_queues || !(ctrl->cc & NVME_CC_EN_MASK)) {
+		/* CC belongs to the admin queue's worker, maybe not this one: read it atomically */
+		if (qid > ctrl->nr_io_queues || !(__atomic_load_n(&ctrl->cc, __ATOMIC_RELAXED) & NVME_CC_EN_MASK)) {
 			ctrl_put(ctrl);
 			connect_fail(req, CONNECT_INVALID_PARAM, NVMF_IPO_IATTR_SQE(offsetof(struct nvmf_connect_sqe, qid)));
 			return;
@@ -252,7 +253,7 @@ static void fabrics_property_set(struct req *req)
 		req_complete_status(req, SC(GENERIC, INVALID_FIELD) | NVME_STATUS_DNR);
 		return;
 	}
-	ctrl->cc = cc;
+	__atomic_store_n(&ctrl->cc, cc, __ATOMIC_RELAXED); /* I/O queue Connects read it elsewhere */
 	if ((cc & NVME_CC_EN_MASK) && !(old & NVME_CC_EN_MASK)) {
 		if (cc_valid_enable(ctrl, cc)) {
 			ctrl->csts |= NVME_CSTS_RDY_MASK;
