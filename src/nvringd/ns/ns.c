@@ -46,7 +46,9 @@ int ns_open(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char
 	ret = k->open(ns, cn, err, errlen);
 	if (ret) {
 		free(ns->refs);
+		free(ns->stats);
 		ns->refs = NULL;
+		ns->stats = NULL;
 	}
 	return ret;
 }
@@ -56,5 +58,6 @@ void ns_destroy(struct nvr_ns *ns)
 	if (ns->ops && ns->ops->close)
 		ns->ops->close(ns);
 	free(ns->refs);
+	free(ns->stats);
 	free(ns);
 }
