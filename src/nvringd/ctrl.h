@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "resv.h"
 #include "subsys.h"
 
 struct nvr_queue;
@@ -54,6 +55,7 @@ struct nvr_ctrl {
 	uint32_t *changed;     /* namespaces changed since the Changed Namespace List was read */
 	unsigned nr_changed;   /* sorted, at most NVR_CHANGED_NS_MAX */
 	bool changed_overflow; /* more than that: the log says FFFFFFFFh */
+	struct resv_log resv_log; /* Reservation Notification log (0x80) */
 
 	/* under tgt->lock: queues by qid (0 = admin) */
 	struct nvr_queue *queues[NVR_MAX_IO_QUEUES + 1];

@@ -14,6 +14,7 @@
 
 #include "ns/ns.h"
 
+struct ana_subsys;
 struct dhchap_key;
 
 #define NVR_NQN_MAX 256
@@ -61,6 +62,10 @@ struct nvr_subsys {
 	uint32_t max_nsid;   /* NN */
 	struct nvr_port **ports; /* ports this subsystem is exported on */
 	unsigned nr_ports;
+	struct ana_subsys *ana;  /* ANA groups and states (ana_subsys.h); NULL for discovery */
+	/* controller IDs handed out here (two gateways of one subsystem use disjoint ranges) */
+	uint16_t cntlid_min, cntlid_max;
+	uint16_t next_cntlid;    /* under tgt->lock */
 };
 
 /*

@@ -70,6 +70,7 @@ static void block_close(struct nvr_ns *ns)
 
 static const struct nvr_ns_ops block_ops = {
 	.kind = "block",
+	.reservations = true,
 	.io_dir = block_io_dir,
 	.parse = nvm_parse,
 	.identify_nvm = block_identify_nvm,
