@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -227,6 +228,7 @@ static void tcp_free(struct tcp_queue *t)
 	if (t->tx_iov != t->tx_iov_small)
 		free(t->tx_iov);
 	free(t);
+	w->freed_since_trim++;
 }
 
 /* The kernel holds none of the queue's buffers any more: requests not in a backend can go. */
@@ -328,12 +330,20 @@ static const char *tcp_expired(const struct tcp_queue *t, uint64_t now, uint32_t
 	return NULL;
 }
 
+/* Many connections gone (a flood that ended, hosts that left): give their memory back to the
+ * system instead of keeping it in malloc's free lists. Rare, and from the tick only. */
+#define TCP_TRIM_AFTER 256
+
 void tcp_tick(struct worker *w)
 {
 	uint32_t pdu_ms = w->tgt->limits.pdu_timeout_ms;
 	uint64_t now = w->now_ms;
 	struct tcp_queue *t, *next;
 
+	if (w->freed_since_trim >= TCP_TRIM_AFTER) {
+		w->freed_since_trim = 0;
+		malloc_trim(0);
+	}
 	for (t = w->conns; t; t = next) {
 		const char *why;
 
