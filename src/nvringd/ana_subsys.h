@@ -22,7 +22,9 @@
 
 #include "ana.h"
 
+struct cfg_port;
 struct identify_log_args;
+struct nvr_config;
 struct nvme_id_ctrl;
 struct nvr_port;
 struct nvr_subsys;
@@ -36,6 +38,15 @@ struct ana_subsys;
 /* An empty ANA model for s (groups 1..ANA_MAX_GROUPS, no port yet). NULL on OOM. */
 struct ana_subsys *ana_subsys_create(struct target *tgt, struct nvr_subsys *s);
 void ana_subsys_destroy(struct ana_subsys *as);
+/*
+ * s->ana from the configuration (blocking start-up or control thread): the ports of cfg that
+ * export subsystem si with their ana_groups states (nvr_config_port_ana_state), and the
+ * namespaces of s's table in their groups. -1 with a message naming the item.
+ */
+int ana_subsys_setup(struct target *tgt, struct nvr_subsys *s, const struct nvr_config *cfg, size_t si, char *err,
+		     size_t errlen);
+/* A port that starts exporting the subsystem, with its configured states. -1 with a message. */
+int ana_subsys_port_from_config(struct ana_subsys *as, const struct cfg_port *cp, char *err, size_t errlen);
 /* A port of the subsystem; every group starts Optimized on it. 0, -EEXIST, -ENOSPC. */
 int ana_subsys_add_port(struct ana_subsys *as, uint16_t portid);
 /* Put namespace nsid in group grpid (0: take it out, at removal). 0 or -EINVAL with a message. */

@@ -122,48 +122,6 @@ static int setup_host(struct nvr_host *h, const struct nvr_config *cfg, const ch
 	return 0;
 }
 
-/* The subsystem's ANA model: its ports with the configured states, its namespaces' groups. */
-static int setup_ana(struct target *tgt, const struct nvr_config *cfg, size_t si, struct nvr_subsys *s, char *err,
-		     size_t errlen)
-{
-	const struct ns_table *t = atomic_load(&s->ns_table);
-	char why[256];
-
-	s->ana = ana_subsys_create(tgt, s);
-	if (!s->ana) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (size_t pi = 0; pi < cfg->nr_ports; pi++) {
-		const struct cfg_port *cp = &cfg->ports[pi];
-
-		if (cp->discovery_only || !nvr_config_port_has_subsys(cp, si))
-			continue;
-		if (ana_subsys_add_port(s->ana, cp->portid) < 0) {
-			snprintf(err, errlen, "%s: port %u: more than %u ports or a duplicate port ID", s->nqn, cp->portid,
-				 ANA_MAX_PORTS);
-			return -1;
-		}
-		for (uint32_t g = 1; g <= ANA_MAX_GROUPS; g++) {
-			enum cfg_ana_state st = nvr_config_port_ana_state(cp, g);
-
-			if (st == CFG_ANA_OPTIMIZED)
-				continue; /* where a port starts */
-			if (ana_subsys_set_state(s->ana, cp->portid, g, nvr_config_ana_state_name(st), 0, worker_now_ms(),
-						 why, sizeof(why)) < 0) {
-				snprintf(err, errlen, "port %u: ANA group %u: %s", cp->portid, g, why);
-				return -1;
-			}
-		}
-	}
-	for (unsigned i = 0; t && i < t->nr; i++)
-		if (ana_subsys_ns_set(s->ana, t->ns[i]->nsid, t->ns[i]->anagrpid, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s namespace %u: %s", s->nqn, t->ns[i]->nsid, why);
-			return -1;
-		}
-	return 0;
-}
-
 static int ns_cmp(const void *a, const void *b)
 {
 	const struct nvr_ns *x = *(struct nvr_ns *const *)a, *y = *(struct nvr_ns *const *)b;
@@ -245,7 +203,7 @@ static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t
 			s->ports[s->nr_ports++] = &tgt->ports[pi];
 	s->cntlid_min = cs->cntlid_min;
 	s->cntlid_max = cs->cntlid_max;
-	return setup_ana(tgt, cfg, si, s, err, errlen);
+	return ana_subsys_setup(tgt, s, cfg, si, err, errlen);
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
