@@ -291,6 +291,19 @@ static void ana_timer_kick_locked(struct ana_subsys *as)
 	worker_post(&tgt->workers[0], &as->arm_msg);
 }
 
+void ana_subsys_start_all(struct target *tgt)
+{
+	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
+		struct ana_subsys *as = tgt->subsys[i]->ana;
+
+		if (!as)
+			continue;
+		pthread_mutex_lock(&as->lock);
+		ana_timer_kick_locked(as);
+		pthread_mutex_unlock(&as->lock);
+	}
+}
+
 /* ---- the control plane -------------------------------------------------------------- */
 
 int ana_subsys_check_state(struct ana_subsys *as, uint16_t portid, uint32_t grpid, const char *state,

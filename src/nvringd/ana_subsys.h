@@ -61,6 +61,8 @@ int ana_subsys_set_state(struct ana_subsys *as, uint16_t portid, uint32_t grpid,
 /* Would that succeed? The same checks, nothing changed. */
 int ana_subsys_check_state(struct ana_subsys *as, uint16_t portid, uint32_t grpid, const char *state,
 			   uint32_t transition_ms, char *err, size_t errlen);
+/* The workers run: arm the timers of transitions set before (a configured "change"). */
+void ana_subsys_start_all(struct target *tgt);
 /* A copy of the model with transitions due at now_ms committed (for ana_get and tests). */
 void ana_subsys_snapshot(struct ana_subsys *as, uint64_t now_ms, struct ana *out);
 

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "ana_subsys.h"
 #include "bufpool.h"
 #include "config/config.h"
 #include "tcp/tcp.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
 		}
 	}
 	atomic_store(&tgt.workers_running, true);
+	ana_subsys_start_all(&tgt); /* transitions configured at start end on time */
 	log_err("ready (%u worker%s)", tgt.nr_workers, tgt.nr_workers == 1 ? "" : "s");
 
 	while (sigwait(&set, &sig) != 0)
