@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "spec/crc32c.h"
+#include "spec/tcp_pdu.h"
 
 static_assert(sizeof(struct nvr_sqe) == sizeof(struct nvme_sqe), "public SQE is the wire SQE");
 static_assert(offsetof(struct nvr_sqe, cdw10) == offsetof(struct nvme_sqe, cdw10), "public SQE cdw10");
@@ -172,17 +173,12 @@ static void hq_iov_add(struct nvr_queue *q, void *base, size_t len)
 static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
 {
 	struct nvme_tcp_cmd_pdu *pdu = (struct nvme_tcp_cmd_pdu *)r->hdr;
-	uint32_t hd = hq_hd(q), dd = r->icd && q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
-	uint32_t hlen = sizeof(*pdu);
+	uint32_t dd = r->icd && q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t total = tcp_pdu_frame(&pdu->hdr, NVME_TCP_CMD, q->hdgst, q->ddgst, r->icd ? r->len : 0);
 
-	pdu->hdr.type = NVME_TCP_CMD;
-	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0);
-	pdu->hdr.hlen = (uint8_t)hlen;
-	pdu->hdr.pdo = r->icd ? (uint8_t)(hlen + hd) : 0;
-	pdu->hdr.plen = hlen + hd + (r->icd ? r->len + dd : 0);
-	if (hd)
-		hq_put_le32(r->hdr + hlen, crc32c(pdu, hlen));
-	hq_iov_add(q, r->hdr, hlen + hd);
+	if (q->hdgst)
+		tcp_pdu_put_hdgst(pdu, sizeof(*pdu));
+	hq_iov_add(q, r->hdr, total);
 	if (r->icd) {
 		hq_iov_add(q, r->buf, r->len);
 		if (dd) {
@@ -195,7 +191,7 @@ static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
 static void hq_emit_h2c(struct nvr_queue *q, struct hq_req *r)
 {
 	struct nvme_tcp_data_pdu *pdu = (struct nvme_tcp_data_pdu *)r->hdr;
-	uint32_t hd = hq_hd(q), dd = q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t dd = q->ddgst ? NVME_TCP_DIGEST_LEN : 0, total;
 	uint32_t chunk = r->h2c_end - r->h2c_off;
 	uint8_t *data = (uint8_t *)r->buf + r->h2c_off;
 
@@ -203,19 +199,16 @@ static void hq_emit_h2c(struct nvr_queue *q, struct hq_req *r)
 		chunk = q->maxh2cdata;
 	r->h2c_chunk = chunk;
 	memset(pdu, 0, sizeof(*pdu));
-	pdu->hdr.type = NVME_TCP_H2C_DATA;
-	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0) |
-			 (r->h2c_off + chunk == r->h2c_end ? NVME_TCP_F_DATA_LAST : 0);
-	pdu->hdr.hlen = sizeof(*pdu);
-	pdu->hdr.pdo = (uint8_t)(sizeof(*pdu) + hd);
-	pdu->hdr.plen = sizeof(*pdu) + hd + chunk + dd;
+	total = tcp_pdu_frame(&pdu->hdr, NVME_TCP_H2C_DATA, q->hdgst, q->ddgst, chunk);
+	if (r->h2c_off + chunk == r->h2c_end)
+		pdu->hdr.flags |= NVME_TCP_F_DATA_LAST;
 	pdu->cccid = r->cid;
 	pdu->ttag = r->ttag;
 	pdu->datao = r->h2c_off;
 	pdu->datal = chunk;
-	if (hd)
-		hq_put_le32(r->hdr + sizeof(*pdu), crc32c(pdu, sizeof(*pdu)));
-	hq_iov_add(q, r->hdr, sizeof(*pdu) + hd);
+	if (q->hdgst)
+		tcp_pdu_put_hdgst(pdu, sizeof(*pdu));
+	hq_iov_add(q, r->hdr, total);
 	hq_iov_add(q, data, chunk);
 	if (dd) {
 		hq_put_le32(r->ddgst, crc32c(data, chunk));

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "spec/crc32c.h"
+#include "spec/tcp_pdu.h"
 
 int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min)
 {
@@ -128,22 +129,6 @@ static void hq_c2h_done(struct nvr_queue *q)
 		hq_req_complete(q, r, 0, 0, 0);
 }
 
-/* Header length expected for a PDU type (without digest), 0 if the type is not for a host. */
-static uint32_t hq_rx_hlen(uint8_t type)
-{
-	switch (type) {
-	case NVME_TCP_ICRESP:
-		return sizeof(struct nvme_tcp_icresp_pdu);
-	case NVME_TCP_C2H_TERM:
-	case NVME_TCP_RSP:
-	case NVME_TCP_C2H_DATA:
-	case NVME_TCP_R2T:
-		return 24;
-	default:
-		return 0;
-	}
-}
-
 uint32_t hq_rx_hdr_need(const struct nvr_queue *q)
 {
 	uint32_t have = q->rtail - q->rhead, want;
@@ -156,7 +141,7 @@ uint32_t hq_rx_hdr_need(const struct nvr_queue *q)
 	else if (have < sizeof(*h))
 		want = sizeof(*h);
 	else
-		want = (hq_rx_hlen(h->type) ?: sizeof(*h)) +
+		want = (tcp_pdu_hlen(h->type) ?: sizeof(*h)) +
 		       (h->type == NVME_TCP_ICRESP || h->type == NVME_TCP_C2H_TERM ? 0 : hq_hd(q));
 	return want > have ? want - have : 0;
 }
@@ -166,7 +151,9 @@ static int hq_rx_hdr(struct nvr_queue *q)
 {
 	uint32_t avail = q->rtail - q->rhead, hlen, hd = 0;
 	const struct nvme_tcp_hdr *h = (const void *)(q->rbuf + q->rhead);
+	struct tcp_pdu_rx rx = { .accept = TCP_PDU_TO_HOST };
 	uint8_t *p = q->rbuf + q->rhead;
+	struct tcp_pdu_err err;
 
 	/* a TLS record (alert or handshake, version 3.x) answering our plaintext ICReq */
 	if (q->state == HQ_Q_CONNECTING && q->stream == HQ_STREAM_TCP && avail >= 2 &&
@@ -174,18 +161,17 @@ static int hq_rx_hdr(struct nvr_queue *q)
 		return -EPROTONOSUPPORT;
 	if (avail < sizeof(*h))
 		return 0;
-	hlen = hq_rx_hlen(h->type);
-	if (!hlen || h->hlen != hlen)
+	/* the common-header checks the target makes too (src/spec/tcp_pdu.c) */
+	rx.connected = q->state != HQ_Q_CONNECTING;
+	rx.hdgst = q->hdgst;
+	rx.ddgst = q->ddgst;
+	if (!tcp_pdu_check_hdr(&rx, h, &err))
 		return -EPROTO;
-	if (h->type == NVME_TCP_ICRESP && q->state != HQ_Q_CONNECTING)
+	if (rx.connected && q->state != HQ_Q_LIVE)
 		return -EPROTO;
-	if (h->type != NVME_TCP_ICRESP && h->type != NVME_TCP_C2H_TERM) {
-		if (q->state != HQ_Q_LIVE)
-			return -EPROTO;
-		if (!!(h->flags & NVME_TCP_F_HDGST) != q->hdgst)
-			return -EPROTO;
-		hd = hq_hd(q);
-	}
+	hlen = h->hlen;
+	if (h->type != NVME_TCP_ICRESP && h->type != NVME_TCP_C2H_TERM)
+		hd = tcp_pdu_hdr_total(hlen, q->hdgst) - hlen;
 	if (h->type == NVME_TCP_C2H_TERM) {
 		/* fatal by definition: report its FES, ignore the error data */
 		if (avail < hlen)
@@ -196,7 +182,7 @@ static int hq_rx_hdr(struct nvr_queue *q)
 	}
 	if (avail < hlen + hd)
 		return 0;
-	if (hd && crc32c(p, hlen) != hq_get_le32(p + hlen))
+	if (hd && !tcp_pdu_hdgst_ok(p, hlen))
 		return -EBADMSG;
 	memcpy(&q->rx_hdr, p, hlen);
 	q->rhead += hlen + hd;

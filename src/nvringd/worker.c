@@ -200,6 +200,7 @@ unsigned worker_process(struct worker *w)
 {
 	unsigned n = worker_reap_cqes(w);
 
+	n += executor_drain(&w->ex);
 	/* garbage collection starts from whichever worker sees it due; not while stopping */
 	for (unsigned i = 0; !w->stopping && i < w->tgt->nr_pollers; i++)
 		w->tgt->pollers[i]->ops->poll(w->tgt->pollers[i], &w->ex);
@@ -224,6 +225,9 @@ static int worker_enter(struct worker *w, bool had_work)
 
 	if (executor_drain(&w->ex))
 		had_work = true;
+	if (executor_has_deferred(&w->ex))
+		/* completions deferred by the drain itself: run them before any sleep */
+		return io_uring_sq_ready(&w->ring) ? io_uring_submit(&w->ring) : 0;
 	if (w->tgt->poll) {
 		/* busy polling must still enter the kernel when deferred task work (socket data) waits */
 		if (io_uring_sq_ready(&w->ring) || worker_events_waiting(w))

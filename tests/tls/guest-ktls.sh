@@ -45,6 +45,17 @@ KEY='NVMeTLSkey-1:02:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwP/w0S89ELi3W2LxIc
 srv_start --ktls
 check "AES-256-GCM (SHA-384 PSK) both ends in the kernel" hostcheck --tls-mode kernel --mode kernel
 srv_stop
+# nvringd itself with kernel TLS: a TLS-required port, our host in kernel and userspace mode
+NQN=nqn.2026-11.io.nvring:default
+KEY='NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:'
+/run/nvringd -l 127.0.0.1:4433,tls=required --ns mem:32M --allow-host "$HOST,psk=$KEY" \
+	--rpc-socket none -t 1 -vv >/tmp/nvringd.log 2>&1 &
+wait_for 20 grep -q ready /tmp/nvringd.log
+PORT=4433
+check "kernel TLS host against nvringd: 1 MiB and QD32 data intact" hostcheck --tls-mode kernel --mode kernel
+check "nvringd moved its queues' records into the kernel" grep -q "TLS records in the kernel" /tmp/nvringd.log
+check "userspace TLS host against nvringd with kernel TLS" hostcheck --tls-mode user --mode user
+kill %1 2>/dev/null; wait
 diag "$(tr '\n' ' ' </proc/net/tls_stat)"
 tx_sw=$(awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat)
 check "the kernel's TLS counters moved (TlsTxSw $tx_sw)" test "${tx_sw:-0}" -gt 0

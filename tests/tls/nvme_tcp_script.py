@@ -19,6 +19,7 @@ import sys
 
 N = 0
 FAILED = 0
+HOSTID = os.urandom(16)
 
 
 def tap(ok, name, diag=None):
@@ -120,7 +121,7 @@ class Queue:
         sqe[0], sqe[4] = 0x7F, 0x01
         struct.pack_into("<HHHBxI", sqe, 40, 0, qid, sqsize, 0, 0 if qid else 30000)
         data = bytearray(1024)
-        data[0:16] = os.urandom(16)
+        data[0:16] = HOSTID  # one host ID for all queues: an I/O queue joins only its host's controller
         struct.pack_into("<H", data, 16, cntlid)
         data[256:256 + len(a.subnqn)] = a.subnqn.encode()
         data[512:512 + len(a.hostnqn)] = a.hostnqn.encode()

@@ -21,6 +21,7 @@
 #include "ctrl.h"
 #include "listener.h"
 #include "log.h"
+#include "stream_tls.h"
 #include "target.h"
 #include "tcp.h"
 #include "worker.h"
@@ -32,7 +33,13 @@ static void tcp_queue_close_op(struct nvr_queue *q)
 
 static int tcp_local_addr(struct nvr_queue *q, char *out, size_t len);
 
+static const char *tcp_tls_identity(struct nvr_queue *q)
+{
+	return stream_tls_identity(tcp_of(q)->st);
+}
+
 static const struct nvr_queue_ops tcp_queue_ops = {
+	.tls_identity = tcp_tls_identity,
 	.check_data = tcp_check_sgl,
 	.queue_response = tcp_queue_response,
 	.solicit_data = tcp_solicit_data,
@@ -129,7 +136,9 @@ int tcp_queue_connected(struct nvr_queue *q)
 struct tcp_queue *tcp_queue_create(struct worker *w, int fd, struct nvr_port *port, const char *peer,
 				   struct peer_count *peer_slot)
 {
-	struct stream *st = stream_plain_create(&w->ex, fd);
+	/* a port with TLS required or optional: TLS (or, if optional, sniffed plaintext) */
+	struct stream *st = port->treq ? stream_tls_create(&w->ex, fd, port->treq == 1, peer)
+				       : stream_plain_create(&w->ex, fd);
 	int one = 1;
 
 	if (st) {
