@@ -17,7 +17,7 @@ def rss_kib(pid):
 
 
 def start(nvringd, extra):
-    p = subprocess.Popen([nvringd, "-l", "127.0.0.1:0", "--ns", "mem:64M", "-t", "2", *extra],
+    p = subprocess.Popen([nvringd, "-l", "127.0.0.1:0", "--ns", "mem:64M", "-t", "2", "--rpc-socket", "none", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     port = None
     for line in p.stdout:

@@ -18,6 +18,10 @@
 
 enum cli_type { CLI_FLAG, CLI_STR, CLI_U64, CLI_U32 };
 
+/*
+ * Letters follow nvme-cli across commands: -n is the namespace ID, -N (--nqn) the subsystem
+ * NQN. The old -n for the NQN is still taken by commands that have no namespace option.
+ */
 struct cli_opt {
 	const char *lname;
 	int sname; /* 0: long only; a command's short letter wins over the common one */

@@ -20,7 +20,7 @@ static const struct cli_opt *cli_common_opts(struct cli_common *c)
 		{ "transport", 't', CLI_STR, &c->transport, "transport type (tcp)" },
 		{ "traddr", 'a', CLI_STR, &c->traddr, "target address" },
 		{ "trsvcid", 's', CLI_STR, &c->trsvcid, "target port (4420; 8009 for discovery)" },
-		{ "nqn", 'n', CLI_STR, &c->nqn, "subsystem NQN" },
+		{ "nqn", 'N', CLI_STR, &c->nqn, "subsystem NQN (also -n where no namespace option has it)" },
 		{ "hostnqn", 'q', CLI_STR, &c->hostnqn, "host NQN" },
 		{ "hostid", 'I', CLI_STR, &c->hostid, "host identifier (UUID)" },
 		{ "hdr-digest", 'g', CLI_FLAG, &c->hdgst, "enable header digest" },
@@ -47,6 +47,12 @@ static const struct cli_opt *cli_common_opts(struct cli_common *c)
 
 	memcpy(o, t, sizeof(t));
 	return o;
+}
+
+/* An older short letter an option still takes when nothing else has it (cli.h). */
+static int cli_old_letter(const struct cli_opt *o, const struct cli_common *c)
+{
+	return o->ptr == &c->nqn ? 'n' : 0;
 }
 
 int cli_parse_u64(const char *s, uint64_t *v)
@@ -93,8 +99,8 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *desc, const st
 	const struct cli_opt *tabs[2] = { opts, cli_common_opts(common) };
 	const struct cli_opt *all[CLI_MAX_OPTS];
 	struct option lo[CLI_MAX_OPTS + 1];
-	bool short_ok[CLI_MAX_OPTS], used[128] = { false };
-	char so[CLI_MAX_OPTS * 2 + 2] = "h";
+	bool short_ok[CLI_MAX_OPTS], old_ok[CLI_MAX_OPTS], used[128] = { false };
+	char so[CLI_MAX_OPTS * 4 + 2] = "h";
 	int n = 0, c;
 
 	used['h'] = true;
@@ -116,6 +122,21 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *desc, const st
 					strcat(so, ":");
 			}
 		}
+	/* older letters last: any current use of the letter wins */
+	for (int i = 0; i < n; i++) {
+		int l = cli_old_letter(all[i], common);
+
+		old_ok[i] = l > 0 && l < 128 && !used[l];
+		if (old_ok[i]) {
+			size_t len = strlen(so);
+
+			used[l] = true;
+			so[len] = (char)l;
+			so[len + 1] = 0;
+			if (all[i]->type != CLI_FLAG)
+				strcat(so, ":");
+		}
+	}
 	memset(&lo[n], 0, sizeof(lo[n]));
 	lo[n].name = NULL;
 	optind = 1;
@@ -128,7 +149,7 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *desc, const st
 			return CLI_EXIT_USAGE;
 		}
 		for (int i = 0; i < n; i++)
-			if (lo[i].val == c)
+			if (lo[i].val == c || (old_ok[i] && cli_old_letter(all[i], common) == c))
 				o = all[i];
 		if (!o)
 			continue;

@@ -102,6 +102,30 @@ struct dhchap_ctrl *dhchap_ctrl_new(const struct dhchap_ctrl_cfg *cfg, uint64_t 
 	return s;
 }
 
+int dhchap_ctrl_set_keys(struct dhchap_ctrl *s, const struct dhchap_key *host_key, const struct dhchap_key *ctrl_key)
+{
+	uint8_t kh[DHCHAP_HASH_MAX_LEN], kc[DHCHAP_HASH_MAX_LEN];
+	size_t kh_len = 0, kc_len = 0;
+
+	if (!host_key)
+		return -EINVAL;
+	if (s->in_transaction || atomic_load_explicit(&s->busy, memory_order_acquire))
+		return -EBUSY;
+	if (dhchap_transform(host_key, s->hostnqn, kh, &kh_len) ||
+	    (ctrl_key && dhchap_transform(ctrl_key, s->subnqn, kc, &kc_len))) {
+		OPENSSL_cleanse(kh, sizeof(kh));
+		OPENSSL_cleanse(kc, sizeof(kc));
+		return -EINVAL;
+	}
+	memcpy(s->kh, kh, sizeof(kh));
+	memcpy(s->kc, kc, sizeof(kc));
+	s->kh_len = kh_len;
+	s->kc_len = kc_len;
+	OPENSSL_cleanse(kh, sizeof(kh));
+	OPENSSL_cleanse(kc, sizeof(kc));
+	return 0;
+}
+
 /* Drop the transaction's secrets (DH private key, R2, the buffered Reply). */
 static void ctrl_scrub(struct dhchap_ctrl *s)
 {

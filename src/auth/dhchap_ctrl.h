@@ -79,6 +79,9 @@ struct dhchap_ctrl;
 /* The keys are transformed and copied; cfg need not outlive the call. NULL with errno set
  * (EINVAL: missing key / NQN, ENOMEM). now: the caller's clock at Connect. */
 struct dhchap_ctrl *dhchap_ctrl_new(const struct dhchap_ctrl_cfg *cfg, uint64_t now);
+/* Keys for the next transaction (a re-authentication): transformed and copied as by
+ * dhchap_ctrl_new. 0; -EBUSY while a transaction runs (the keys stay); -EINVAL. */
+int dhchap_ctrl_set_keys(struct dhchap_ctrl *s, const struct dhchap_key *host_key, const struct dhchap_key *ctrl_key);
 void dhchap_ctrl_free(struct dhchap_ctrl *s);
 
 /* SQE checks for Authentication Send/Receive (SECP, SPSP, TL/AL); sgl_len is the data length

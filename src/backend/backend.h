@@ -61,7 +61,7 @@ struct be_io {
 };
 
 struct ns_geom {
-	uint64_t size;       /* bytes */
+	uint64_t size;       /* bytes; changes while I/O runs (resize): read with be_size() */
 	unsigned lba_shift;  /* 9 or 12 */
 	bool volatile_cache; /* flush needed for durability (VWC) */
 	bool discard;        /* deallocate supported */
@@ -75,6 +75,15 @@ struct backend_ops {
 	/* Synchronous flush at shutdown. */
 	int (*flush_sync)(struct backend *be);
 	void (*close)(struct backend *be);
+	/*
+	 * Change the size while I/O runs (control thread; may block); NULL: fixed size. Growing
+	 * makes the new range read as zeroes before the size moves; shrinking only moves the
+	 * size: the caller waits until no operation from before can touch the tail, then calls
+	 * release. 0 or a negative errno with the reason in err.
+	 */
+	int (*resize)(struct backend *be, uint64_t bytes, char *err, size_t errlen);
+	/* Give back the storage beyond the size (after a shrink); NULL: nothing to do. */
+	void (*release)(struct backend *be);
 };
 
 struct backend {
@@ -96,12 +105,15 @@ struct be_spec {
 /*
  * Open a backend into caller-owned `be` (may block; run at start). 0 or negative errno with a
  * one-line reason in `err`.
- * mem: anonymous MAP_NORESERVE memory of spec->size bytes (0 = 1 GiB), touched lazily.
+ * mem: anonymous MAP_NORESERVE memory of spec->size bytes (0 = 1 GiB), touched lazily, in a
+ * reservation of address space it can grow into without moving (BE_MEM_RESERVE_MIN or 4 times
+ * the size, whichever is more), so data sent straight from it stays where it is.
  * file: regular file (created/extended to spec->size if given) or block device; O_DIRECT
  * when the filesystem takes it unless spec->buffered. Discard and write zeroes always
  * leave the range reading back as zeroes (safe to advertise DLFEAT read-zeroes).
  */
 int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
+#define BE_MEM_RESERVE_MIN (64ull << 30)
 int be_file_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen);
 
 /*
@@ -135,6 +147,12 @@ void *be_mem_ptr(struct backend *be, uint64_t offset);
 
 /* File backend: true when its data goes through O_DIRECT (false for buffered and others). */
 bool be_file_is_direct(const struct backend *be);
+
+/* The current size in bytes (any thread). */
+static inline uint64_t be_size(const struct backend *be)
+{
+	return __atomic_load_n(&be->geom.size, __ATOMIC_RELAXED);
+}
 
 /* Close a backend opened by be_*_open (safe on a zeroed struct backend). */
 static inline void be_close(struct backend *be)

@@ -303,11 +303,71 @@ static void file_close(struct backend *be)
 	be->priv = NULL;
 }
 
+/*
+ * A regular file grows with ftruncate, its new range punched first in case the file was
+ * longer than the namespace (a shrink, or writes that raced one); a block device can take any
+ * size up to its own (what it holds there shows through, as after lvextend).
+ */
+static int file_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
+{
+	struct file_ns *f = be->priv;
+	uint64_t old = be_size(be);
+	struct stat st;
+
+	if (bytes & ((1ull << be->geom.lba_shift) - 1)) {
+		be_err(err, errlen, "file: size %llu is not a multiple of the lba size %u", (unsigned long long)bytes,
+		       1u << be->geom.lba_shift);
+		return -EINVAL;
+	}
+	if (be->geom.readonly) {
+		be_err(err, errlen, "file: read-only");
+		return -EROFS;
+	}
+	if (f->blockdev) {
+		uint64_t dev = 0;
+
+		if (ioctl(f->fd_buffered, BLKGETSIZE64, &dev) == 0 && bytes > dev) {
+			be_err(err, errlen, "file: the block device has %llu bytes", (unsigned long long)dev);
+			return -ENOSPC;
+		}
+	} else if (bytes > old) {
+		if (fstat(f->fd_buffered, &st)) {
+			be_err(err, errlen, "file: stat: %s", strerror(errno));
+			return -errno;
+		}
+		/* stale data beyond the namespace (a shrink, or writes that raced one) must not show */
+		if ((uint64_t)st.st_size > old &&
+		    fallocate(f->fd_buffered, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)old,
+			      (off_t)((uint64_t)st.st_size - old)) &&
+		    ftruncate(f->fd_buffered, (off_t)old)) {
+			be_err(err, errlen, "file: clear beyond %llu: %s", (unsigned long long)old, strerror(errno));
+			return -errno;
+		}
+		if (fstat(f->fd_buffered, &st) == 0 && (uint64_t)st.st_size < bytes &&
+		    ftruncate(f->fd_buffered, (off_t)bytes)) {
+			be_err(err, errlen, "file: extend to %llu: %s", (unsigned long long)bytes, strerror(errno));
+			return -errno;
+		}
+	}
+	__atomic_store_n(&be->geom.size, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void file_release(struct backend *be)
+{
+	struct file_ns *f = be->priv;
+
+	if (!f->blockdev && ftruncate(f->fd_buffered, (off_t)be_size(be)))
+		return; /* the next grow punches what is left */
+}
+
 static const struct backend_ops file_ops = {
 	.name = "file",
 	.submit = file_submit,
 	.flush_sync = file_flush_sync,
 	.close = file_close,
+	.resize = file_resize,
+	.release = file_release,
 };
 
 bool be_file_is_direct(const struct backend *be)

@@ -2,6 +2,9 @@
 /*
  * RAM namespace: one anonymous MAP_NORESERVE mapping, so untouched LBAs cost no memory and
  * read as zeroes. Every operation is a memcpy/memset done inline; nothing goes on the ring.
+ * The mapping is a reservation larger than the namespace (PROT_NONE beyond it, so it is not
+ * counted as committed memory): growing opens more of it in place and never moves the data
+ * that zero-copy sends point into.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +18,8 @@
 
 struct mem_ns {
 	uint8_t *base;
-	size_t map_len;
+	size_t map_len; /* reserved */
+	size_t rw_len;  /* accessible: the size rounded up to pages, at least */
 	size_t page;
 };
 
@@ -87,12 +91,75 @@ static void mem_close(struct backend *be)
 	be->priv = NULL;
 }
 
+static size_t mem_round(const struct mem_ns *m, uint64_t v)
+{
+	return (size_t)((v + m->page - 1) & ~(uint64_t)(m->page - 1));
+}
+
+static int mem_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
+{
+	struct mem_ns *m = be->priv;
+	size_t want;
+
+	if (bytes & ((1ull << be->geom.lba_shift) - 1)) {
+		be_err(err, errlen, "mem: size %llu is not a multiple of the lba size %u", (unsigned long long)bytes,
+		       1u << be->geom.lba_shift);
+		return -EINVAL;
+	}
+	if (bytes > m->map_len) {
+		be_err(err, errlen, "mem: can grow to at most %llu bytes (the address space reserved at open)",
+		       (unsigned long long)m->map_len);
+		return -ENOSPC;
+	}
+	want = mem_round(m, bytes);
+	if (want > m->rw_len) {
+		/* never touched, or given back by release: reads as zeroes */
+		if (mprotect(m->base + m->rw_len, want - m->rw_len, PROT_READ | PROT_WRITE)) {
+			int e = errno;
+
+			be_err(err, errlen, "mem: grow to %llu bytes: %s", (unsigned long long)bytes, strerror(e));
+			return -e;
+		}
+		m->rw_len = want;
+	}
+	__atomic_store_n(&be->geom.size, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* After a shrink: what lies beyond the size reads as zeroes if it grows back, and costs no memory. */
+static void mem_release(struct backend *be)
+{
+	struct mem_ns *m = be->priv;
+	uint64_t size = be_size(be);
+	size_t up = mem_round(m, size);
+
+	if (up > m->rw_len)
+		return;
+	memset(m->base + size, 0, up - size);
+	if (m->rw_len > up)
+		mem_zero_range(m, up, m->rw_len - up);
+}
+
 static const struct backend_ops mem_ops = {
 	.name = "mem",
 	.submit = mem_submit,
 	.flush_sync = mem_flush_sync,
 	.close = mem_close,
+	.resize = mem_resize,
+	.release = mem_release,
 };
+
+/* Address space to reserve for a namespace of `size` bytes (page rounded). */
+static size_t mem_reserve_len(const struct mem_ns *m, uint64_t size)
+{
+	uint64_t r = size <= UINT64_MAX / 4 ? size * 4 : size;
+
+	if (r < BE_MEM_RESERVE_MIN)
+		r = BE_MEM_RESERVE_MIN;
+	if (r > SIZE_MAX / 2)
+		r = size;
+	return mem_round(m, r);
+}
 
 int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_t errlen)
 {
@@ -119,12 +186,18 @@ int be_mem_open(struct backend *be, const struct be_spec *spec, char *err, size_
 		return -ENOMEM;
 	}
 	m->page = (size_t)sysconf(_SC_PAGESIZE);
-	m->map_len = (size + m->page - 1) & ~(m->page - 1);
-	m->base = mmap(NULL, m->map_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m->base == MAP_FAILED) {
+	m->rw_len = mem_round(m, size);
+	m->map_len = mem_reserve_len(m, size);
+	m->base = mmap(NULL, m->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->base == MAP_FAILED && m->map_len > m->rw_len) {
+		m->map_len = m->rw_len; /* no room for a reservation (RLIMIT_AS): it cannot grow */
+		m->base = mmap(NULL, m->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
+	if (m->base == MAP_FAILED || mprotect(m->base, m->rw_len, PROT_READ | PROT_WRITE)) {
 		int e = errno;
 
+		if (m->base != MAP_FAILED)
+			munmap(m->base, m->map_len);
 		free(m);
 		be_err(err, errlen, "mem: mmap %llu bytes: %s", (unsigned long long)size,
 		       strerror(e));
@@ -146,7 +219,7 @@ void *be_mem_ptr(struct backend *be, uint64_t offset)
 {
 	struct mem_ns *m = be->priv;
 
-	if (be->ops != &mem_ops || !m || offset >= be->geom.size)
+	if (be->ops != &mem_ops || !m || offset >= be_size(be))
 		return NULL;
 	return m->base + offset;
 }

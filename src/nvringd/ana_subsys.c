@@ -294,7 +294,7 @@ static void ana_timer_kick_locked(struct ana_subsys *as)
 void ana_subsys_start_all(struct target *tgt)
 {
 	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
-		struct ana_subsys *as = tgt->subsys[i]->ana;
+		struct ana_subsys *as = tgt->subsys[i] ? tgt->subsys[i]->ana : NULL;
 
 		if (!as)
 			continue;

@@ -12,14 +12,6 @@
 #include "log.h"
 #include "target.h"
 
-struct nvr_subsys *target_find_subsys(struct target *tgt, const char *nqn)
-{
-	for (unsigned i = 0; i < tgt->nr_subsys; i++)
-		if (!strcmp(tgt->subsys[i]->nqn, nqn))
-			return tgt->subsys[i];
-	return NULL;
-}
-
 struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s)
 {
 	struct nvr_ctrl *ctrl = calloc(1, sizeof(*ctrl));
@@ -30,6 +22,10 @@ struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s)
 	ctrl->subsys = s;
 	atomic_init(&ctrl->refs, 1);
 	uint16_t lo = s->cntlid_min ? s->cntlid_min : 1, hi = s->cntlid_max ? s->cntlid_max : NVR_MAX_CNTLID;
+
+	pthread_mutex_init(&ctrl->err_lock, NULL);
+	/* counted before it can be found: subsystem deletion waits for the count to drop */
+	atomic_fetch_add(&s->nr_ctrls, 1);
 
 	if (hi > NVR_MAX_CNTLID)
 		hi = NVR_MAX_CNTLID;
@@ -47,6 +43,8 @@ struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s)
 	}
 	pthread_mutex_unlock(&tgt->lock);
 	if (!ctrl->cntlid) {
+		atomic_fetch_sub(&s->nr_ctrls, 1);
+		pthread_mutex_destroy(&ctrl->err_lock);
 		free(ctrl);
 		return NULL;
 	}
@@ -72,9 +70,14 @@ struct nvr_ctrl *target_ctrl_get(struct target *tgt, uint16_t cntlid)
 void ctrl_put(struct nvr_ctrl *ctrl)
 {
 	if (atomic_fetch_sub(&ctrl->refs, 1) == 1) {
+		struct nvr_subsys *s = ctrl->subsys;
+
 		log_debug("controller %u freed", ctrl->cntlid);
 		free(ctrl->changed);
+		free(ctrl->errs);
+		pthread_mutex_destroy(&ctrl->err_lock);
 		free(ctrl);
+		atomic_fetch_sub_explicit(&s->nr_ctrls, 1, memory_order_release);
 	}
 }
 
@@ -136,8 +139,11 @@ void ctrl_queue_gone(struct nvr_queue *q)
 	struct target *tgt = ctrl->tgt;
 
 	pthread_mutex_lock(&tgt->lock);
-	if (ctrl->queues[q->qid] == q)
+	if (ctrl->queues[q->qid] == q) {
 		ctrl->queues[q->qid] = NULL;
+		/* its counters stay in the controller's: they only grow */
+		stats_sum(&ctrl->stats_gone, &q->stats);
+	}
 	pthread_mutex_unlock(&tgt->lock);
 	if (q->qid == 0) {
 		log_info("controller %u (%s) released", ctrl->cntlid, ctrl->hostnqn);
@@ -145,6 +151,24 @@ void ctrl_queue_gone(struct nvr_queue *q)
 	}
 	q->ctrl = NULL;
 	ctrl_put(ctrl);
+}
+
+void ctrl_kill_locked(struct nvr_ctrl *ctrl)
+{
+	struct nvr_queue *q = ctrl->queues[0];
+	struct ctrl_close_msg *cm;
+
+	if (!q || atomic_load(&ctrl->dead))
+		return;
+	cm = calloc(1, sizeof(*cm));
+	if (!cm)
+		return; /* the caller waits and tries again */
+	cm->msg.fn = ctrl_close_queue_msg;
+	cm->ctrl = ctrl;
+	cm->q = q;
+	cm->qid = 0;
+	atomic_fetch_add(&ctrl->refs, 1);
+	worker_post(q->w, &cm->msg);
 }
 
 void ctrl_check_keepalive(struct nvr_queue *q, uint64_t now_ms)

@@ -13,12 +13,14 @@
 #include <stdint.h>
 
 #include "resv.h"
+#include "stats.h"
 #include "subsys.h"
 
 struct nvr_queue;
 struct req;
 struct target;
 struct worker;
+struct nvme_error_log_page;
 
 #define NVR_MAX_IO_QUEUES 64
 #define NVR_MQES 127           /* I/O queue entries, 0's based: 128 entries */
@@ -51,14 +53,20 @@ struct nvr_ctrl {
 	uint32_t pending_aen;  /* events with no AER to carry them yet (bit per event type) */
 	uint32_t masked_aen;   /* events reported, masked until the host reads their log page */
 	uint32_t feat_kv;      /* Key Value Configuration (FID 0x20): bit 0 EDNEK */
-	uint64_t err_count;    /* error log entries produced */
 	uint32_t *changed;     /* namespaces changed since the Changed Namespace List was read */
 	unsigned nr_changed;   /* sorted, at most NVR_CHANGED_NS_MAX */
 	bool changed_overflow; /* more than that: the log says FFFFFFFFh */
 	struct resv_log resv_log; /* Reservation Notification log (0x80) */
 
-	/* under tgt->lock: queues by qid (0 = admin) */
+	/* under tgt->lock: queues by qid (0 = admin), and the counters of I/O queues gone */
 	struct nvr_queue *queues[NVR_MAX_IO_QUEUES + 1];
+	struct io_totals stats_gone;
+
+	/* the Error Information log (cmd/health.c), written by every queue of the controller */
+	pthread_mutex_t err_lock;
+	struct nvme_error_log_page *errs; /* ring of NVR_ELPE + 1 entries, allocated at the first error */
+	unsigned err_next;     /* slot of the next entry */
+	uint64_t err_count;    /* entries produced (the newest entry's Error Count) */
 };
 
 /* Command handlers, each completes the request (now or later) with req_complete(). */
@@ -87,6 +95,8 @@ void ctrl_ns_changed(struct nvr_ctrl *ctrl, uint32_t nsid);
 
 /* Queue membership and keep-alive (ctrl.c). */
 void ctrl_queue_gone(struct nvr_queue *q);
+/* Any thread, tgt->lock held: tear the controller down (its admin queue closes, then the rest). */
+void ctrl_kill_locked(struct nvr_ctrl *ctrl);
 void ctrl_check_keepalive(struct nvr_queue *q, uint64_t now_ms);
 
 /* Build the discovery log page (all subsystems x ports); returns its full length. */

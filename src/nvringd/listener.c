@@ -17,14 +17,26 @@
 #include "target.h"
 #include "tcp/tcp.h"
 
+/* Waiting for a listener to be closed (listener_remove). */
+struct listener_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+/* A listening socket; on worker 0's list once armed. Holds a reference on its port. */
 struct listener {
 	struct ring_op accept_op;
 	struct ring_op cancel_op;
 	struct worker *w;
 	struct nvr_port *port;
+	struct listener *next;
 	int fd;
 	bool closing;
 	bool multishot;      /* one armed accept takes every connection (5.19+) */
+	bool accept_done;    /* closing: the accept's last CQE came */
+	bool cancel_pending; /* closing: the cancel's CQE has not come yet */
+	struct listener_wait *wait;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 };
@@ -40,11 +52,20 @@ struct conn_place_msg {
 /* ---- connection limits ------------------------------------------------------------- */
 
 /* Connections from one peer address (counted while they live). */
-struct peer_count {
-	struct peer_count *next;
+struct peer_addr {
+	struct peer_addr *next;
 	unsigned n;
 	int family;
 	uint8_t addr[16];
+};
+
+/*
+ * What a live connection holds (the transport keeps it opaque, as `struct peer_count *`, and
+ * gives it back to listener_conn_gone): its address's count and a reference on its port.
+ */
+struct peer_count {
+	struct peer_addr *addr;
+	struct nvr_port *port;
 };
 
 #define PEER_BUCKETS 1024
@@ -52,7 +73,7 @@ struct peer_count {
 struct conn_limits {
 	pthread_mutex_t lock;
 	unsigned total;
-	struct peer_count *bucket[PEER_BUCKETS];
+	struct peer_addr *bucket[PEER_BUCKETS];
 	uint64_t refused;    /* connections closed at accept by a limit */
 	uint64_t last_log_ms;
 };
@@ -74,7 +95,7 @@ void listener_limits_free(struct target *tgt)
 		return;
 	for (unsigned i = 0; i < PEER_BUCKETS; i++) {
 		while (cl->bucket[i]) {
-			struct peer_count *p = cl->bucket[i];
+			struct peer_addr *p = cl->bucket[i];
 
 			cl->bucket[i] = p->next;
 			free(p);
@@ -104,16 +125,22 @@ static unsigned peer_hash(int family, const uint8_t addr[16])
 	return h % PEER_BUCKETS;
 }
 
-/* Count a new connection from sa: its slot, or NULL (with *why) when a limit says no. */
-static struct peer_count *conn_admit(struct target *tgt, const struct sockaddr_storage *sa, const char **why)
+/* Count a new connection from sa on port: its ticket, or NULL (with *why) when a limit says no. */
+static struct peer_count *conn_admit(struct target *tgt, struct nvr_port *port, const struct sockaddr_storage *sa,
+				     const char **why)
 {
 	struct conn_limits *cl = tgt->conn_limits;
-	struct peer_count *p;
+	struct peer_count *ticket = malloc(sizeof(*ticket));
+	struct peer_addr *p;
 	bool fresh = false;
 	uint8_t addr[16];
 	int family;
 	unsigned b;
 
+	if (!ticket) {
+		*why = "out of memory";
+		return NULL;
+	}
 	peer_addr(sa, &family, addr);
 	b = peer_hash(family, addr);
 	pthread_mutex_lock(&cl->lock);
@@ -130,6 +157,7 @@ static struct peer_count *conn_admit(struct target *tgt, const struct sockaddr_s
 	if (*why) {
 		cl->refused++;
 		pthread_mutex_unlock(&cl->lock);
+		free(ticket);
 		return NULL;
 	}
 	if (fresh) {
@@ -141,19 +169,24 @@ static struct peer_count *conn_admit(struct target *tgt, const struct sockaddr_s
 	p->n++;
 	cl->total++;
 	pthread_mutex_unlock(&cl->lock);
-	return p;
+	ticket->addr = p;
+	ticket->port = port;
+	port_get(port);
+	return ticket;
 }
 
-void listener_conn_gone(struct target *tgt, struct peer_count *slot)
+void listener_conn_gone(struct target *tgt, struct peer_count *ticket)
 {
 	struct conn_limits *cl = tgt->conn_limits;
+	struct peer_addr *slot;
 
-	if (!slot)
+	if (!ticket)
 		return;
+	slot = ticket->addr;
 	pthread_mutex_lock(&cl->lock);
 	cl->total--;
 	if (--slot->n == 0) {
-		struct peer_count **pp = &cl->bucket[peer_hash(slot->family, slot->addr)];
+		struct peer_addr **pp = &cl->bucket[peer_hash(slot->family, slot->addr)];
 
 		while (*pp != slot)
 			pp = &(*pp)->next;
@@ -161,10 +194,35 @@ void listener_conn_gone(struct target *tgt, struct peer_count *slot)
 		free(slot);
 	}
 	pthread_mutex_unlock(&cl->lock);
+	port_put(ticket->port);
+	free(ticket);
 }
 
+/* Every listener: worker 0's once it runs (before: start-up's). */
 static struct listener *listeners;
-static unsigned nr_listeners;
+
+static void listener_wait_done(struct listener_wait *wait)
+{
+	pthread_mutex_lock(&wait->lock);
+	wait->done = true;
+	pthread_cond_signal(&wait->cond);
+	pthread_mutex_unlock(&wait->lock);
+}
+
+/* Both its last CQEs came: nothing on the ring points at it any more. */
+static void listener_release(struct listener *l)
+{
+	struct listener **pp = &listeners;
+
+	if (!l->accept_done || l->cancel_pending)
+		return;
+	while (*pp && *pp != l)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = l->next;
+	port_put(l->port);
+	free(l);
+}
 
 /*
  * The accept backlog: as deep as the system allows (net.core.somaxconn), so a burst of hosts
@@ -283,6 +341,11 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 			l->fd = -1;
 		}
 		w->nr_listeners--;
+		if (l->wait)
+			listener_wait_done(l->wait); /* the address is free again */
+		l->wait = NULL;
+		l->accept_done = true;
+		listener_release(l);
 		return;
 	}
 	if (cqe->res < 0) {
@@ -301,7 +364,7 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 			memset(&l->peer, 0, sizeof(l->peer));
 	}
 	peer_name(&l->peer, peer, sizeof(peer));
-	slot = conn_admit(tgt, &l->peer, &why);
+	slot = conn_admit(tgt, l->port, &l->peer, &why);
 	if (!slot) {
 		/* a flood must not flood the log too: one line per second */
 		if (w->now_ms - tgt->conn_limits->last_log_ms >= 1000) {
@@ -336,25 +399,40 @@ static void listener_accept_done(struct ring_op *op, const struct io_uring_cqe *
 
 static void listener_cancel_done(struct ring_op *op, const struct io_uring_cqe *cqe)
 {
-	(void)op;
+	struct listener *l = container_of(op, struct listener, cancel_op);
+
 	(void)cqe;
+	l->cancel_pending = false;
+	listener_release(l);
+}
+
+static struct listener *listener_new(struct worker *w0, struct nvr_port *port, int fd)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->fd = fd;
+	l->port = port;
+	port_get(port);
+	l->w = w0;
+	l->multishot = true;
+	l->accept_op.complete = listener_accept_done;
+	l->cancel_op.complete = listener_cancel_done;
+	return l;
 }
 
 int listener_setup(struct target *tgt, const int *fds)
 {
-	listeners = calloc(tgt->nr_ports, sizeof(*listeners));
-	if (!listeners)
-		return -ENOMEM;
-	nr_listeners = tgt->nr_ports;
-	for (unsigned i = 0; i < tgt->nr_ports; i++) {
-		listeners[i].fd = fds[i];
-		listeners[i].port = &tgt->ports[i];
-		listeners[i].w = &tgt->workers[0];
-		listeners[i].multishot = true;
-		listeners[i].accept_op.complete = listener_accept_done;
-		listeners[i].cancel_op.complete = listener_cancel_done;
+	for (unsigned i = tgt->nr_ports; i-- > 0;) {
+		struct listener *l = listener_new(&tgt->workers[0], tgt->ports[i], fds[i]);
+
+		if (!l)
+			return -ENOMEM;
+		l->next = listeners;
+		listeners = l;
+		tgt->workers[0].nr_listeners++;
 	}
-	tgt->workers[0].nr_listeners = nr_listeners;
 	return 0;
 }
 
@@ -362,26 +440,121 @@ void listener_start(struct worker *w)
 {
 	if (w->id != 0)
 		return;
-	for (unsigned i = 0; i < nr_listeners; i++)
-		listener_arm(&listeners[i]);
+	for (struct listener *l = listeners; l; l = l->next)
+		listener_arm(l);
+}
+
+static void listener_close(struct worker *w, struct listener *l)
+{
+	struct io_uring_sqe *sqe;
+
+	if (l->closing)
+		return;
+	sqe = worker_get_sqe(w);
+	l->closing = true;
+	l->cancel_pending = true;
+	io_uring_prep_cancel(sqe, &l->accept_op, 0);
+	ring_op_attach(sqe, &l->cancel_op);
 }
 
 void listener_stop(struct worker *w)
 {
 	if (w->id != 0)
 		return;
-	for (unsigned i = 0; i < nr_listeners; i++) {
-		struct io_uring_sqe *sqe = worker_get_sqe(w);
+	for (struct listener *l = listeners; l; l = l->next)
+		listener_close(w, l);
+}
 
-		listeners[i].closing = true;
-		io_uring_prep_cancel(sqe, &listeners[i].accept_op, 0);
-		ring_op_attach(sqe, &listeners[i].cancel_op);
+/* ---- run time (control thread, through worker 0) ---------------------------------- */
+
+struct listener_msg {
+	struct worker_msg msg;
+	struct listener *l;          /* add */
+	struct nvr_port *port;       /* remove */
+	struct listener_wait *wait;
+};
+
+static void listener_add_run(struct worker *w, struct worker_msg *m)
+{
+	struct listener_msg *lm = container_of(m, struct listener_msg, msg);
+	struct listener *l = lm->l;
+
+	free(lm);
+	if (w->stopping) {
+		close(l->fd);
+		port_put(l->port);
+		free(l);
+		return;
 	}
+	l->next = listeners;
+	listeners = l;
+	w->nr_listeners++;
+	listener_arm(l);
+}
+
+int listener_add(struct target *tgt, struct nvr_port *port, int fd)
+{
+	struct worker *w0 = &tgt->workers[0];
+	struct listener_msg *lm = calloc(1, sizeof(*lm));
+	struct listener *l = lm ? listener_new(w0, port, fd) : NULL;
+
+	if (!l) {
+		free(lm);
+		return -ENOMEM;
+	}
+	lm->msg.fn = listener_add_run;
+	lm->l = l;
+	worker_post(w0, &lm->msg);
+	return 0;
+}
+
+static void listener_remove_run(struct worker *w, struct worker_msg *m)
+{
+	struct listener_msg *lm = container_of(m, struct listener_msg, msg);
+	struct listener *l = listeners;
+
+	while (l && (l->port != lm->port || l->closing))
+		l = l->next;
+	if (l && !w->stopping) {
+		l->wait = lm->wait;
+		listener_close(w, l);
+	} else {
+		listener_wait_done(lm->wait); /* already closing: the stop closes it */
+	}
+	free(lm);
+}
+
+int listener_remove(struct target *tgt, struct nvr_port *port)
+{
+	struct listener_wait wait = { .done = false };
+	struct listener_msg *lm = calloc(1, sizeof(*lm));
+
+	if (!lm)
+		return -ENOMEM;
+	pthread_mutex_init(&wait.lock, NULL);
+	pthread_cond_init(&wait.cond, NULL);
+	lm->msg.fn = listener_remove_run;
+	lm->port = port;
+	lm->wait = &wait;
+	worker_post(&tgt->workers[0], &lm->msg);
+	pthread_mutex_lock(&wait.lock);
+	while (!wait.done)
+		pthread_cond_wait(&wait.cond, &wait.lock);
+	pthread_mutex_unlock(&wait.lock);
+	pthread_cond_destroy(&wait.cond);
+	pthread_mutex_destroy(&wait.lock);
+	return 0;
 }
 
 void listener_free(void)
 {
-	free(listeners);
-	listeners = NULL;
-	nr_listeners = 0;
+	while (listeners) {
+		struct listener *l = listeners;
+
+		listeners = l->next;
+		if (l->fd >= 0)
+			close(l->fd);
+		port_put(l->port);
+		free(l);
+	}
 }

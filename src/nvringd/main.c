@@ -11,6 +11,7 @@
 #include "ana_subsys.h"
 #include "bufpool.h"
 #include "config/config.h"
+#include "control/ctl.h"
 #include "tcp/stream_tls.h"
 #include "tcp/tcp.h"
 #include "listener.h"
@@ -24,7 +25,7 @@ static struct target tgt;
 static bool target_has_tls(const struct target *t)
 {
 	for (unsigned i = 0; i < t->nr_ports; i++)
-		if (t->ports[i].treq)
+		if (t->ports[i]->treq)
 			return true;
 	return false;
 }
@@ -49,26 +50,27 @@ static void worker_stop_msg(struct worker *w, struct worker_msg *m)
 	tcp_worker_stop(w);
 }
 
-static void print_connect_hints(const struct target *t)
+static void print_connect_hints(const struct target *tgt)
 {
+	const struct nvr_topo *t = target_topo(tgt);
+
 	for (unsigned i = 0; i < t->nr_ports; i++) {
-		const struct nvr_port *p = &t->ports[i];
+		const struct nvr_port *p = t->ports[i];
 		const char *addr = p->traddr;
 
 		log_err("listening on %s%s%s:%s (%s)", p->family == AF_INET6 ? "[" : "", addr,
 			p->family == AF_INET6 ? "]" : "", p->trsvcid, p->discovery_only ? "discovery" : "I/O + discovery");
 	}
 	for (unsigned i = 0; i < t->nr_ports; i++) {
-		const struct nvr_port *p = &t->ports[i];
+		const struct nvr_port *p = t->ports[i];
 
 		printf("  nvme discover -t tcp -a %s -s %s\n", p->traddr, p->trsvcid);
 		if (p->discovery_only)
 			continue;
 		for (unsigned s = 1; s < t->nr_subsys; s++)
-			for (unsigned k = 0; k < t->subsys[s]->nr_ports; k++)
-				if (t->subsys[s]->ports[k] == p)
-					printf("  nvme connect -t tcp -a %s -s %s -n %s\n", p->traddr, p->trsvcid,
-					       t->subsys[s]->nqn);
+			if (topo_subsys_on_port(t, t->subsys[s].s, p))
+				printf("  nvme connect -t tcp -a %s -s %s -n %s\n", p->traddr, p->trsvcid,
+				       t->subsys[s].s->nqn);
 	}
 	fflush(stdout);
 }
@@ -114,10 +116,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < tgt.nr_ports; i++) {
-		if (listener_open(&tgt.ports[i], tgt.limits.listen_backlog, &fds[i], err, sizeof(err)) < 0) {
+		if (listener_open(tgt.ports[i], tgt.limits.listen_backlog, &fds[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "nvringd: %s\n", err);
 			return 1;
 		}
+		/* port 0: the running configuration names the port the kernel chose */
+		cfg.ports[i].port = (uint16_t)atoi(tgt.ports[i]->trsvcid);
 	}
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
 		ret = worker_init(&tgt.workers[i], &tgt, (int)i, tgt.big_sqe);
@@ -150,11 +154,20 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&tgt.workers_running, true);
 	ana_subsys_start_all(&tgt); /* transitions configured at start end on time */
+	/* the control plane changes the target through the workers: it starts once they run */
+	if (ctl_start(&tgt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nvringd: %s\n", err);
+		ret = 2;
+		goto stop;
+	}
 	log_err("ready (%u worker%s)", tgt.nr_workers, tgt.nr_workers == 1 ? "" : "s");
 
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_err("%s: stopping", strsignal(sig));
+	ret = 0;
+stop:
+	ctl_stop();
 	atomic_store(&tgt.stopping, true);
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
 		stop_msgs[i].fn = worker_stop_msg;
@@ -177,5 +190,5 @@ int main(int argc, char **argv)
 	free(stop_msgs);
 	free(fds);
 	log_err("stopped");
-	return 0;
+	return ret;
 }

@@ -17,10 +17,20 @@
 #include "setup.h"
 #include "target.h"
 #include "tls/psk.h"
+#include "topo.h"
+#include "worker.h"
+
+static void setup_referral(struct nvr_referral *r, const struct cfg_referral *cr)
+{
+	r->family = cr->family;
+	r->portid = cr->portid;
+	r->treq = (uint8_t)cr->treq;
+	snprintf(r->traddr, sizeof(r->traddr), "%s", cr->addr);
+	snprintf(r->trsvcid, sizeof(r->trsvcid), "%u", cr->port);
+}
 
 static int setup_port(struct nvr_port *p, const struct cfg_port *cp, char *err, size_t errlen)
 {
-	memset(p, 0, sizeof(*p));
 	p->portid = cp->portid;
 	p->family = cp->family;
 	p->discovery_only = cp->discovery_only;
@@ -42,20 +52,61 @@ static int setup_port(struct nvr_port *p, const struct cfg_port *cp, char *err, 
 		if (inet_pton(AF_INET, cp->addr, &s4->sin_addr) != 1)
 			goto bad;
 	}
+	/* disabled referrals stay in the configuration, not in the log */
+	p->referrals = calloc(cp->nr_referrals + 1, sizeof(*p->referrals));
+	if (!p->referrals) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cp->nr_referrals; i++)
+		if (cp->referrals[i].enabled)
+			setup_referral(&p->referrals[p->nr_referrals++], &cp->referrals[i]);
 	return 0;
 bad:
 	snprintf(err, errlen, "bad address '%s'", cp->addr);
 	return -1;
 }
 
-static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subsys *cs, const struct cfg_ns *cn,
-		    char *err, size_t errlen)
+struct nvr_port *target_port_new(const struct cfg_port *cp, char *err, size_t errlen)
 {
-	char why[256] = "";
+	struct nvr_port *p = calloc(1, sizeof(*p));
 
-	if (ns_open(tgt, ns, cn, why, sizeof(why)) < 0) {
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&p->refs, 1);
+	if (setup_port(p, cp, err, errlen) < 0) {
+		port_put(p);
+		return NULL;
+	}
+	return p;
+}
+
+int target_ns_open(struct target *tgt, const struct cfg_subsys *cs, const struct cfg_ns *cn, struct nvr_ns **out,
+		   char *err, size_t errlen)
+{
+	struct nvr_ns *ns = calloc(1, sizeof(*ns));
+	char why[256] = "";
+	int ret;
+
+	*out = NULL;
+	if (!ns) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = ns_open(tgt, ns, cn, why, sizeof(why));
+	if (ret < 0) {
 		snprintf(err, errlen, "%s namespace %u: %s", cs->nqn, cn->nsid, why);
-		return -1;
+		free(ns);
+		return ret;
+	}
+	/* the rings and the pollers' list are made at start and never change */
+	if (atomic_load(&tgt->workers_running) && ((ns->big_sqe && !tgt->big_sqe) || ns->ops->poll)) {
+		snprintf(err, errlen, "%s namespace %u: %s namespaces can only be added at start", cs->nqn, cn->nsid,
+			 cn->kind);
+		ns_destroy(ns);
+		return -EOPNOTSUPP;
 	}
 	if (ns->big_sqe)
 		tgt->big_sqe = true;
@@ -64,11 +115,13 @@ static int setup_ns(struct target *tgt, struct nvr_ns *ns, const struct cfg_subs
 
 		if (!p) {
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			ns_destroy(ns);
+			return -ENOMEM;
 		}
 		tgt->pollers = p;
 		tgt->pollers[tgt->nr_pollers++] = ns;
 	}
+	*out = ns;
 	return 0;
 }
 
@@ -159,106 +212,131 @@ static struct nvr_subsys *setup_discovery_subsys(void)
 	return s;
 }
 
-static int setup_subsys(struct target *tgt, const struct nvr_config *cfg, size_t si, struct nvr_subsys **out,
-			char *err, size_t errlen)
+struct host_table *target_hosts_build(const struct nvr_config *cfg, const struct cfg_subsys *cs, char *err,
+				      size_t errlen)
 {
-	const struct cfg_subsys *cs = &cfg->subsys[si];
-	struct nvr_subsys *s = calloc(1, sizeof(*s));
-	struct host_table *ht = NULL;
-	struct ns_table *t = NULL;
+	struct host_table *ht = calloc(1, sizeof(*ht) + (cs->nr_allowed_hosts + 1) * sizeof(ht->host[0]));
 
-	*out = s;
-	if (!s)
+	if (!ht)
 		goto oom;
-	snprintf(s->nqn, sizeof(s->nqn), "%s", cs->nqn);
-	snprintf(s->serial, sizeof(s->serial), "%s", cs->serial);
-	snprintf(s->model, sizeof(s->model), "%s", cs->model[0] ? cs->model : "nvring");
-	s->allow_any_host = cs->allow_any_host;
-	ht = calloc(1, sizeof(*ht) + (cs->nr_allowed_hosts + 1) * sizeof(ht->host[0]));
-	atomic_init(&s->hosts, ht);
-	t = calloc(1, sizeof(*t) + (cs->nr_ns + 1) * sizeof(t->ns[0]));
-	atomic_init(&s->ns_table, t);
-	s->ports = calloc(tgt->nr_ports + 1, sizeof(*s->ports));
-	if (!ht || !t || !s->ports)
-		goto oom;
-	s->dhchap_hashes = cs->dhchap_hashes ? cs->dhchap_hashes : DHCHAP_HASHES_ALL;
-	s->dhchap_dhgroups = cs->dhchap_dhgroups ? cs->dhchap_dhgroups : DHCHAP_DHGROUPS_ALL;
 	for (size_t i = 0; i < cs->nr_allowed_hosts; i++) {
 		struct nvr_host *h = calloc(1, sizeof(*h));
 
 		if (!h)
 			goto oom;
 		ht->host[ht->nr++] = h;
-		if (setup_host(h, cfg, cs->allowed_hosts[i], err, errlen) < 0)
-			return -1;
+		if (setup_host(h, cfg, cs->allowed_hosts[i], err, errlen) < 0) {
+			host_table_free(ht);
+			return NULL;
+		}
+	}
+	return ht;
+oom:
+	host_table_free(ht);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+struct nvr_subsys *target_subsys_new(struct target *tgt, const struct nvr_config *cfg, size_t si, char *err,
+				     size_t errlen)
+{
+	const struct cfg_subsys *cs = &cfg->subsys[si];
+	struct nvr_subsys *s = calloc(1, sizeof(*s));
+	struct host_table *ht;
+	struct ns_table *t;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(s->nqn, sizeof(s->nqn), "%s", cs->nqn);
+	snprintf(s->serial, sizeof(s->serial), "%s", cs->serial);
+	snprintf(s->model, sizeof(s->model), "%s", cs->model[0] ? cs->model : "nvring");
+	s->allow_any_host = cs->allow_any_host;
+	s->dhchap_hashes = cs->dhchap_hashes ? cs->dhchap_hashes : DHCHAP_HASHES_ALL;
+	s->dhchap_dhgroups = cs->dhchap_dhgroups ? cs->dhchap_dhgroups : DHCHAP_DHGROUPS_ALL;
+	ht = target_hosts_build(cfg, cs, err, errlen);
+	atomic_init(&s->hosts, ht);
+	t = calloc(1, sizeof(*t) + (cs->nr_ns + 1) * sizeof(t->ns[0]));
+	atomic_init(&s->ns_table, t);
+	if (!ht || !t) {
+		if (ht)
+			snprintf(err, errlen, "out of memory");
+		target_subsys_free(s);
+		return NULL;
 	}
 	for (size_t i = 0; i < cs->nr_ns; i++) {
-		struct nvr_ns *ns;
-
 		if (!cs->ns[i].enabled)
 			continue;
-		ns = calloc(1, sizeof(*ns));
-		if (!ns)
-			goto oom;
-		if (setup_ns(tgt, ns, cs, &cs->ns[i], err, errlen) < 0) {
-			free(ns);
-			return -1;
+		if (target_ns_open(tgt, cs, &cs->ns[i], &t->ns[t->nr], err, errlen) < 0) {
+			target_subsys_free(s);
+			return NULL;
 		}
-		t->ns[t->nr++] = ns;
-		if (ns->nsid > s->max_nsid)
-			s->max_nsid = ns->nsid;
+		if (t->ns[t->nr]->nsid > s->max_nsid)
+			s->max_nsid = t->ns[t->nr]->nsid;
+		t->nr++;
 	}
-	/* published before any worker runs: the registry's table, sorted by nsid */
+	/* not published yet: the registry's table, sorted by nsid */
 	qsort(t->ns, t->nr, sizeof(t->ns[0]), ns_cmp);
 	if (s->max_nsid < NVR_MAX_NSID)
 		s->max_nsid = NVR_MAX_NSID;
-	for (size_t pi = 0; pi < cfg->nr_ports; pi++)
-		if (!cfg->ports[pi].discovery_only && nvr_config_port_has_subsys(&cfg->ports[pi], si))
-			s->ports[s->nr_ports++] = &tgt->ports[pi];
 	s->cntlid_min = cs->cntlid_min;
 	s->cntlid_max = cs->cntlid_max;
-	return ana_subsys_setup(tgt, s, cfg, si, err, errlen);
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	if (ana_subsys_setup(tgt, s, cfg, si, err, errlen) < 0) {
+		target_subsys_free(s);
+		return NULL;
+	}
+	return s;
 }
 
-int target_setup(struct target *tgt, const struct nvr_config *cfg, char *err, size_t errlen)
+void target_subsys_free(struct nvr_subsys *s)
 {
-	tgt->ports = calloc(cfg->nr_ports + 1, sizeof(*tgt->ports));
-	tgt->subsys = calloc(cfg->nr_subsys + 1, sizeof(*tgt->subsys));
-	if (!tgt->ports || !tgt->subsys) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	struct ns_table *t;
+
+	if (!s)
+		return;
+	t = atomic_load(&s->ns_table);
+	for (unsigned n = 0; t && n < t->nr; n++)
+		ns_destroy(t->ns[n]);
+	free(t);
+	host_table_free(atomic_load(&s->hosts));
+	ana_subsys_destroy(s->ana);
+	free(s);
+}
+
+int target_setup(struct target *tgt, struct nvr_config *cfg, char *err, size_t errlen)
+{
 	pthread_mutex_init(&tgt->lock, NULL);
 	pthread_mutex_init(&tgt->registry_lock, NULL);
+	tgt->cfg = cfg;
 	tgt->next_cntlid = 1;
 	atomic_init(&tgt->genctr, 1);
+	tgt->started_ms = worker_now_ms();
 	tgt->poll = cfg->poll;
 	setup_limits(&tgt->limits, cfg);
-	if (listener_limits_init(tgt) < 0) {
+	tgt->ports = calloc(cfg->nr_ports + 1, sizeof(*tgt->ports));
+	tgt->subsys = calloc(cfg->nr_subsys + 1, sizeof(*tgt->subsys));
+	tgt->disc = setup_discovery_subsys();
+	if (!tgt->ports || !tgt->subsys || !tgt->disc || listener_limits_init(tgt) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->nr_ports; i++) {
-		if (setup_port(&tgt->ports[i], &cfg->ports[i], err, errlen) < 0)
+		tgt->ports[i] = target_port_new(&cfg->ports[i], err, errlen);
+		if (!tgt->ports[i])
 			return -1;
 		tgt->nr_ports++;
 	}
-	tgt->subsys[0] = setup_discovery_subsys();
-	if (!tgt->subsys[0]) {
+	for (size_t i = 0; i < cfg->nr_subsys; i++) {
+		tgt->subsys[i] = target_subsys_new(tgt, cfg, i, err, errlen);
+		if (!tgt->subsys[i])
+			return -1;
+		tgt->nr_subsys++;
+	}
+	atomic_init(&tgt->topo, topo_build(tgt));
+	if (!atomic_load(&tgt->topo)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
-	}
-	tgt->nr_subsys = 1;
-	for (size_t i = 0; i < cfg->nr_subsys; i++) {
-		int ret = setup_subsys(tgt, cfg, i, &tgt->subsys[tgt->nr_subsys], err, errlen);
-
-		if (tgt->subsys[tgt->nr_subsys])
-			tgt->nr_subsys++;
-		if (ret < 0)
-			return -1;
 	}
 	return 0;
 }
@@ -303,21 +381,12 @@ void target_flush_all(struct target *tgt)
 
 void target_teardown(struct target *tgt)
 {
-	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
-		struct nvr_subsys *s = tgt->subsys[i];
-		struct ns_table *t;
-
-		if (!s)
-			continue;
-		t = atomic_load(&s->ns_table);
-		for (unsigned n = 0; t && n < t->nr; n++)
-			ns_destroy(t->ns[n]);
-		free(t);
-		host_table_free(atomic_load(&s->hosts));
-		ana_subsys_destroy(s->ana);
-		free(s->ports);
-		free(s);
-	}
+	for (unsigned i = 0; tgt->subsys && i < tgt->nr_subsys; i++)
+		target_subsys_free(tgt->subsys[i]);
+	target_subsys_free(tgt->disc);
+	for (unsigned i = 0; tgt->ports && i < tgt->nr_ports; i++)
+		port_put(tgt->ports[i]);
+	topo_free(atomic_load(&tgt->topo));
 	free(tgt->subsys);
 	free(tgt->ports);
 	free(tgt->pollers);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Lookups in a subsystem: a namespace by NSID (tables are sorted) and the host allow list. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "subsys.h"
@@ -34,4 +35,12 @@ const struct nvr_host *subsys_host_find(const struct nvr_subsys *s, const char *
 bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn)
 {
 	return s->allow_any_host || subsys_host_find(s, hostnqn);
+}
+
+void port_put(struct nvr_port *p)
+{
+	if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
+		free(p->referrals);
+		free(p);
+	}
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Subsystems, their namespaces and the ports they are exported on. A subsystem's namespace
- * table is a published snapshot (ns/registry.h) that changes while I/O runs; the rest of a
- * subsystem is set at start.
+ * table and host table are published snapshots (ns/registry.h) that change while I/O runs;
+ * which subsystems exist and which ports export them is the target's topology (topo.h).
  */
 #ifndef NVRING_NVRINGD_SUBSYS_H
 #define NVRING_NVRINGD_SUBSYS_H
@@ -42,6 +42,19 @@ struct host_table {
 	struct nvr_host *host[];
 };
 
+/* A discovery referral reported in the discovery log of the port that has it. */
+struct nvr_referral {
+	int family;
+	char traddr[256];    /* as the log entry's TRADDR */
+	char trsvcid[32];
+	uint16_t portid;
+	uint8_t treq;
+};
+
+/*
+ * A port: immutable once created, freed with its last reference (the target's while it is
+ * configured, its listener's, and one per connection accepted on it).
+ */
 struct nvr_port {
 	uint16_t portid;
 	int family;          /* AF_INET / AF_INET6 */
@@ -51,6 +64,9 @@ struct nvr_port {
 	bool discovery_only; /* e.g. 8009 */
 	uint8_t treq;        /* secure channel (discovery TREQ bits 1:0): 0 none, 1 TLS required,
 			      * 2 TLS not required (a host may use it) */
+	struct nvr_referral *referrals;
+	unsigned nr_referrals;
+	atomic_uint refs;
 };
 
 struct nvr_subsys {
@@ -64,12 +80,11 @@ struct nvr_subsys {
 	uint8_t dhchap_dhgroups; /* DH groups allowed */
 	_Atomic(struct ns_table *) ns_table; /* published: read with subsys_ns_table() */
 	uint32_t max_nsid;   /* NN */
-	struct nvr_port **ports; /* ports this subsystem is exported on */
-	unsigned nr_ports;
 	struct ana_subsys *ana;  /* ANA groups and states (ana_subsys.h); NULL for discovery */
 	/* controller IDs handed out here (two gateways of one subsystem use disjoint ranges) */
 	uint16_t cntlid_min, cntlid_max;
 	uint16_t next_cntlid;    /* under tgt->lock */
+	atomic_uint nr_ctrls; /* controllers not yet freed (deletion waits for 0) */
 };
 
 /*
@@ -91,5 +106,12 @@ static inline struct nvr_ns *subsys_find_ns(const struct nvr_subsys *s, uint32_t
 bool subsys_host_allowed(const struct nvr_subsys *s, const char *hostnqn);
 /* The host's entry (keys), or NULL; transient use on a worker, as for tables. */
 const struct nvr_host *subsys_host_find(const struct nvr_subsys *s, const char *hostnqn);
+
+static inline void port_get(struct nvr_port *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+/* Drop a reference (any thread); the last one frees the port. NULL is a no-op. */
+void port_put(struct nvr_port *p);
 
 #endif

@@ -10,9 +10,12 @@
 
 #include "ctrl.h"
 #include "subsys.h"
+#include "topo.h"
 #include "worker.h"
 
 #define NVR_MAX_CNTLID 0xFFEF
+
+struct nvr_config;
 
 /* Everything a peer can make us hold is bounded and timed out (README "Limits and hardening"). */
 struct nvr_limits {
@@ -32,10 +35,15 @@ struct target {
 	unsigned nr_workers;
 	atomic_uint next_worker;      /* round robin placement of new queue pairs */
 
-	struct nvr_port *ports;
-	unsigned nr_ports;
-	struct nvr_subsys **subsys;   /* [0] is the discovery subsystem */
+	/* the running configuration and its objects: start-up, then the control thread only
+	 * (workers read the published topology) */
+	struct nvr_config *cfg;
+	struct nvr_subsys *disc;      /* the discovery subsystem */
+	struct nvr_subsys **subsys;   /* [nr_subsys]: cfg->subsys[i] running */
 	unsigned nr_subsys;
+	struct nvr_port **ports;      /* [nr_ports]: cfg->ports[i] running */
+	unsigned nr_ports;
+	_Atomic(struct nvr_topo *) topo; /* topo.h */
 	bool poll;                    /* busy-poll the completion queue */
 	bool big_sqe;                 /* a passthrough namespace exists: rings need SQE128|CQE32 */
 	struct nvr_limits limits;
@@ -49,10 +57,10 @@ struct target {
 	struct nvr_ctrl *ctrls[NVR_MAX_CNTLID + 1];
 	uint16_t next_cntlid;
 	atomic_ullong genctr;         /* discovery log generation counter */
+	uint64_t started_ms;          /* CLOCK_MONOTONIC ms at start (SMART power-on hours) */
 	atomic_bool stopping;
 };
 
-struct nvr_subsys *target_find_subsys(struct target *tgt, const char *nqn);
 /* Allocate a controller with a dynamic cntlid; NULL if none left. */
 struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s);
 /* Look up a live controller by cntlid and take a queue reference on it (NULL if none). */

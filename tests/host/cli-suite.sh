@@ -43,6 +43,21 @@ check "list-ns includes namespace 1" bash -c "'$nvring' list-ns ${conn[*]} | gre
 check "get-log SMART (0x02, 512 bytes)" bash -c "'$nvring' get-log ${conn[*]} --log-id 2 --log-len 512 -b | test \$(wc -c) -eq 512"
 check "get-feature Number of Queues" bash -c "'$nvring' get-feature ${conn[*]} --feature-id 7 | grep -q 'Current value'"
 
+# option letters as nvme-cli spells them: -n namespace, -N subsystem NQN (-n still names the NQN
+# where a command has no namespace option)
+check "-N is the NQN (id-ctrl -N)" bash -c "'$nvring' id-ctrl -a $addr --trsvcid $port -N $nqn -o json >$tmp/l1.json && \
+	python3 -c \"import json; assert json.load(open('$tmp/l1.json'))['subnqn']=='$nqn'\""
+check "-n is still the NQN without a namespace option (id-ctrl -n)" bash -c "'$nvring' id-ctrl -a $addr --trsvcid $port -n $nqn -o json >$tmp/l2.json && \
+	python3 -c \"import json; assert json.load(open('$tmp/l2.json'))['subnqn']=='$nqn'\""
+check "-n namespace, -N NQN (id-ns -n 1 -N)" bash -c "'$nvring' id-ns -a $addr --trsvcid $port -N $nqn -n 1 -o json >$tmp/l3.json && \
+	python3 -c \"import json; assert json.load(open('$tmp/l3.json'))['nsze']>0\""
+check "perf -n 1 -N NQN" "$nvring" perf -a "$addr" --trsvcid "$port" -N "$nqn" -n 1 -q 4 -t 1 --json
+check "perf --ns 1 (older spelling)" "$nvring" perf -a "$addr" --trsvcid "$port" --nqn "$nqn" --ns 1 -q 4 -t 1 --json
+"$nvring" perf -a "$addr" --trsvcid "$port" -n "$nqn" -t 1 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if ((rc == 2)) && grep -q "bad number for --namespace-id" "$tmp/err"; then tap OK "perf -n NQN: usage error (-n is the namespace)"
+else tap FAIL "perf -n NQN: usage error (-n is the namespace)" "rc $rc $(head -c 200 "$tmp/err")"; fi
+
 # data path: write, read back, compare (in-capsule, R2T, large) with and without digests
 for dg in "" "-g -G"; do
 	tag=${dg:+, digests}

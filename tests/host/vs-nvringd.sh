@@ -15,7 +15,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_target() {
 	local name=$1 port=$2; shift 2
 	: >"$tmp/$name.log"
-	"$nvringd" -l "127.0.0.1:$port" -t 2 "$@" >"$tmp/$name.log" 2>&1 &
+	"$nvringd" -l "127.0.0.1:$port" -t 2 --rpc-socket none "$@" >"$tmp/$name.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do
 		grep -q "ready" "$tmp/$name.log" && return 0

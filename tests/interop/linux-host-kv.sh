@@ -45,7 +45,7 @@ done
 port=$(free_port)
 # shellcheck disable=SC2086  # NVRINGD_ARGS is a word list on purpose
 nvringd_start "nvringd (nsid 1 kv:mem,size=256M; nsid 2 kv:mem,size=64M,kvssd-compat) listens on 127.0.0.1:$port" \
-	"$tmp/nvringd.log" "$port" -- "$bin" -v -l "127.0.0.1:$port" --nqn "$nqn" -t 2 \
+	"$tmp/nvringd.log" "$port" -- "$bin" -v -l "127.0.0.1:$port" --nqn "$nqn" -t 2 --rpc-socket none \
 	--ns kv:mem,size=256M --ns kv:mem,size=64M,kvssd-compat ${NVRINGD_ARGS:-} || { tap_plan; exit 1; }
 
 tap_relay < <("$here/boot.sh" -b "$dir" -t "$limit" -x "$uring:/run/kv-uring" \

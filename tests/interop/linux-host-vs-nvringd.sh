@@ -95,7 +95,7 @@ nvringd)
 	# shellcheck disable=SC2086  # NVRINGD_ARGS is a word list on purpose
 	nvringd_start "nvringd listens on 127.0.0.1:$p1 and :$p2" "$log" "$p1" "$p2" -- \
 		"$bin" -vv -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" --nqn "$nqn" \
-		--ns mem:256M --ns "file:$tmp/ns2.img" -t 2 ${NVRINGD_ARGS:-} || { tap_plan; exit 1; }
+		--ns mem:256M --ns "file:$tmp/ns2.img" -t 2 --rpc-socket none ${NVRINGD_ARGS:-} || { tap_plan; exit 1; }
 	tgt=(-e TGT_ADDR=10.0.2.2 -e TGT_PORT="$p1" -e TGT_DISC_PORT="$p2" -e KATO_SECS="$kato"
 		-e TGT_LOGS_DIGESTS=1)
 	;;

@@ -133,6 +133,7 @@ int tc_daemon_start(struct tc_daemon *d, const char *const *args)
 	struct tc_daemon_log *lg;
 	int pfd[2];
 	const char *argv[64];
+	bool rpc_given = false;
 	int argc = 0;
 	struct timespec deadline;
 	int ret = 0;
@@ -142,8 +143,15 @@ int tc_daemon_start(struct tc_daemon *d, const char *const *args)
 	if (!path)
 		return -ENOENT;
 	argv[argc++] = path;
-	for (int i = 0; args && args[i] && argc < 63; i++)
+	for (int i = 0; args && args[i] && argc < 61; i++) {
 		argv[argc++] = args[i];
+		rpc_given |= !strcmp(args[i], "--rpc-socket") || !strncmp(args[i], "--rpc-socket=", 13);
+	}
+	/* parallel daemons must not meet on the default /run/nvringd.sock */
+	if (!rpc_given) {
+		argv[argc++] = "--rpc-socket";
+		argv[argc++] = "none";
+	}
 	argv[argc] = NULL;
 
 	lg = calloc(1, sizeof(*lg));

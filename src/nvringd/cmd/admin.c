@@ -14,10 +14,12 @@
 #include "ana_subsys.h"
 #include "core/queue.h"
 #include "ctrl.h"
+#include "health.h"
 #include "identify.h"
 #include "core/req.h"
 #include "resv_cmd.h"
 #include "spec/nvme_kv.h"
+#include "target.h"
 #include "worker.h"
 
 #define ADMIN_FID_KV_CONFIG 0x20     /* Key Value Configuration (KV command set) */
@@ -28,7 +30,6 @@
 #define ADMIN_FEAT_CAP_CHANGEABLE (1u << 2)
 #define ADMIN_TIMESTAMP_LEN 8
 #define ADMIN_HOST_BEHAVIOR_LEN 512
-#define ADMIN_SMART_TEMP_K 314       /* composite temperature: a plausible 41 °C */
 #define ADMIN_LOG_MAX 4096           /* largest log page we build */
 
 static const uint16_t st_invalid_field = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
@@ -86,37 +87,6 @@ static void admin_identify(struct req *req, struct nvr_ctrl *ctrl)
 }
 
 /* ---- log pages ---- */
-
-static void admin_put_u128(uint8_t dst[16], uint64_t v)
-{
-	uint64_t le = htole64(v);
-
-	memset(dst, 0, 16);
-	memcpy(dst, &le, sizeof(le));
-}
-
-static uint32_t admin_log_error(void *log)
-{
-	/* no errors are recorded; entries with error count 0 are "empty" */
-	memset(log, 0, sizeof(struct nvme_error_log_page) * (NVR_ELPE + 1));
-	return sizeof(struct nvme_error_log_page) * (NVR_ELPE + 1);
-}
-
-static uint32_t admin_log_smart(const struct nvr_ctrl *ctrl, uint64_t now_ms, void *log)
-{
-	struct nvme_smart_log *sl = log;
-	uint16_t temp = htole16(ADMIN_SMART_TEMP_K);
-
-	memset(sl, 0, sizeof(*sl));
-	memcpy(sl->temperature, &temp, sizeof(temp));
-	sl->avail_spare = 100;
-	sl->spare_thresh = 10;
-	/* powered on as long as the machine has been up (CLOCK_MONOTONIC) */
-	admin_put_u128(sl->power_on_hours, now_ms / 3600000);
-	admin_put_u128(sl->power_cycles, 1);
-	admin_put_u128(sl->num_err_log_entries, ctrl->err_count);
-	return sizeof(*sl);
-}
 
 static uint32_t admin_log_fw_slot(void *log)
 {
@@ -204,10 +174,14 @@ static void admin_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 	}
 	switch (a.lid) {
 	case NVME_LOG_LID_ERROR:
-		size = admin_log_error(log);
+		size = health_log_error(ctrl, log);
 		break;
 	case NVME_LOG_LID_SMART:
-		size = admin_log_smart(ctrl, req_now_ms(req), log);
+		st = health_log_smart(ctrl, le32toh(req->sqe.nsid), req_now_ms(req) - ctrl->tgt->started_ms, log, &size);
+		if (st) {
+			req_complete_status(req, st);
+			return;
+		}
 		break;
 	case NVME_LOG_LID_FW_SLOT:
 		size = admin_log_fw_slot(log);

@@ -130,6 +130,14 @@ void auth_send(struct req *req)
 		req_complete_status(req, (uint16_t)st);
 		return;
 	}
+	/* a re-authentication proves the keys the host has now (host_set_keys may have rotated
+	 * them since the queue connected); a transaction running keeps its keys */
+	if (dhchap_ctrl_state(a->s) == DHCHAP_CTRL_AUTHENTICATED) {
+		const struct nvr_host *h = subsys_host_find(req->ctrl->subsys, req->ctrl->hostnqn);
+
+		if (h && h->dhchap_key)
+			dhchap_ctrl_set_keys(a->s, h->dhchap_key, h->dhchap_ctrl_key);
+	}
 	st = dhchap_ctrl_send(a->s, req->buf, req->data_len, auth_ns(req_now_ms(req)));
 	if (st == DHCHAP_CTRL_DEFER) {
 		a->pending = req;

@@ -28,7 +28,7 @@ static_assert(offsetof(struct nvmf_disc_log_entry, tsas) == 768, "tsas");
 
 /* What one host sees, and the output window. */
 struct disc_view {
-	struct target *tgt;
+	const struct nvr_topo *topo; /* one snapshot for the count and the fill */
 	const char *hostnqn;
 	const struct nvr_port *port;
 	const char *local_traddr;
@@ -62,15 +62,46 @@ static void disc_fill(char *dst, size_t width, const char *src)
 	memcpy(dst, src, n);
 }
 
+/* The next record's slot in the window, or NULL when it falls outside (only counted). */
+static struct nvmf_disc_log_entry *disc_next(struct disc_view *v, struct nvmf_disc_log_entry *e, uint64_t *pos)
+{
+	*pos = DISC_REC_SIZE * (v->rec + 1);
+	v->rec++;
+	if (!v->buf || *pos >= v->off + v->len || *pos + DISC_REC_SIZE <= v->off)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+/* A referral to another discovery service (nvmet: the port's referrals). */
+static void disc_emit_referral(struct disc_view *v, const struct nvr_referral *r)
+{
+	struct nvmf_disc_log_entry e;
+	uint64_t pos;
+
+	if (!disc_next(v, &e, &pos))
+		return;
+	e.trtype = NVMF_TRTYPE_TCP;
+	e.adrfam = r->family == AF_INET6 ? NVMF_ADDR_FAMILY_IP6 : NVMF_ADDR_FAMILY_IP4;
+	e.subtype = NVME_NQN_DISC;
+	e.treq = r->treq;
+	e.portid = htole16(r->portid);
+	e.cntlid = htole16(0xffff);
+	e.asqsz = htole16(DISC_ASQSZ);
+	disc_fill(e.trsvcid, sizeof(e.trsvcid), r->trsvcid);
+	disc_fill(e.subnqn, sizeof(e.subnqn), NVR_DISC_NQN);
+	disc_fill(e.traddr, sizeof(e.traddr), r->traddr);
+	e.tsas.tcp.sectype = NVMF_TCP_SECTYPE_NONE;
+	disc_copy(v, pos, &e, sizeof(e));
+}
+
 static void disc_emit(struct disc_view *v, const struct nvr_port *p, const char *nqn, uint8_t subtype)
 {
-	uint64_t pos = DISC_REC_SIZE * (v->rec + 1);
 	struct nvmf_disc_log_entry e;
+	uint64_t pos;
 
-	v->rec++;
-	if (!v->buf || pos >= v->off + v->len || pos + DISC_REC_SIZE <= v->off)
-		return; /* outside the window: only counted */
-	memset(&e, 0, sizeof(e));
+	if (!disc_next(v, &e, &pos))
+		return;
 	e.trtype = NVMF_TRTYPE_TCP;
 	e.adrfam = p->family == AF_INET6 ? NVMF_ADDR_FAMILY_IP6 : NVMF_ADDR_FAMILY_IP4;
 	e.subtype = subtype;
@@ -88,31 +119,40 @@ static void disc_emit(struct disc_view *v, const struct nvr_port *p, const char 
 	disc_copy(v, pos, &e, sizeof(e));
 }
 
-/* All records in order: the current discovery subsystem, then every (subsystem, port) allowed. */
+/* All records in order: the current discovery subsystem, every (subsystem, port) allowed, then
+ * the referrals of the port (every port's without one). */
 static void disc_walk(struct disc_view *v)
 {
-	struct target *tgt = v->tgt;
+	const struct nvr_topo *t = v->topo;
 
 	if (v->port) {
 		disc_emit(v, v->port, NVR_DISC_NQN, NVME_NQN_CURR);
 	} else {
-		for (unsigned i = 0; i < tgt->nr_ports; i++)
-			disc_emit(v, &tgt->ports[i], NVR_DISC_NQN, NVME_NQN_CURR);
+		for (unsigned i = 0; i < t->nr_ports; i++)
+			disc_emit(v, t->ports[i], NVR_DISC_NQN, NVME_NQN_CURR);
 	}
-	for (unsigned i = 0; i < tgt->nr_subsys; i++) {
-		const struct nvr_subsys *s = tgt->subsys[i];
+	for (unsigned i = 0; i < t->nr_subsys; i++) {
+		const struct topo_subsys *ts = &t->subsys[i];
 
-		if (s->discovery || (v->hostnqn && !subsys_host_allowed(s, v->hostnqn)))
+		if (ts->s->discovery || (v->hostnqn && !subsys_host_allowed(ts->s, v->hostnqn)))
 			continue;
-		for (unsigned j = 0; j < s->nr_ports; j++)
-			disc_emit(v, s->ports[j], s->nqn, NVME_NQN_NVME);
+		for (unsigned j = 0; j < ts->nr_ports; j++)
+			disc_emit(v, ts->ports[j], ts->s->nqn, NVME_NQN_NVME);
+	}
+	for (unsigned i = 0; i < t->nr_ports; i++) {
+		const struct nvr_port *p = t->ports[i];
+
+		if (v->port && p != v->port)
+			continue;
+		for (unsigned r = 0; r < p->nr_referrals; r++)
+			disc_emit_referral(v, &p->referrals[r]);
 	}
 }
 
 uint32_t discovery_log_build_for(struct target *tgt, const char *hostnqn, const struct nvr_port *port,
 				 const char *local_traddr, void *buf, uint32_t len, uint64_t offset)
 {
-	struct disc_view v = { .tgt = tgt, .hostnqn = hostnqn, .port = port, .local_traddr = local_traddr };
+	struct disc_view v = { .topo = target_topo(tgt), .hostnqn = hostnqn, .port = port, .local_traddr = local_traddr };
 	struct nvmf_discovery_log hdr;
 	uint64_t size;
 

@@ -22,18 +22,6 @@
 #define AUTH_FCTYPE_RECV 0x06
 #define NVR_CAP_TO 30      /* 15 s in 500 ms units */
 
-static bool subsys_on_port(const struct nvr_subsys *s, const struct nvr_port *port)
-{
-	if (s->discovery)
-		return true;
-	if (port->discovery_only)
-		return false;
-	for (unsigned i = 0; i < s->nr_ports; i++)
-		if (s->ports[i] == port)
-			return true;
-	return false;
-}
-
 static bool subsys_has_kv(const struct nvr_subsys *s)
 {
 	return identify_has_kv(s);
@@ -77,6 +65,7 @@ static void fabrics_connect(struct req *req)
 	struct target *tgt = c->w->tgt;
 	const struct nvmf_connect_sqe *cmd = (const void *)&req->sqe;
 	struct nvmf_connect_data *data = req->buf;
+	const struct nvr_topo *topo;
 	struct nvr_subsys *s;
 	struct nvr_ctrl *ctrl;
 	uint16_t qid = cmd->qid, sqsize = cmd->sqsize;
@@ -96,8 +85,10 @@ static void fabrics_connect(struct req *req)
 	}
 	data->subsysnqn[NVME_NQN_LENGTH - 1] = 0;
 	data->hostnqn[NVME_NQN_LENGTH - 1] = 0;
-	s = target_find_subsys(tgt, data->subsysnqn);
-	if (!s || !subsys_on_port(s, c->port)) {
+	/* the subsystem is kept past this handler by the controller made for it (deletion waits) */
+	topo = target_topo(tgt);
+	s = topo_find_subsys(topo, data->subsysnqn);
+	if (!s || !c->port || !topo_subsys_on_port(topo, s, c->port)) {
 		log_info("%s: connect to unknown subsystem '%s'", c->peer, data->subsysnqn);
 		connect_fail(req, CONNECT_INVALID_PARAM,
 			     NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, subsysnqn)));

@@ -31,6 +31,7 @@ static_assert(offsetof(struct nvme_id_independent_id_ns, nstat) == 14, "nstat");
 #define ID_CMIC_MULTI_PORT (1u << 0)
 #define ID_CMIC_MULTI_CTRL (1u << 1)
 #define ID_CTRATT_HID128 (1u << 0)
+#define ID_LPA_SMART_NS (1u << 0)    /* SMART / Health log per namespace */
 #define ID_LPA_CSE (1u << 1)         /* Commands Supported and Effects log */
 #define ID_LPA_EXT_DATA (1u << 2)    /* NUMDU and LPO in Get Log Page */
 #define ID_FRMW_SLOT1_RO 0x03        /* one slot, slot 1 read-only */
@@ -157,7 +158,7 @@ void identify_ctrl(const struct nvr_ctrl *ctrl, void *buf)
 	id->cntrltype = NVME_CTRL_CNTRLTYPE_IO;
 	id->acl = 3;
 	id->frmw = ID_FRMW_SLOT1_RO;
-	id->lpa |= ID_LPA_CSE;
+	id->lpa |= ID_LPA_CSE | ID_LPA_SMART_NS;
 	id->elpe = NVR_ELPE;
 	id->sqes = 0x66;
 	id->cqes = 0x44;

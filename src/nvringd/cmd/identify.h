@@ -21,7 +21,7 @@ struct nvme_id_ns;
 #define NVR_KV_SPEC_VER 0x00010000u  /* KV Command Set 1.0 */
 #define NVR_MDTS 8                   /* 2^8 x 4 KiB (CAP.MPSMIN) = NVR_MDTS_BYTES */
 #define NVR_ID_SIZE 4096
-#define NVR_ELPE 0                   /* error log: one 64-byte entry (0's based) */
+#define NVR_ELPE 63                  /* error log: 64 entries of 64 bytes (0's based) */
 #define NVR_KV_KEY_MAX 16
 
 /* Optional Asynchronous Events Supported (Identify OAES) and the AEC feature bits they gate. */

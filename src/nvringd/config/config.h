@@ -268,6 +268,13 @@ int nvr_config_ns_from_json(struct cfg_ns *ns, struct json_object *o, const char
 /* A subsystem object {nqn, attr?, allowed_hosts?, namespaces?, dhchap_hashes?, ...}. */
 int nvr_config_subsys_from_json(const struct nvr_config *cfg, struct cfg_subsys *s,
 				struct json_object *o, const char *where, char *err, size_t errlen);
+/*
+ * subsystem_create's flat params {nqn, serial?, model?, firmware?, version?, ieee_oui?,
+ * cntlid_min?, cntlid_max?, qid_max?, allow_any_host?} (the "attr" keys next to the NQN);
+ * allow_any_host defaults to false. Messages say "where.serial".
+ */
+int nvr_config_subsys_from_params(const struct nvr_config *cfg, struct cfg_subsys *s, struct json_object *o,
+				  const char *where, char *err, size_t errlen);
 /* A hosts[] entry {nqn, dhchap_key?, ...}. */
 int nvr_config_host_from_json(struct cfg_host *h, struct json_object *o, const char *where,
 			      char *err, size_t errlen);
@@ -318,5 +325,7 @@ int nvr_parse_size(const char *s, uint64_t *out);
 int nvr_parse_addr(const char *s, char *addr, size_t addrlen, uint16_t *port, int *family);
 /* An NQN as the NVMe spec defines it: "nqn.yyyy-mm.reverse.domain[:...]" or the UUID form. */
 bool nvr_nqn_valid(const char *nqn);
+/* The shape of a DH-HMAC-CHAP secret, "DHHC-1:XX:BASE64:" (its CRC is checked where it is used). */
+bool nvr_config_dhchap_key_valid(const char *s);
 
 #endif

@@ -303,3 +303,41 @@ int nvr_config_subsys_from_json(const struct nvr_config *cfg, struct cfg_subsys 
 	}
 	return 0;
 }
+
+int nvr_config_subsys_from_params(const struct nvr_config *cfg, struct cfg_subsys *s, struct json_object *o,
+				  const char *where, char *err, size_t errlen)
+{
+	struct jctx j = { NULL, err, errlen };
+	json_object *v, *attr;
+	char w[JPATH];
+	const char *nqn;
+	bool any_given;
+	long dup;
+	int ret;
+
+	where = where ? where : "";
+	cfg_subsys_init(s);
+	if (j_type(&j, o, json_type_object, where) || j_get(&j, o, "nqn", json_type_string, where, true, &v) ||
+	    j_nqn(&j, v, jkey(w, where, "nqn"), &nqn))
+		return -1;
+	if (!strcmp(nqn, CFG_DISC_NQN))
+		return jerr(&j, w, "'%s' is the discovery subsystem's NQN", nqn);
+	dup = nvr_config_find_subsys(cfg, nqn);
+	if (dup >= 0)
+		return jerr(&j, w, "'%s' is also subsystems[%ld]", nqn, dup);
+	strcpy(s->nqn, nqn);
+	/* the attributes sit flat next to the NQN: read them as the "attr" object they are */
+	attr = json_object_new_object();
+	if (!attr)
+		return jerr(&j, NULL, "out of memory");
+	json_object_object_foreach(o, key, val)
+		if (strcmp(key, "nqn"))
+			json_object_object_add(attr, key, json_object_get(val));
+	ret = j_subsys_attr(&j, attr, where, s, &any_given);
+	json_object_put(attr);
+	if (ret)
+		return -1;
+	if (!any_given)
+		s->allow_any_host = false; /* the control plane lets nobody in unless told */
+	return 0;
+}

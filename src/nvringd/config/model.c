@@ -365,3 +365,8 @@ int cfg_host_check(const struct cfg_host *h, char *msg, size_t msglen, const cha
 		return cfg_err(msg, msglen, "needs dhchap_key (the host authenticates first)");
 	return 0;
 }
+
+bool nvr_config_dhchap_key_valid(const char *s)
+{
+	return cfg_dhchap_key_valid(s);
+}

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "rpc/rpc.h"
 #include "target.h"
+#include "topo.h"
 
 static int ana_ctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int ana_ctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -39,7 +40,7 @@ static const struct nvr_port *ana_ctl_port_by_addr(const struct target *tgt, con
 	if (nvr_parse_addr(addr, a, sizeof(a), &port, &family))
 		return NULL;
 	for (unsigned i = 0; i < tgt->nr_ports; i++) {
-		const struct nvr_port *p = &tgt->ports[i];
+		const struct nvr_port *p = tgt->ports[i];
 
 		if (p->family == family && !strcmp(p->traddr, a) && (unsigned)atoi(p->trsvcid) == port)
 			return p;
@@ -50,28 +51,25 @@ static const struct nvr_port *ana_ctl_port_by_addr(const struct target *tgt, con
 static const struct nvr_port *ana_ctl_port_by_id(const struct target *tgt, uint32_t portid)
 {
 	for (unsigned i = 0; i < tgt->nr_ports; i++)
-		if (tgt->ports[i].portid == portid)
-			return &tgt->ports[i];
+		if (tgt->ports[i]->portid == portid)
+			return tgt->ports[i];
 	return NULL;
 }
 
-static bool ana_ctl_on_port(const struct nvr_subsys *s, const struct nvr_port *p)
+static bool ana_ctl_on_port(const struct target *tgt, const struct nvr_subsys *s, const struct nvr_port *p)
 {
-	for (unsigned i = 0; i < s->nr_ports; i++)
-		if (s->ports[i] == p)
-			return true;
-	return false;
+	return topo_subsys_on_port(target_topo(tgt), s, p);
 }
 
 /* The I/O subsystems, for iteration (0 .. n-1). */
 static unsigned ana_ctl_nr_subsys(const struct target *tgt)
 {
-	return tgt->nr_subsys ? tgt->nr_subsys - 1 : 0;
+	return tgt->nr_subsys;
 }
 
 static struct nvr_subsys *ana_ctl_subsys(const struct target *tgt, unsigned i)
 {
-	return tgt->subsys[i + 1]; /* [0] is the discovery subsystem */
+	return tgt->subsys[i];
 }
 
 static void ana_ctl_port_name(const struct nvr_port *p, char *out, size_t len)
@@ -116,7 +114,7 @@ int ana_ctl_set_state(struct target *tgt, const struct ana_ctl_set *a, char *err
 			struct nvr_subsys *s = ana_ctl_subsys(tgt, i);
 			char why[256];
 
-			if (!s->ana || !ana_ctl_on_port(s, p) || (a->nqn && strcmp(a->nqn, s->nqn)))
+			if (!s->ana || !ana_ctl_on_port(tgt, s, p) || (a->nqn && strcmp(a->nqn, s->nqn)))
 				continue;
 			ret = apply ? ana_subsys_set_state(s->ana, p->portid, a->grpid, a->state, a->transition_ms, now,
 							   why, sizeof(why))

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "req.h"
+#include "stats.h"
 
 struct nvr_port;
 struct queue_auth;
@@ -53,6 +54,7 @@ struct nvr_queue {
 	char peer[64];           /* "addr:port" for logs */
 	bool auth_required;      /* Connect asked for DH-HMAC-CHAP (ATR): commands are gated */
 	struct queue_auth *auth; /* the exchange (cmd/auth.c) */
+	struct io_stats stats;   /* I/O queues: written by this queue's worker only */
 };
 
 /* Commands the host may have outstanding: SQSIZE + 1 entries (Linux uses all of them). */

@@ -15,11 +15,13 @@
 #include "bufpool.h"
 #include "cmd/auth.h"
 #include "cmd/resv_cmd.h"
+#include "cmd/health.h"
 #include "budget.h"
 #include "ctrl.h"
 #include "ns/registry.h"
 #include "queue.h"
 #include "resv_ns.h"
+#include "stats.h"
 #include "target.h"
 #include "worker.h"
 
@@ -157,6 +159,8 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 	uint16_t st;
 	int dir;
 
+	if (q->qid)
+		req->start_ns = stats_now_ns();
 	req->ctrl = q->ctrl;
 	req->dir = REQ_DIR_NONE;
 	req->execute = NULL;
@@ -354,6 +358,10 @@ void req_complete(struct req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
 	req->cqe.sqhd = q->sqflow_off ? 0xffff : q->sqhd;
 	req->cqe.status = nvme_status_to_wire(status);
 	req->status = status;
+	if (q->qid && req->sqe.opcode != NVME_FABRICS_OPCODE)
+		stats_io_done(req, status);
+	else if (status && q->ctrl)
+		health_record_error(q->ctrl, req, status);
 	req->state = REQ_SENDING;
 	q->ops->queue_response(req);
 }

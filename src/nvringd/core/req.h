@@ -84,6 +84,7 @@ struct req {
 		struct kvs_io kvio;    /* KV engine operation */
 		struct ring_op pt_op;  /* passthrough: the uring_cmd on the drive */
 	};
+	uint64_t start_ns;           /* when the capsule was parsed (I/O latency, stats.h) */
 	uint64_t slba;               /* NVM: multi-step progress */
 	uint32_t step;               /* handler-private progress counter */
 };

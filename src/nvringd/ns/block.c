@@ -15,6 +15,7 @@
 #include "cmd/identify.h"
 #include "cmd/nvm.h"
 #include "config/config.h"
+#include "registry.h"
 
 static int block_io_dir(const struct nvr_ns *ns, uint8_t opcode)
 {
@@ -68,6 +69,29 @@ static void block_close(struct nvr_ns *ns)
 	ns->priv = NULL;
 }
 
+/* Shrinking: the new size first, then (no command from before can still touch the tail) the
+ * storage beyond it goes. Growing: the backend makes room, then the size moves. */
+static int block_resize(struct nvr_ns *ns, uint64_t bytes, char *err, size_t errlen)
+{
+	struct backend *be = ns_backend(ns);
+	uint64_t old = be_size(be);
+	int ret;
+
+	if (!be->ops->resize) {
+		snprintf(err, errlen, "%s namespaces have a fixed size", be->ops->name);
+		return -EOPNOTSUPP;
+	}
+	ret = be->ops->resize(be, bytes, err, errlen);
+	if (ret < 0)
+		return ret;
+	atomic_store(&ns->nlba, bytes >> ns->lba_shift);
+	if (bytes < old && be->ops->release) {
+		registry_sync(ns->tgt);
+		be->ops->release(be);
+	}
+	return 0;
+}
+
 static const struct nvr_ns_ops block_ops = {
 	.kind = "block",
 	.reservations = true,
@@ -77,6 +101,7 @@ static const struct nvr_ns_ops block_ops = {
 	.oncs = block_oncs,
 	.flush = block_flush,
 	.flush_sync = block_flush_sync,
+	.resize = block_resize,
 	.close = block_close,
 };
 

@@ -54,7 +54,9 @@ int ns_open(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char
 	}
 	if (ret) {
 		free(ns->refs);
+		free(ns->stats);
 		ns->refs = NULL;
+		ns->stats = NULL;
 	}
 	return ret;
 }
@@ -65,5 +67,6 @@ void ns_destroy(struct nvr_ns *ns)
 		ns->ops->close(ns);
 	resv_ns_close(ns);
 	free(ns->refs);
+	free(ns->stats);
 	free(ns);
 }

@@ -20,6 +20,7 @@
 
 #include "backend/backend.h"
 #include "kvstore/kvstore.h"
+#include "stats.h"
 
 struct cfg_ns;
 struct nvme_id_ns;
@@ -84,6 +85,13 @@ struct ns_wref {
 	char pad[64 - sizeof(uint64_t) - sizeof(bool)];
 };
 
+/* One worker's I/O counters of a namespace, on cache lines of their own. */
+union ns_wstats {
+	struct io_stats st;
+	char lines[5 * 64];
+};
+_Static_assert(sizeof(struct io_stats) <= sizeof(union ns_wstats), "ns_wstats too small");
+
 struct nvr_ns {
 	const struct nvr_ns_ops *ops;
 	void *priv;           /* the kind's state */
@@ -103,6 +111,7 @@ struct nvr_ns {
 	/* registry */
 	struct target *tgt;
 	struct ns_wref *refs; /* [nr_workers] */
+	union ns_wstats *stats; /* [nr_workers] */
 	struct reg_wait *drain_wait; /* removal in progress: acknowledged by ns_put */
 };
 

@@ -66,6 +66,13 @@ int registry_ns_init(struct target *tgt, struct nvr_ns *ns)
 	if (posix_memalign((void **)&ns->refs, 64, n * sizeof(*ns->refs)))
 		return -ENOMEM;
 	memset(ns->refs, 0, n * sizeof(*ns->refs));
+	if (posix_memalign((void **)&ns->stats, 64, n * sizeof(*ns->stats))) {
+		free(ns->refs);
+		ns->refs = NULL;
+		ns->stats = NULL;
+		return -ENOMEM;
+	}
+	memset(ns->stats, 0, n * sizeof(*ns->stats));
 	return 0;
 }
 

@@ -24,7 +24,7 @@ int tls_host_psk(void *arg, const char *identity, size_t len, uint8_t psk[TLS_PS
 
 	if (tls_identity_parse(identity, len, &id) < 0)
 		return -ENOKEY;
-	s = target_find_subsys(tgt, id.subnqn);
+	s = topo_find_subsys(target_topo(tgt), id.subnqn); /* a worker: valid in this handler */
 	h = s ? subsys_host_find(s, id.hostnqn) : NULL;
 	if (!h || !h->psk) {
 		log_info("TLS: no PSK for host %s on %s", id.hostnqn, id.subnqn);

@@ -30,7 +30,7 @@ lbaf_in_use() { nvme id-ns "/dev/$1" | grep 'in use' | sed 's/(in use)//; s/  */
 tpid=
 listening() { netstat -ltn 2>/dev/null | grep -q ":$PORT "; }
 start_tgt() {   # start_tgt NS_SPEC: nvringd in the background, listening
-	$NVRINGD -v -l 127.0.0.1:$PORT --nqn $NQN --ns "$1" -t 2 </dev/null >>/tmp/nvringd.log 2>&1 &
+	$NVRINGD -v -l 127.0.0.1:$PORT --nqn $NQN --ns "$1" -t 2 --rpc-socket none </dev/null >>/tmp/nvringd.log 2>&1 &
 	tpid=$!
 	wait_for 15 listening
 }

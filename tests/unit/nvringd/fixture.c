@@ -41,7 +41,11 @@ void fx_free_all(void)
 	free(fx_nss);
 	fx_nss = NULL;
 	for (unsigned i = 0; i < fx_nr_ctrls; i++)
-		free(fx_ctrls[i]->changed); /* what ctrl_put would free */
+	{
+		/* what ctrl_put would free */
+		free(fx_ctrls[i]->changed);
+		free(fx_ctrls[i]->errs);
+	}
 	fx_nr_ctrls = 0;
 	fx_nr_nss = 0;
 	for (size_t i = 0; i < fx_nr_objs; i++)
@@ -151,6 +155,7 @@ struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid)
 	fx_ctrls[fx_nr_ctrls++] = ctrl;
 	ctrl->cntlid = cntlid;
 	ctrl->subsys = s;
+	ctrl->tgt = &fx_tgt;
 	ctrl->csts = 1; /* enabled and ready */
 	snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", "nqn.2014-08.org.nvmexpress:uuid:host-a");
 	return ctrl;

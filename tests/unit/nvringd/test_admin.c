@@ -153,18 +153,18 @@ static void test_logs(void)
 	struct nvr_ctrl *ctrl = fx_ctrl(sub_kv, 1);
 	struct req *req;
 
-	fx_now_ms = 7ull * 3600000 + 1800000; /* 7.5 h */
+	fx_now_ms = 7ull * 3600000 + 1800000; /* 7.5 h since the target started (at 0) */
 	ctrl->err_count = 3;
 	req = get_log(ctrl, 0x02, 512, 0, 0, false);
 	tap_ok(fx_done.status == 0 && req->xfer_len == 512, "smart: 512 bytes");
 	tap_eq(u8_at(req->buf, 0), 0, "smart: no critical warning");
-	tap_eq(u16_at(req->buf, 1), 314, "smart: composite temperature 314 K");
-	tap_eq(u8_at(req->buf, 3), 100, "smart: available spare 100 percent");
-	tap_eq(u8_at(req->buf, 4), 10, "smart: spare threshold");
-	tap_eq(u64_at(req->buf, 128), 7, "smart: power-on hours");
+	tap_ok(all_zero(req->buf, 1, 31), "smart: no temperature, spare or wear reported (no such thing)");
+	tap_ok(all_zero(req->buf, 32, 80), "smart: no I/O yet: data units, commands, busy time 0");
+	tap_eq(u64_at(req->buf, 128), 7, "smart: power-on hours since the start");
 	tap_eq(u64_at(req->buf, 112), 1, "smart: power cycles");
 	tap_eq(u64_at(req->buf, 176), 3, "smart: error log entries");
 	fx_req_free(req);
+	ctrl->err_count = 0; /* no entry was really recorded */
 
 	req = get_log(ctrl, 0x03, 512, 0, 0, false);
 	tap_eq(u8_at(req->buf, 0), 1, "fw slot: AFI slot 1");
@@ -174,7 +174,7 @@ static void test_logs(void)
 
 	req = get_log(ctrl, 0x01, 128, 0, 0, false);
 	tap_ok(fx_done.status == 0 && req->xfer_len == 128 && all_zero(req->buf, 0, 128),
-	       "error log: zeroes, zero-filled past the one entry");
+	       "error log: no entry recorded yet: zeroes");
 	fx_req_free(req);
 
 	req = get_log(ctrl, 0x04, 4096, 0, 0, false);
@@ -189,6 +189,21 @@ static void test_logs(void)
 	tap_eq(status_of(get_log(ctrl, 0x02, 4, 2, 0, false)), ST_INVALID_FIELD, "unaligned offset: invalid field");
 	req = get_log(ctrl, 0x02, 8, 512, 0, false);
 	tap_ok(fx_done.status == 0 && all_zero(req->buf, 0, 8), "offset == size: zeroes");
+	fx_req_free(req);
+
+	/* the five failures above, newest first: the unaligned offset one leads */
+	req = get_log(ctrl, 0x01, 4096, 0, 0, false);
+	tap_ok(fx_done.status == 0 && req->xfer_len == 4096, "error log: 4096 bytes (64 entries)");
+	tap_eq(u64_at(req->buf, 0), 5, "error log: newest entry's error count");
+	tap_eq(u16_at(req->buf, 8), 0, "error log: SQID 0 (admin)");
+	tap_eq(u16_at(req->buf, 12), (0x02 << 1) | (1u << 15), "error log: status Invalid Field, DNR");
+	tap_eq(u16_at(req->buf, 14), 0xffff, "error log: no parameter location");
+	tap_eq(u8_at(req->buf, 29), 3, "error log: transport type TCP");
+	tap_eq(u64_at(req->buf, 64), 4, "error log: the entry before");
+	tap_eq(u16_at(req->buf, 64 + 12), (0x02 << 1) | (1u << 15), "error log: offset past the log, Invalid Field");
+	tap_eq(u16_at(req->buf, 128 + 12), (0x09 << 1) | (1u << 9) | (1u << 15), "error log: invalid log page (SCT 1)");
+	tap_eq(u64_at(req->buf, 4 * 64), 1, "error log: the oldest of five");
+	tap_ok(all_zero(req->buf, 5 * 64, 4096 - 5 * 64), "error log: the rest empty");
 	fx_req_free(req);
 }
 

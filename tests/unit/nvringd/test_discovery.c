@@ -34,20 +34,19 @@ static void mk_target(void)
 {
 	struct nvr_subsys *disc, *sub1, *sub2;
 	struct nvr_ns *ns = fx_ns_nvm(1, 9, 8);
+	struct nvr_topo *topo;
 
 	tgt = fx_alloc(sizeof(*tgt));
 	tgt->ports = fx_alloc(3 * sizeof(*tgt->ports));
 	tgt->nr_ports = 3;
-	mk_port(&tgt->ports[0], 1, AF_INET, "127.0.0.1", "4420", false);
-	mk_port(&tgt->ports[1], 2, AF_INET6, "::1", "4421", false);
-	mk_port(&tgt->ports[2], 3, AF_INET, "127.0.0.1", "8009", true);
+	for (unsigned i = 0; i < 3; i++)
+		tgt->ports[i] = fx_alloc(sizeof(struct nvr_port));
+	mk_port(tgt->ports[0], 1, AF_INET, "127.0.0.1", "4420", false);
+	mk_port(tgt->ports[1], 2, AF_INET6, "::1", "4421", false);
+	mk_port(tgt->ports[2], 3, AF_INET, "127.0.0.1", "8009", true);
 	disc = fx_subsys(NVR_DISC_NQN, 0, NULL, 0);
 	disc->discovery = true;
 	sub1 = fx_subsys("nqn.2026-11.io.nvring:sub1", 1, &ns, 1);
-	sub1->ports = fx_alloc(2 * sizeof(*sub1->ports));
-	sub1->ports[0] = &tgt->ports[0];
-	sub1->ports[1] = &tgt->ports[1];
-	sub1->nr_ports = 2;
 	sub2 = fx_subsys("nqn.2026-11.io.nvring:sub2", 1, &ns, 1);
 	sub2->allow_any_host = false;
 	{
@@ -59,14 +58,23 @@ static void mk_target(void)
 		ht->nr = 1;
 		atomic_init(&sub2->hosts, ht);
 	}
-	sub2->ports = fx_alloc(sizeof(*sub2->ports));
-	sub2->ports[0] = &tgt->ports[0];
-	sub2->nr_ports = 1;
-	tgt->subsys = fx_alloc(3 * sizeof(*tgt->subsys));
-	tgt->subsys[0] = disc;
-	tgt->subsys[1] = sub1;
-	tgt->subsys[2] = sub2;
-	tgt->nr_subsys = 3;
+	/* the published topology: sub1 on ports 1 and 2, sub2 on port 1 */
+	topo = fx_alloc(sizeof(*topo));
+	topo->ports = tgt->ports;
+	topo->nr_ports = 3;
+	topo->subsys = fx_alloc(3 * sizeof(*topo->subsys));
+	topo->nr_subsys = 3;
+	topo->subsys[0].s = disc;
+	topo->subsys[1].s = sub1;
+	topo->subsys[1].ports = fx_alloc(2 * sizeof(struct nvr_port *));
+	topo->subsys[1].ports[0] = tgt->ports[0];
+	topo->subsys[1].ports[1] = tgt->ports[1];
+	topo->subsys[1].nr_ports = 2;
+	topo->subsys[2].s = sub2;
+	topo->subsys[2].ports = fx_alloc(sizeof(struct nvr_port *));
+	topo->subsys[2].ports[0] = tgt->ports[0];
+	topo->subsys[2].nr_ports = 1;
+	atomic_init(&tgt->topo, topo);
 	atomic_store(&tgt->genctr, 42);
 	dctrl = fx_ctrl(disc, 9);
 	dctrl->tgt = tgt;
@@ -117,7 +125,7 @@ static void test_log(void)
 	struct req *req;
 	uint8_t *b;
 
-	req = disc_log(8192, 0, &tgt->ports[2]);
+	req = disc_log(8192, 0, tgt->ports[2]);
 	b = req->buf;
 	tap_ok(fx_done.status == 0 && req->xfer_len == 8192, "log host A on 8009: success, 8192 bytes");
 	tap_eq(u64_at(b, 0), 42, "log: GENCTR");
@@ -133,7 +141,7 @@ static void test_log(void)
 	fx_req_free(req);
 
 	snprintf(dctrl->hostnqn, sizeof(dctrl->hostnqn), "%s", HOST_B);
-	req = disc_log(8192, 0, &tgt->ports[0]);
+	req = disc_log(8192, 0, tgt->ports[0]);
 	b = req->buf;
 	tap_eq(u64_at(b, 8), 4, "log host B: NUMREC 4");
 	tap_ok(entry_is(b + 1024, 1, 3, 1, "4420", NVR_DISC_NQN, "127.0.0.1"), "host B entry 0: discovery on port 1");
@@ -143,28 +151,28 @@ static void test_log(void)
 	snprintf(dctrl->hostnqn, sizeof(dctrl->hostnqn), "%s", HOST_A);
 
 	/* the host reads the header first, then the rest */
-	req = disc_log(1024, 0, &tgt->ports[2]);
+	req = disc_log(1024, 0, tgt->ports[2]);
 	tap_ok(fx_done.status == 0 && req->xfer_len == 1024 && u64_at(req->buf, 8) == 3, "header-only read");
 	fx_req_free(req);
-	req = disc_log(1024, 2048, &tgt->ports[2]);
+	req = disc_log(1024, 2048, tgt->ports[2]);
 	tap_ok(entry_is(req->buf, 1, 2, 1, "4420", "nqn.2026-11.io.nvring:sub1", "127.0.0.1"),
 	       "LPO 2048: exactly record 1");
 	fx_req_free(req);
-	req = disc_log(32, 2048 + 256, &tgt->ports[2]);
+	req = disc_log(32, 2048 + 256, tgt->ports[2]);
 	tap_ok(padded_eq(req->buf, 0, 32, "nqn.2026-11.io.nvring:sub1", '\0'), "LPO inside a record: its SUBNQN bytes");
 	fx_req_free(req);
-	req = disc_log(16, 0, &tgt->ports[2]);
+	req = disc_log(16, 0, tgt->ports[2]);
 	tap_ok(req->xfer_len == 16 && u64_at(req->buf, 0) == 42 && u64_at(req->buf, 8) == 3, "16-byte read: GENCTR, NUMREC");
 	fx_req_free(req);
 
 	atomic_fetch_add(&tgt->genctr, 1);
-	req = disc_log(1024, 0, &tgt->ports[2]);
+	req = disc_log(1024, 0, tgt->ports[2]);
 	tap_eq(u64_at(req->buf, 0), 43, "GENCTR follows tgt->genctr");
 	fx_req_free(req);
 
-	tap_eq(status_of(disc_log(1024, 4096 + 4, &tgt->ports[2])), ST_INVALID_FIELD, "LPO past the log: invalid field");
-	tap_eq(status_of(disc_log(1024, 2, &tgt->ports[2])), ST_INVALID_FIELD, "unaligned LPO: invalid field");
-	tap_eq(status_of(disc_run(0x02, 512, 0x02 | (127u << 16), 0, 0, &tgt->ports[2])), 0x4109,
+	tap_eq(status_of(disc_log(1024, 4096 + 4, tgt->ports[2])), ST_INVALID_FIELD, "LPO past the log: invalid field");
+	tap_eq(status_of(disc_log(1024, 2, tgt->ports[2])), ST_INVALID_FIELD, "unaligned LPO: invalid field");
+	tap_eq(status_of(disc_run(0x02, 512, 0x02 | (127u << 16), 0, 0, tgt->ports[2])), 0x4109,
 	       "SMART log on discovery: invalid log page");
 }
 
@@ -194,11 +202,36 @@ static void test_build(void)
 	free(b);
 }
 
+/* Referrals are reported in the log of the port that has them, after the subsystems. */
+static void test_referrals(void)
+{
+	struct nvr_referral ref = { .family = AF_INET, .traddr = "10.0.0.9", .trsvcid = "8009", .portid = 5 };
+	struct nvr_port *p = tgt->ports[2];
+	struct req *req;
+	uint8_t *b;
+
+	p->referrals = &ref;
+	p->nr_referrals = 1;
+	req = disc_log(8192, 0, tgt->ports[2]);
+	b = req->buf;
+	tap_eq(u64_at(b, 8), 4, "referral: NUMREC 4 on its port");
+	tap_ok(u8_at(b + 4096, 0) == 3 && u8_at(b + 4096, 1) == 1 && u8_at(b + 4096, 2) == 1 && u8_at(b + 4096, 3) == 0 &&
+	       u16_at(b + 4096, 4) == 5 && padded_eq(b + 4096, 32, 32, "8009", '\0') &&
+	       padded_eq(b + 4096, 256, 256, NVR_DISC_NQN, '\0') && padded_eq(b + 4096, 512, 256, "10.0.0.9", '\0'),
+	       "referral: subtype 1 (discovery), TREQ as configured, its portid, address and service");
+	fx_req_free(req);
+	req = disc_log(8192, 0, tgt->ports[0]);
+	tap_eq(u64_at(req->buf, 8), 3, "referral: not in another port's log");
+	fx_req_free(req);
+	p->referrals = NULL;
+	p->nr_referrals = 0;
+}
+
 static void test_commands(void)
 {
 	struct req *req, *aer;
 
-	req = disc_run(0x06, 4096, 0x01, 0, 0, &tgt->ports[2]);
+	req = disc_run(0x06, 4096, 0x01, 0, 0, tgt->ports[2]);
 	tap_ok(fx_done.status == 0 && req->xfer_len == 4096 && u8_at(req->buf, 111) == 2, "identify: discovery ctrl");
 	fx_req_free(req);
 	tap_eq(status_of(disc_run(0x06, 4096, 0x00, 0, 0, NULL)), ST_INVALID_FIELD, "identify CNS 0: invalid field");
@@ -223,7 +256,7 @@ static void test_commands(void)
 	aer = disc_run(0x0c, 0, 0, 0, 0, NULL);
 	ctrl_notify_event(dctrl, AEN_DISC_CHANGED);
 	tap_ok(fx_done.count == 0, "second change masked");
-	req = disc_log(1024, 0, &tgt->ports[2]);
+	req = disc_log(1024, 0, tgt->ports[2]);
 	fx_req_free(req);
 	fx_done.count = 0;
 	ctrl_notify_event(dctrl, AEN_DISC_CHANGED);
@@ -236,6 +269,7 @@ int main(void)
 	mk_target();
 	test_log();
 	test_build();
+	test_referrals();
 	test_commands();
 	fx_free_all();
 	return tap_done();

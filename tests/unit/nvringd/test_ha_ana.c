@@ -19,6 +19,7 @@
 #include "ns/registry.h"
 #include "fixture.h"
 #include "tap.h"
+#include "topo.h"
 
 #define ST_INACCESSIBLE 0x0302
 #define ST_PERSISTENT_LOSS 0x0301
@@ -313,20 +314,21 @@ static void test_aen(void)
 static void test_ctl(void)
 {
 	static struct target tgt;
-	struct nvr_subsys *subs[2] = { NULL, sub };
+	struct nvr_subsys *subs[1] = { sub };
 	struct nvr_port ports[3] = { port1, port2, port3 };
-	struct nvr_port *sports[2] = { &ports[0], &ports[1] };
+	struct nvr_port *pp[3] = { &ports[0], &ports[1], &ports[2] };
+	struct topo_subsys ts[1] = { { sub, pp, 2 } };
+	struct nvr_topo topo = { .ports = pp, .nr_ports = 3, .subsys = ts, .nr_subsys = 1 };
 	struct ana_ctl_set a = { .addr = "127.0.0.1:4421", .grpid = 1, .state = "non-optimized" };
 	struct nvr_ctrl *ctrl;
 	json_object *r, *e;
 	char err[512];
 
-	tgt.ports = ports;
+	tgt.ports = pp;
 	tgt.nr_ports = 3;
 	tgt.subsys = subs;
-	tgt.nr_subsys = 2;
-	sub->ports = sports;
-	sub->nr_ports = 2;
+	tgt.nr_subsys = 1;
+	atomic_store(&tgt.topo, &topo);
 	tap_eq(ana_ctl_set_state(&tgt, &a, err, sizeof(err)), 0, "ctl: addr 127.0.0.1:4421 group 1 non-optimized");
 	ctrl = fx_ctrl(sub, 13);
 	tap_eq(io_status(ctrl, &port2, 1, 0x02), 0, "ctl: I/O through port 2 passes");
@@ -381,8 +383,6 @@ static void test_ctl(void)
 	a.nqn = NULL;
 	a.state = "optimized";
 	tap_eq(ana_ctl_set_state(&tgt, &a, err, sizeof(err)), 0, "ctl: back to optimized");
-	sub->ports = NULL;
-	sub->nr_ports = 0;
 }
 
 /* Controller IDs come from the subsystem's range, round robin, and run out. */

@@ -71,8 +71,8 @@ static void test_ctrl(struct nvr_subsys *s)
 	tap_eq(u8_at(buf, 258), 3, "ctrl: ACL");
 	tap_eq(u8_at(buf, 259), NVR_AERL, "ctrl: AERL");
 	tap_eq(u8_at(buf, 260), 0x03, "ctrl: FRMW one read-only slot");
-	tap_eq(u8_at(buf, 261), 0x06, "ctrl: LPA effects log + extended data");
-	tap_eq(u8_at(buf, 262), 0, "ctrl: ELPE");
+	tap_eq(u8_at(buf, 261), 0x07, "ctrl: LPA SMART per namespace + effects log + extended data");
+	tap_eq(u8_at(buf, 262), 63, "ctrl: ELPE 63 (64 error log entries)");
 	tap_ok(u16_at(buf, 320) != 0, "ctrl: KAS non-zero (Linux: mandatory for fabrics)");
 	tap_eq(u16_at(buf, 320), NVR_KAS, "ctrl: KAS value");
 	tap_eq(u8_at(buf, 512), 0x66, "ctrl: SQES");

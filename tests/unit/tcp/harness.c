@@ -148,7 +148,7 @@ struct th_conn *th_connect(void)
 	c->s.ops = &mem_ops;
 	c->s.ex = &w->ex;
 	c->s.fd = -1;
-	c->t = tcp_queue_new(w, &c->s, -1, &tgt.ports[0], "harness", NULL);
+	c->t = tcp_queue_new(w, &c->s, -1, tgt.ports[0], "harness", NULL);
 	if (!c->t || nr_conns == TH_MAX_CONNS)
 		abort();
 	conns[nr_conns++] = c;

@@ -114,6 +114,7 @@ static const struct nvme_tcp_hdr *next_pdu(struct th_conn *c, uint32_t *plen)
 	size_t n;
 	const uint8_t *o = th_out(c, &n);
 
+	*plen = 0;
 	if (n < sizeof(struct nvme_tcp_hdr))
 		return NULL;
 	*plen = ((const struct nvme_tcp_hdr *)o)->plen;
