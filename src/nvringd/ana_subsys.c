@@ -169,19 +169,38 @@ int ana_subsys_port_from_config(struct ana_subsys *as, const struct cfg_port *cp
 	char why[256];
 	int ret = ana_subsys_add_port(as, cp->portid);
 
+	/* a port ID the model knows keeps its states (a port removed and added again too) */
+	if (ret == -EEXIST)
+		return 0;
 	if (ret == -ENOSPC) {
 		snprintf(err, errlen, "port %u: a subsystem is exported on at most %u ports", cp->portid, ANA_MAX_PORTS);
 		return -1;
 	}
-	/* -EEXIST: a port ID that exported the subsystem before takes the configured states again */
 	for (uint32_t g = 1; g <= ANA_MAX_GROUPS; g++) {
 		enum cfg_ana_state st = nvr_config_port_ana_state(cp, g);
 
-		if (ret == 0 && st == CFG_ANA_OPTIMIZED)
+		if (st == CFG_ANA_OPTIMIZED)
 			continue; /* where a new port starts */
 		if (ana_subsys_set_state(as, cp->portid, g, nvr_config_ana_state_name(st), 0, worker_now_ms(), why,
 					 sizeof(why)) < 0) {
 			snprintf(err, errlen, "port %u: ANA group %u: %s", cp->portid, g, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ana_subsys_sync_ports(struct nvr_subsys *s, const struct nvr_config *cfg, size_t si, char *err, size_t errlen)
+{
+	char why[256];
+
+	for (size_t pi = 0; s->ana && pi < cfg->nr_ports; pi++) {
+		const struct cfg_port *cp = &cfg->ports[pi];
+
+		if (cp->discovery_only || !nvr_config_port_has_subsys(cp, si))
+			continue;
+		if (ana_subsys_port_from_config(s->ana, cp, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", s->nqn, why);
 			return -1;
 		}
 	}
@@ -199,16 +218,8 @@ int ana_subsys_setup(struct target *tgt, struct nvr_subsys *s, const struct nvr_
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t pi = 0; pi < cfg->nr_ports; pi++) {
-		const struct cfg_port *cp = &cfg->ports[pi];
-
-		if (cp->discovery_only || !nvr_config_port_has_subsys(cp, si))
-			continue;
-		if (ana_subsys_port_from_config(s->ana, cp, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", s->nqn, why);
-			return -1;
-		}
-	}
+	if (ana_subsys_sync_ports(s, cfg, si, err, errlen) < 0)
+		return -1;
 	for (unsigned i = 0; t && i < t->nr; i++)
 		if (ana_subsys_ns_set(s->ana, t->ns[i]->nsid, t->ns[i]->anagrpid, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s namespace %u: %s", s->nqn, t->ns[i]->nsid, why);

@@ -45,8 +45,12 @@ void ana_subsys_destroy(struct ana_subsys *as);
  */
 int ana_subsys_setup(struct target *tgt, struct nvr_subsys *s, const struct nvr_config *cfg, size_t si, char *err,
 		     size_t errlen);
-/* A port that starts exporting the subsystem, with its configured states. -1 with a message. */
+/* A port that starts exporting the subsystem, with its configured states (a port the model
+ * knows keeps its own). -1 with a message. */
 int ana_subsys_port_from_config(struct ana_subsys *as, const struct cfg_port *cp, char *err, size_t errlen);
+/* Every port of cfg that exports subsystem si is in s's model (the control plane calls this
+ * after exports change: a new listener, a new subsystem on existing ports). -1 with a message. */
+int ana_subsys_sync_ports(struct nvr_subsys *s, const struct nvr_config *cfg, size_t si, char *err, size_t errlen);
 /* A port of the subsystem; every group starts Optimized on it. 0, -EEXIST, -ENOSPC. */
 int ana_subsys_add_port(struct ana_subsys *as, uint16_t portid);
 /* Put namespace nsid in group grpid (0: take it out, at removal). 0 or -EINVAL with a message. */

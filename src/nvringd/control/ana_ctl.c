@@ -81,7 +81,46 @@ static void ana_ctl_port_name(const struct nvr_port *p, char *out, size_t len)
 
 /* ---- ana_set_state ---- */
 
+/* The configuration's port `portid` says group grpid is in state st from now on. */
+static int ana_ctl_cfg_record(struct nvr_config *cfg, uint16_t portid, uint32_t grpid, enum cfg_ana_state st)
+{
+	struct cfg_port *p = NULL;
+	struct cfg_ana_group *g;
+
+	for (size_t i = 0; i < cfg->nr_ports && !p; i++)
+		if (cfg->ports[i].portid == portid)
+			p = &cfg->ports[i];
+	if (!p)
+		return 0; /* a port the configuration does not have: nothing to keep */
+	for (size_t i = 0; i < p->nr_ana_groups; i++)
+		if (p->ana_groups[i].grpid == grpid) {
+			p->ana_groups[i].state = st;
+			return 0;
+		}
+	g = realloc(p->ana_groups, (p->nr_ana_groups + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	p->ana_groups = g;
+	g[p->nr_ana_groups++] = (struct cfg_ana_group){ grpid, st };
+	return 0;
+}
+
+static int ana_ctl_apply(struct target *tgt, struct nvr_config *cfg, const struct ana_ctl_set *a, char *err,
+			 size_t errlen);
+
 int ana_ctl_set_state(struct target *tgt, const struct ana_ctl_set *a, char *err, size_t errlen)
+{
+	return ana_ctl_apply(tgt, NULL, a, err, errlen);
+}
+
+int ana_ctl_set_state_cfg(struct target *tgt, struct nvr_config *cfg, const struct ana_ctl_set *a, char *err,
+			  size_t errlen)
+{
+	return ana_ctl_apply(tgt, cfg, a, err, errlen);
+}
+
+static int ana_ctl_apply(struct target *tgt, struct nvr_config *cfg, const struct ana_ctl_set *a, char *err,
+			 size_t errlen)
 {
 	uint64_t now = worker_now_ms();
 	const struct nvr_port *p;
@@ -132,6 +171,10 @@ int ana_ctl_set_state(struct target *tgt, const struct ana_ctl_set *a, char *err
 					    pname);
 		if (!n)
 			return ana_ctl_fail(err, errlen, -ENOENT, "%s exports no subsystem (discovery only)", pname);
+		/* checked: what the configuration keeps, before anything changes (all or nothing) */
+		if (!apply && cfg && !a->nqn && (a->transition_ms || ana_state_from_name(a->state) != NVME_ANA_STATE_CHANGE) &&
+		    ana_ctl_cfg_record(cfg, p->portid, a->grpid, (enum cfg_ana_state)ana_state_from_name(a->state)) < 0)
+			return ana_ctl_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -224,7 +267,7 @@ static int ana_rpc_code(int rc)
 	return rc == -ENOENT ? RPC_ERR_NOT_FOUND : rc == -ENOMEM ? RPC_ERR_INTERNAL : RPC_ERR_INVALID_PARAMS;
 }
 
-int ana_rpc_set_state(struct rpc_call *call, void *tgt)
+int ana_rpc_set_state(struct rpc_call *call, struct target *tgt, struct nvr_config *cfg)
 {
 	struct rpc_params *p = rpc_call_params(call);
 	struct ana_ctl_set a = { 0 };
@@ -243,13 +286,13 @@ int ana_rpc_set_state(struct rpc_call *call, void *tgt)
 	a.portid = (uint32_t)portid;
 	a.grpid = (uint32_t)grpid;
 	a.transition_ms = (uint32_t)ms;
-	rc = ana_ctl_set_state(tgt, &a, err, sizeof(err));
+	rc = ana_ctl_set_state_cfg(tgt, cfg, &a, err, sizeof(err));
 	if (rc)
 		return rpc_error(call, ana_rpc_code(rc), "%s%s", rc == -ENOMEM ? "" : "params.", err);
 	return 0;
 }
 
-int ana_rpc_get(struct rpc_call *call, void *tgt)
+int ana_rpc_get(struct rpc_call *call, struct target *tgt)
 {
 	struct rpc_params *p = rpc_call_params(call);
 	const char *nqn;

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+struct nvr_config;
 struct rpc_call;
 struct target;
 
@@ -38,14 +39,21 @@ struct ana_ctl_set {
  */
 int ana_ctl_set_state(struct target *tgt, const struct ana_ctl_set *a, char *err, size_t errlen);
 /*
+ * The same, and a port-wide change (no nqn) is also written into cfg (the port's ana_groups,
+ * the state it ends in), so a saved configuration starts the way the target runs now. A bare
+ * "change" (which flaps back) is not recorded. cfg NULL: nothing recorded.
+ */
+int ana_ctl_set_state_cfg(struct target *tgt, struct nvr_config *cfg, const struct ana_ctl_set *a, char *err,
+			  size_t errlen);
+/*
  * Every (subsystem, port, group) holding a namespace (or only grpid, also empty, if not 0),
  * subsystems in order, ports as configured, groups ascending. NULL with err on a bad nqn/grpid
  * or out of memory.
  */
 json_object *ana_ctl_get(struct target *tgt, const char *nqn, uint32_t grpid, char *err, size_t errlen);
 
-/* The RPC methods (rpc.h's rpc_method_fn with the target as context). */
-int ana_rpc_set_state(struct rpc_call *call, void *tgt);
-int ana_rpc_get(struct rpc_call *call, void *tgt);
+/* The RPC methods' bodies: params in, result or error out (the caller holds the control lock). */
+int ana_rpc_set_state(struct rpc_call *call, struct target *tgt, struct nvr_config *cfg);
+int ana_rpc_get(struct rpc_call *call, struct target *tgt);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ana_ctl.h"
 #include "ctl_int.h"
 
 #ifndef NVRING_VERSION
@@ -598,6 +599,30 @@ static int m_stats(struct rpc_call *call, void *ctx)
 	return 0;
 }
 
+/* ---- ANA (control/ana_ctl.c) ---- */
+
+static int m_ana_set_state(struct rpc_call *call, void *ctx)
+{
+	struct ctl *c = ctx;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = ana_rpc_set_state(call, c->tgt, c->cfg);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+static int m_ana_get(struct rpc_call *call, void *ctx)
+{
+	struct ctl *c = ctx;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = ana_rpc_get(call, c->tgt);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 const struct rpc_method rpc_nvringd_methods[] = {
 	{ "version", m_version, "nvringd's name and version", NULL },
 	{ "config_get", m_config_get, "the running configuration, in the -c file format", NULL },
@@ -623,5 +648,9 @@ const struct rpc_method rpc_nvringd_methods[] = {
 	  "nqn, host, dhchap_key?, dhchap_ctrl_key?" },
 	{ "controllers", m_controllers, "connected hosts: controllers and their queues", "nqn?" },
 	{ "stats", m_stats, "I/O counters per namespace and per controller", "nqn?, nsid?" },
+	{ "ana_set_state", m_ana_set_state, "set an ANA group's state as seen through a listener",
+	  "addr (\"ADDR:PORT\") | portid, grpid, state (optimized, non-optimized, inaccessible, persistent-loss, "
+	  "change), transition_ms?, nqn? (default: every subsystem on the listener)" },
+	{ "ana_get", m_ana_get, "ANA state of every (subsystem, listener, group) holding namespaces", "nqn?, grpid?" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -383,6 +383,40 @@ static void test_ctl(void)
 	a.nqn = NULL;
 	a.state = "optimized";
 	tap_eq(ana_ctl_set_state(&tgt, &a, err, sizeof(err)), 0, "ctl: back to optimized");
+
+	/* a port-wide change is kept in the configuration (save_config starts the same way) */
+	{
+		struct nvr_config cfg;
+
+		nvr_config_init(&cfg);
+		cfg.ports = calloc(1, sizeof(*cfg.ports));
+		cfg.nr_ports = 1;
+		cfg.ports[0].portid = 2;
+		a.state = "non-optimized";
+		tap_eq(ana_ctl_set_state_cfg(&tgt, &cfg, &a, err, sizeof(err)), 0, "ctl+cfg: group 1 non-optimized");
+		tap_ok(cfg.ports[0].nr_ana_groups == 1 && cfg.ports[0].ana_groups[0].grpid == 1 &&
+			       cfg.ports[0].ana_groups[0].state == CFG_ANA_NON_OPTIMIZED,
+		       "ctl+cfg: the port's ana_groups say group 1 non-optimized");
+		a.state = "inaccessible";
+		a.transition_ms = 100;
+		tap_eq(ana_ctl_set_state_cfg(&tgt, &cfg, &a, err, sizeof(err)), 0, "ctl+cfg: a transition to inaccessible");
+		tap_ok(cfg.ports[0].nr_ana_groups == 1 && cfg.ports[0].ana_groups[0].state == CFG_ANA_INACCESSIBLE,
+		       "ctl+cfg: the state it ends in is kept");
+		a.transition_ms = 0;
+		a.state = "change";
+		tap_eq(ana_ctl_set_state_cfg(&tgt, &cfg, &a, err, sizeof(err)), 0, "ctl+cfg: a bare change");
+		tap_eq(cfg.ports[0].ana_groups[0].state, CFG_ANA_INACCESSIBLE, "ctl+cfg: a flap is not kept");
+		a.state = "optimized";
+		a.nqn = sub->nqn;
+		tap_eq(ana_ctl_set_state_cfg(&tgt, &cfg, &a, err, sizeof(err)), 0, "ctl+cfg: one subsystem's group");
+		tap_eq(cfg.ports[0].ana_groups[0].state, CFG_ANA_INACCESSIBLE, "ctl+cfg: not a port-wide state: not kept");
+		a.grpid = 3;
+		a.nqn = NULL;
+		tap_eq(ana_ctl_set_state_cfg(&tgt, &cfg, &a, err, sizeof(err)), 0, "ctl+cfg: group 3");
+		tap_ok(cfg.ports[0].nr_ana_groups == 2 && cfg.ports[0].ana_groups[1].grpid == 3, "ctl+cfg: appended");
+		a.grpid = 1;
+		nvr_config_free(&cfg);
+	}
 }
 
 /* Controller IDs come from the subsystem's range, round robin, and run out. */
