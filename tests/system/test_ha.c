@@ -6,7 +6,9 @@
  * persistent reservations between two hosts (two host NQNs and IDs: register, Write Exclusive,
  * the other host's write gets Reservation Conflict, Report bytes, preempt, release, clear, the
  * notifications with their AEN and log page, wrong keys), and PTPL through an nvringd SIGKILL
- * and restart (and a corrupt state file refused at start).
+ * and restart (and a corrupt state file refused at start); with the control plane, ANA states
+ * changed at run time (ana_set_state, ana_get): the AEN on that port's controllers, statuses,
+ * a transition ending on time, exact errors.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rpc/rpc_client.h"
 #include "tap.h"
 #include "tclient.h"
 
@@ -37,7 +40,7 @@
 
 static const uint8_t hid_a[16] = { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xaa };
 static const uint8_t hid_b[16] = { 0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xbb };
-static char tmpdir[64], cfg_path[128], img_path[128];
+static char tmpdir[64], cfg_path[128], img_path[128], sock_path[128];
 static int P1, P2;
 static struct tc_daemon D;
 
@@ -464,6 +467,142 @@ static void t_ptpl_corrupt(void)
 	unlink(resv_file);
 }
 
+/* ============================================================ ANA over the control socket */
+
+static struct rpc_client *rpc;
+
+/* Call method with params (JSON text); 0 and *res (a copy, caller puts) or the error code, message in msg. */
+static int call(const char *method, const char *params, json_object **res, char *msg, size_t msglen)
+{
+	json_object *p = params ? json_tokener_parse(params) : NULL;
+	struct rpc_reply r;
+	int rc = rpc_client_call(rpc, method, p, 5000, &r);
+
+	json_object_put(p);
+	if (rc < 0)
+		return rc;
+	rc = r.code;
+	if (msg)
+		snprintf(msg, msglen, "%s", r.message ? r.message : "");
+	if (res)
+		*res = r.result ? json_object_get(r.result) : NULL;
+	rpc_reply_free(&r);
+	return rc;
+}
+
+static int set_state(int port, unsigned grpid, const char *state, unsigned transition_ms)
+{
+	char params[256];
+
+	snprintf(params, sizeof(params),
+		 "{\"addr\": \"127.0.0.1:%d\", \"grpid\": %u, \"state\": \"%s\", \"transition_ms\": %u}", port,
+		 grpid, state, transition_ms);
+	return call("ana_set_state", params, NULL, NULL, 0);
+}
+
+static uint8_t log_state(struct tc_conn *adm, bool rae)
+{
+	uint8_t log[4096];
+	struct tc_cmd cmd;
+
+	tc_cmd_init(&cmd, 0x02, 0xffffffff);
+	cmd.sqe.cdw10 = 0x0c | (rae ? 1u << 15 : 0) | (1023u << 16);
+	cmd.rbuf = log;
+	cmd.rlen = sizeof(log);
+	if (tc_exec(adm, &cmd))
+		return 0xff;
+	return log[32]; /* group 1's descriptor */
+}
+
+static void t_rpc_changes(void)
+{
+	struct host h1, h2;
+	struct tc_cmd aer1, aer2;
+	uint64_t t0, t_end;
+	char msg[512];
+
+	REQUIRE_EQ(host_connect(&h1, P1, HOST_A, hid_a), 0);
+	REQUIRE_EQ(host_connect(&h2, P2, HOST_A, hid_a), 0);
+	REQUIRE_EQ(tc_set_features(&h1.adm, 0x0b, 0x900, NULL), 0);
+	REQUIRE_EQ(tc_set_features(&h2.adm, 0x0b, 0x900, NULL), 0);
+	tc_cmd_init(&aer1, 0x0c, 0);
+	tc_cmd_init(&aer2, 0x0c, 0);
+	REQUIRE_EQ(tc_submit(&h1.adm, &aer1), 0);
+	REQUIRE_EQ(tc_submit(&h2.adm, &aer2), 0);
+
+	CHECK_EQ(set_state(P2, 1, "inaccessible", 0), 0);
+	REQUIRE_EQ(wait_long(&h2.adm, &aer2, 3000), 0);
+	CHECK_EQ(aer2.cqe.dw0, AEN_ANA);
+	CHECK_EQ(rw(&h2.io, 0x01, 1, 1), ST_INACCESSIBLE);
+	CHECK_EQ(rw(&h1.io, 0x01, 1, 1), 0);
+	CHECK_EQ(log_state(&h2.adm, false), 3);                 /* read without RAE: unmasked */
+	CHECK_EQ(tc_keep_alive(&h1.adm), 0);
+	CHECK(!aer1.done);                                       /* port 1's log did not change */
+
+	/* back to optimized through a 300 ms transition: ANA Change at once and at its end */
+	tc_cmd_init(&aer2, 0x0c, 0);
+	REQUIRE_EQ(tc_submit(&h2.adm, &aer2), 0);
+	t0 = tc_now_ms();
+	CHECK_EQ(set_state(P2, 1, "optimized", 300), 0);
+	REQUIRE_EQ(wait_long(&h2.adm, &aer2, 3000), 0);
+	CHECK_EQ(rw(&h2.io, 0x01, 1, 1), ST_TRANSITION);
+	tc_cmd_init(&aer2, 0x0c, 0);
+	REQUIRE_EQ(tc_submit(&h2.adm, &aer2), 0);
+	CHECK_EQ(log_state(&h2.adm, false), 0x0f);
+	REQUIRE_EQ(wait_long(&h2.adm, &aer2, 3000), 0);
+	t_end = tc_now_ms() - t0;
+	tap_diag("transition of 300 ms: its end reported after %llu ms", (unsigned long long)t_end);
+	CHECK(t_end >= 300 && t_end < 1500);
+	CHECK_EQ(aer2.cqe.dw0, AEN_ANA);
+	CHECK_EQ(log_state(&h2.adm, false), 1);
+	CHECK_EQ(rw(&h2.io, 0x01, 1, 1), 0);
+
+	/* exact errors: code and message name the bad item */
+	CHECK_EQ(call("ana_set_state", "{\"portid\": 2, \"grpid\": 1, \"state\": \"fast\"}", NULL, msg, sizeof(msg)),
+		 -32602);
+	CHECK(strstr(msg, "params.state: unknown ANA state 'fast'") == msg);
+	CHECK_EQ(call("ana_set_state", "{\"portid\": 99, \"grpid\": 1, \"state\": \"optimized\"}", NULL, msg,
+		      sizeof(msg)),
+		 1001);
+	CHECK(!strcmp(msg, "params.portid: no port 99"));
+	CHECK_EQ(call("ana_set_state", "{\"addr\": \"127.0.0.1:1\", \"grpid\": 1, \"state\": \"optimized\"}", NULL,
+		      msg, sizeof(msg)),
+		 1001);
+	CHECK(!strcmp(msg, "params.addr: no listener on '127.0.0.1:1'"));
+	CHECK_EQ(call("ana_set_state", "{\"portid\": 2, \"grpid\": 129, \"state\": \"optimized\"}", NULL, msg,
+		      sizeof(msg)),
+		 -32602);
+	CHECK(strstr(msg, "params.grpid") == msg);
+	CHECK_EQ(call("ana_set_state",
+		      "{\"portid\": 2, \"grpid\": 1, \"state\": \"optimized\", \"transition_ms\": 20000}", NULL,
+		      msg, sizeof(msg)),
+		 -32602);
+	CHECK(strstr(msg, "params.transition_ms: 20000 ms is longer than ANATT") == msg);
+	CHECK_EQ(call("ana_set_state", "{\"grpid\": 1, \"state\": \"optimized\"}", NULL, msg, sizeof(msg)), -32602);
+	CHECK_EQ(call("ana_set_state", "{\"portid\": 2, \"grpid\": 1, \"state\": \"optimized\", \"x\": 1}", NULL,
+		      msg, sizeof(msg)),
+		 -32602);
+	CHECK_EQ(rw(&h2.io, 0x01, 1, 1), 0);                     /* the refused calls changed nothing */
+	host_close(&h1);
+	host_close(&h2);
+}
+
+static void t_rpc_get(void)
+{
+	json_object *r = NULL, *e;
+	const char *state;
+
+	CHECK_EQ(set_state(P2, 1, "non-optimized", 0), 0);
+	REQUIRE_EQ(call("ana_get", "{\"grpid\": 1}", &r, NULL, 0), 0);
+	REQUIRE(r && json_object_array_length(r) == 2);
+	e = json_object_array_get_idx(r, 1);
+	state = json_object_get_string(json_object_object_get(e, "state"));
+	CHECK(json_object_get_int(json_object_object_get(e, "portid")) == 2 && state && !strcmp(state, "non-optimized"));
+	CHECK_EQ(json_object_array_length(json_object_object_get(e, "nsids")), 1);
+	json_object_put(r);
+	CHECK_EQ(call("ana_get", "{\"nqn\": \"nqn.2026-11.io.nvring:nope\"}", NULL, NULL, 0), 1001);
+}
+
 int main(void)
 {
 	char img3[160];
@@ -528,6 +667,39 @@ int main(void)
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
 	tap_run("PTPL: the reservation survives SIGKILL and restart; PTPL off forgets it", t_ptpl_restart);
 	tap_run("PTPL: a corrupt state file refuses the start, naming it", t_ptpl_corrupt);
+
+	/* ANA at run time: needs the control plane (the RPC server and its method table) */
+	{
+		const char *args[] = { "-t", "2", "-v", "--nqn", NQN, "-l", NULL, "-l", NULL, "--ns", "mem:16M",
+				       "--rpc-socket", sock_path, NULL };
+		char l1[32], l2[32];
+		int rc;
+
+		P1 = free_port();
+		P2 = free_port();
+		while (P2 == P1)
+			P2 = free_port();
+		snprintf(l1, sizeof(l1), "127.0.0.1:%d", P1);
+		snprintf(l2, sizeof(l2), "127.0.0.1:%d", P2);
+		args[6] = l1;
+		args[8] = l2;
+		snprintf(sock_path, sizeof(sock_path), "%s/rpc.sock", tmpdir);
+		rc = tc_daemon_start(&D, args);
+		if (rc == 0 && rpc_client_open(sock_path, 2000, &rpc) == 0 &&
+		    call("ana_get", NULL, NULL, NULL, 0) != -32601) {
+			tap_run("ANA at run time over the control socket: AEN, statuses, a transition on time, errors",
+				t_rpc_changes);
+			tap_run("ana_get", t_rpc_get);
+		} else {
+			tap_skip("ANA at run time over the control socket", "no control socket with ana_set_state");
+			tap_skip("ana_get", "no control socket with ana_set_state");
+		}
+		if (rpc)
+			rpc_client_close(rpc);
+		if (rc == 0)
+			CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
+		unlink(sock_path);
+	}
 	unlink(img_path);
 	unlink(img3);
 	unlink(cfg_path);
