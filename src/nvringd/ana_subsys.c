@@ -396,12 +396,12 @@ void ana_subsys_log_page(struct ana_subsys *as, struct req *req, const struct id
 	}
 	len = ana_log_build(&as->ana, portid, rgo, req->aux, cap);
 	pthread_mutex_unlock(&as->lock);
-	if (len < 0) {
-		/* a port without ANA state cannot carry this subsystem's controllers: an empty log */
-		memset(req->aux, 0, sizeof(struct nvme_ana_log));
-		len = sizeof(struct nvme_ana_log);
-	}
-	if (identify_log_copy(a, req->aux, (uint32_t)len, req->buf)) {
+	if (len < 0)
+		len = 0; /* a port without ANA state cannot carry this subsystem's controllers: an empty log */
+	/* the page is as long as hosts size it (NANAGRPID descriptors, MNAN NSIDs), zeroes past
+	 * what it says: nvme-cli reads it in 4 KiB pieces at growing offsets */
+	memset((uint8_t *)req->aux + len, 0, cap - (size_t)len);
+	if (identify_log_copy(a, req->aux, (uint32_t)cap, req->buf)) {
 		req_complete_status(req, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR);
 		return;
 	}

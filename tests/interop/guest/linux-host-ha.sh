@@ -97,7 +97,7 @@ check "id-ctrl: CMIC 0xb (multi-port, multi-controller, ANA)" is_field cmic 0xb 
 check "id-ctrl: ANATT 10" is_field anatt 10 nvme id-ctrl /dev/$c1
 check "id-ctrl: ANAGRPMAX 128" is_field anagrpmax 128 nvme id-ctrl /dev/$c1
 check "id-ns: ANAGRPID 1" is_field anagrpid 1 nvme id-ns /dev/$dev
-check "id-ns: NMIC shared" is_field nmic 1 nvme id-ns /dev/$dev
+check "id-ns: NMIC shared" is_field nmic 0x1 nvme id-ns /dev/$dev
 check "ana-log through listener 2: group 1 non-optimized, NSID 1" sh -c \
 	"nvme ana-log /dev/$c2 -o json | tr -d ' \n' | tee /dev/stderr | grep -q '\"state\":\"non-optimized\"'"
 
@@ -164,7 +164,8 @@ check "disconnect $NQN2" nvme disconnect -n "$NQN2"
 # ---- phase 3: reservations between two hosts, through a restart -----------------------------
 diag "phase 3: hosts A and B of this guest, one namespace, PTPL"
 check "connect as host A" nvme connect -t tcp -a "$A" -s "$P3" -n "$NQN3" --hostnqn="$HOST_A" --hostid="$ID_A" --reconnect-delay=1
-check "connect as host B" nvme connect -t tcp -a "$A" -s "$P3" -n "$NQN3" --hostnqn="$HOST_B" --hostid="$ID_B" --reconnect-delay=1
+check "connect as host B" nvme connect -t tcp -a "$A" -s "$P3" -n "$NQN3" --hostnqn="$HOST_B" --hostid="$ID_B" --reconnect-delay=1 \
+	--duplicate-connect
 check "both hosts' controllers are paths of one namespace device" wait_for 15 one_head "$NQN3"
 ra=$(ctrl_at "$NQN3" "$P3" "$HOST_A") rb=$(ctrl_at "$NQN3" "$P3" "$HOST_B")
 diag "host A: $ra, host B: $rb"
