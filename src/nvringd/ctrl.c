@@ -21,15 +21,21 @@ struct nvr_ctrl *target_ctrl_create(struct target *tgt, struct nvr_subsys *s)
 	ctrl->tgt = tgt;
 	ctrl->subsys = s;
 	atomic_init(&ctrl->refs, 1);
+	uint16_t lo = s->cntlid_min ? s->cntlid_min : 1, hi = s->cntlid_max ? s->cntlid_max : NVR_MAX_CNTLID;
+
 	pthread_mutex_init(&ctrl->err_lock, NULL);
 	/* counted before it can be found: subsystem deletion waits for the count to drop */
 	atomic_fetch_add(&s->nr_ctrls, 1);
-	pthread_mutex_lock(&tgt->lock);
-	for (unsigned tries = 0; tries < NVR_MAX_CNTLID; tries++) {
-		uint16_t id = tgt->next_cntlid;
 
-		tgt->next_cntlid = (uint16_t)(id >= NVR_MAX_CNTLID ? 1 : id + 1);
-		if (id && !tgt->ctrls[id]) {
+	if (hi > NVR_MAX_CNTLID)
+		hi = NVR_MAX_CNTLID;
+	pthread_mutex_lock(&tgt->lock);
+	/* round robin in the subsystem's range [cntlid_min, cntlid_max] */
+	for (unsigned tries = 0; lo <= hi && tries <= (unsigned)(hi - lo); tries++) {
+		uint16_t id = s->next_cntlid < lo || s->next_cntlid > hi ? lo : s->next_cntlid;
+
+		s->next_cntlid = (uint16_t)(id >= hi ? lo : id + 1);
+		if (!tgt->ctrls[id]) {
 			ctrl->cntlid = id;
 			tgt->ctrls[id] = ctrl;
 			break;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "resv.h"
 #include "stats.h"
 #include "subsys.h"
 
@@ -55,6 +56,7 @@ struct nvr_ctrl {
 	uint32_t *changed;     /* namespaces changed since the Changed Namespace List was read */
 	unsigned nr_changed;   /* sorted, at most NVR_CHANGED_NS_MAX */
 	bool changed_overflow; /* more than that: the log says FFFFFFFFh */
+	struct resv_log resv_log; /* Reservation Notification log (0x80) */
 
 	/* under tgt->lock: queues by qid (0 = admin), and the counters of I/O queues gone */
 	struct nvr_queue *queues[NVR_MAX_IO_QUEUES + 1];

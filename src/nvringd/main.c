@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "ana_subsys.h"
 #include "bufpool.h"
 #include "config/config.h"
 #include "control/ctl.h"
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 		}
 	}
 	atomic_store(&tgt.workers_running, true);
+	ana_subsys_start_all(&tgt); /* transitions configured at start end on time */
 	/* the control plane changes the target through the workers: it starts once they run */
 	if (ctl_start(&tgt, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nvringd: %s\n", err);

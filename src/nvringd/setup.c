@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ana_subsys.h"
 #include "auth/dhchap.h"
 #include "auth/dhchap_key.h"
 #include "config/config.h"
@@ -206,6 +207,8 @@ static struct nvr_subsys *setup_discovery_subsys(void)
 	snprintf(s->model, sizeof(s->model), "nvring discovery controller");
 	s->discovery = true;
 	s->allow_any_host = true;
+	s->cntlid_min = 1;
+	s->cntlid_max = NVR_MAX_CNTLID;
 	return s;
 }
 
@@ -277,6 +280,12 @@ struct nvr_subsys *target_subsys_new(struct target *tgt, const struct nvr_config
 	qsort(t->ns, t->nr, sizeof(t->ns[0]), ns_cmp);
 	if (s->max_nsid < NVR_MAX_NSID)
 		s->max_nsid = NVR_MAX_NSID;
+	s->cntlid_min = cs->cntlid_min;
+	s->cntlid_max = cs->cntlid_max;
+	if (ana_subsys_setup(tgt, s, cfg, si, err, errlen) < 0) {
+		target_subsys_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -291,6 +300,7 @@ void target_subsys_free(struct nvr_subsys *s)
 		ns_destroy(t->ns[n]);
 	free(t);
 	host_table_free(atomic_load(&s->hosts));
+	ana_subsys_destroy(s->ana);
 	free(s);
 }
 

@@ -14,6 +14,7 @@
 
 #include "ns/ns.h"
 
+struct ana_subsys;
 struct dhchap_key;
 struct tls_key;
 
@@ -79,6 +80,10 @@ struct nvr_subsys {
 	uint8_t dhchap_dhgroups; /* DH groups allowed */
 	_Atomic(struct ns_table *) ns_table; /* published: read with subsys_ns_table() */
 	uint32_t max_nsid;   /* NN */
+	struct ana_subsys *ana;  /* ANA groups and states (ana_subsys.h); NULL for discovery */
+	/* controller IDs handed out here (two gateways of one subsystem use disjoint ranges) */
+	uint16_t cntlid_min, cntlid_max;
+	uint16_t next_cntlid;    /* under tgt->lock */
 	atomic_uint nr_ctrls; /* controllers not yet freed (deletion waits for 0) */
 };
 

@@ -11,11 +11,13 @@
 
 #include <nvme/types.h>
 
+#include "ana_subsys.h"
 #include "core/queue.h"
 #include "ctrl.h"
 #include "health.h"
 #include "identify.h"
 #include "core/req.h"
+#include "resv_cmd.h"
 #include "spec/nvme_kv.h"
 #include "target.h"
 #include "worker.h"
@@ -121,7 +123,7 @@ static void admin_effects_set(struct nvme_cmd_effects_log *e, bool io, uint8_t o
 }
 
 /* Commands Supported and Effects; the I/O part depends on the command set (CSI). */
-static uint32_t admin_log_effects(uint8_t csi, void *log)
+static uint32_t admin_log_effects(uint8_t csi, bool resv, void *log)
 {
 	static const uint8_t admin_ops[] = {
 		nvme_admin_get_log_page, nvme_admin_identify,	  nvme_admin_abort_cmd, nvme_admin_set_features,
@@ -148,6 +150,12 @@ static uint32_t admin_log_effects(uint8_t csi, void *log)
 		admin_effects_set(e, true, NVME_KV_OPC_LIST, csupp);
 		admin_effects_set(e, true, NVME_KV_OPC_DELETE, csupp | lbcc);
 		admin_effects_set(e, true, NVME_KV_OPC_EXIST, csupp);
+	}
+	if (resv && (csi == NVME_CSI_NVM_ID || csi == NVME_CSI_KV_ID)) {
+		admin_effects_set(e, true, nvme_cmd_resv_register, csupp);
+		admin_effects_set(e, true, nvme_cmd_resv_report, csupp);
+		admin_effects_set(e, true, nvme_cmd_resv_acquire, csupp);
+		admin_effects_set(e, true, nvme_cmd_resv_release, csupp);
 	}
 	return sizeof(*e);
 }
@@ -188,9 +196,21 @@ static void admin_get_log_page(struct req *req, struct nvr_ctrl *ctrl)
 		 * has the I/O command set bit, and prints nothing if that fails.
 		 */
 		size = admin_log_effects(a.csi < 64 && (identify_csi_mask(ctrl->subsys) & (1ull << a.csi)) ? a.csi : 0xff,
-					 log);
+					 resv_cmd_subsys_has(ctrl->subsys), log);
 		break;
+	case NVME_LOG_LID_ANA:
+		/* up to 8 KiB: built in a buffer of its own */
+		if (!ctrl->subsys->ana)
+			goto invalid_log;
+		ana_subsys_log_page(ctrl->subsys->ana, req, &a);
+		return;
+	case NVME_LOG_LID_RESERVATION:
+		if (!resv_cmd_subsys_has(ctrl->subsys))
+			goto invalid_log;
+		resv_cmd_log_page(req, &a);
+		return;
 	default:
+	invalid_log:
 		req_complete_status(req, st_invalid_log);
 		return;
 	}
@@ -219,7 +239,7 @@ static uint32_t admin_aec_supported(const struct nvr_ctrl *ctrl)
 {
 	if (ctrl->subsys->discovery)
 		return NVR_OAES_DISC_CHANGE;
-	return NVR_OAES_NS_ATTR | NVR_AEC_SMART_MASK;
+	return NVR_OAES_NS_ATTR | NVR_AEC_SMART_MASK | (ctrl->subsys->ana ? NVME_CTRL_OAES_ANA : 0);
 }
 
 /* Whether `fid` exists on this controller (for Set; Get also reads VWC without a cache). */
@@ -239,6 +259,9 @@ static bool admin_feature_supported(const struct nvr_ctrl *ctrl, uint8_t fid)
 		return identify_has_vwc(ctrl->subsys);
 	case ADMIN_FID_KV_CONFIG:
 		return identify_has_kv(ctrl->subsys);
+	case NVME_FEAT_FID_RESV_MASK:
+	case NVME_FEAT_FID_RESV_PERSIST:
+		return resv_cmd_subsys_has(ctrl->subsys);
 	default:
 		return false;
 	}
@@ -271,6 +294,10 @@ static void admin_set_features(struct req *req, struct nvr_ctrl *ctrl)
 		return;
 	}
 	switch (fid) {
+	case NVME_FEAT_FID_RESV_MASK:
+	case NVME_FEAT_FID_RESV_PERSIST:
+		resv_cmd_set_feature(req); /* per namespace */
+		return;
 	case NVME_FEAT_FID_POWER_MGMT:
 		if ((cdw11 & 0x1f) != 0) { /* only power state 0 exists (NPSS 0) */
 			req_complete_status(req, st_invalid_field);
@@ -341,6 +368,10 @@ static void admin_get_features(struct req *req, struct nvr_ctrl *ctrl)
 	if ((!admin_feature_supported(ctrl, fid) && !(fid == NVME_FEAT_FID_VOLATILE_WC && !ctrl->subsys->discovery)) ||
 	    sel > ADMIN_SEL_CAPS) {
 		req_complete_status(req, st_invalid_field);
+		return;
+	}
+	if (fid == NVME_FEAT_FID_RESV_MASK || fid == NVME_FEAT_FID_RESV_PERSIST) {
+		resv_cmd_get_feature(req); /* per namespace */
 		return;
 	}
 	if (sel == ADMIN_SEL_CAPS) {

@@ -9,13 +9,14 @@
 
 #include <nvme/types.h>
 
+#include "ana.h"
 #include "core/req.h"
 #include "ctrl.h"
 #include "identify.h"
 #include "log.h"
 
-/* Events we can hold while no AER is outstanding: CQE DW0, the AEC bit that enables it,
- * and the log page whose read clears it. Bit i of pending_aen/masked_aen is event i. */
+/* Events we can hold while no AER is outstanding: CQE DW0, the AEC bit that enables it (0:
+ * always on), and the log page whose read clears it. Bit i of pending_aen/masked_aen is event i. */
 struct aen_event {
 	uint32_t result;
 	uint32_t aec;
@@ -32,6 +33,9 @@ static const struct aen_event aen_events[] = {
 	{ AEN_RESULT(1, 0x00, NVME_LOG_LID_SMART), 1u << 2, NVME_LOG_LID_SMART },
 	{ AEN_RESULT(1, 0x01, NVME_LOG_LID_SMART), 1u << 1, NVME_LOG_LID_SMART },
 	{ AEN_RESULT(1, 0x02, NVME_LOG_LID_SMART), 1u << 0, NVME_LOG_LID_SMART },
+	{ ANA_AEN_RESULT, NVME_CTRL_OAES_ANA, NVME_LOG_LID_ANA },
+	/* a new Reservation Notification log page: not gated by AEC (the mask is feature 0x82) */
+	{ RESV_AEN_RESULT, 0, NVME_LOG_LID_RESERVATION },
 };
 #define AEN_NR (sizeof(aen_events) / sizeof(aen_events[0]))
 static_assert(NVR_AEN_BIT_NS_ATTR == 1u << 0, "the changed-NS log reads event 0");
@@ -70,7 +74,7 @@ void ctrl_notify_event(struct nvr_ctrl *ctrl, uint32_t aen_result)
 				  aen_result);
 		return;
 	}
-	if (!(ctrl->feat_aec & aen_events[i].aec) || (ctrl->masked_aen & (1u << i)))
+	if ((aen_events[i].aec && !(ctrl->feat_aec & aen_events[i].aec)) || (ctrl->masked_aen & (1u << i)))
 		return;
 	if (aen_deliver(ctrl, aen_result))
 		ctrl->masked_aen |= 1u << i;

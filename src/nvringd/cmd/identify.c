@@ -11,6 +11,8 @@
 
 #include <nvme/types.h>
 
+#include "ana_subsys.h"
+#include "resv_ns.h"
 #include "spec/nvme_kv.h"
 #include "subsys.h"
 
@@ -119,7 +121,7 @@ uint16_t identify_oncs(const struct nvr_subsys *s)
 
 	/* ONCS is controller-wide: an I/O command is announced only when every namespace takes it */
 	for (unsigned i = 0; t && i < t->nr; i++)
-		io &= t->ns[i]->ops->oncs(t->ns[i]);
+		io &= t->ns[i]->ops->oncs(t->ns[i]) | (t->ns[i]->resv ? ID_ONCS_RESERVATIONS : 0);
 	return (uint16_t)(io | NVR_ONCS_SAVE_SELECT | NVR_ONCS_TIMESTAMP);
 }
 
@@ -173,6 +175,9 @@ void identify_ctrl(const struct nvr_ctrl *ctrl, void *buf)
 	id->fcatt = 0; /* dynamic controller model */
 	id->msdbd = 1;
 	id->ofcs = 0;
+	/* ANA reporting, ANACAP/ANATT/ANAGRPMAX/NANAGRPID, OAES ANA Change, MNAN */
+	if (s->ana)
+		ana_subsys_id_ctrl(s->ana, id);
 }
 
 void identify_disc_ctrl(const struct nvr_ctrl *ctrl, void *buf)
@@ -183,6 +188,17 @@ void identify_disc_ctrl(const struct nvr_ctrl *ctrl, void *buf)
 	identify_common(ctrl, id);
 	id->oaes = htole32(NVR_OAES_DISC_CHANGE);
 	id->cntrltype = NVME_CTRL_CNTRLTYPE_DISCOVERY;
+}
+
+/* What every namespace reports the same way in each Identify Namespace variant. */
+static uint32_t identify_anagrpid(const struct nvr_subsys *s, const struct nvr_ns *ns)
+{
+	return s->ana ? htole32(ns->anagrpid) : 0;
+}
+
+static uint8_t identify_rescap(const struct nvr_ns *ns)
+{
+	return ns->resv ? resv_rescap(&ns->resv->rs) : 0; /* ptpl_capable is fixed at open */
 }
 
 /* Look up an NSID for Identify: NULL with *status 0 for a valid inactive NSID. */
@@ -227,6 +243,9 @@ uint16_t identify_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 		id->nsattr |= ID_NSATTR_WP;
 	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
 	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
+	id->anagrpid = identify_anagrpid(s, ns);
+	if (ns->resv)
+		id->rescap = identify_rescap(ns);
 	return 0;
 }
 
@@ -307,6 +326,12 @@ uint16_t identify_csi_ns(const struct nvr_subsys *s, uint32_t nsid, uint8_t csi,
 	/* NVM command set specific namespace data: no PI or extended formats, all zero */
 	if (ns->ops->identify_csi)
 		ns->ops->identify_csi(ns, buf);
+	if (csi == NVME_CSI_KV_ID) {
+		struct nvme_kv_id_ns *kid = buf;
+
+		kid->anagrpid = identify_anagrpid(s, ns);
+		kid->rescap = identify_rescap(ns);
+	}
 	return 0;
 }
 
@@ -338,6 +363,9 @@ uint16_t identify_indep_ns(const struct nvr_subsys *s, uint32_t nsid, void *buf)
 	if (ns->readonly)
 		id->nsattr = ID_NSATTR_WP;
 	id->nstat = ID_NSTAT_READY;
+	/* Linux reads a non-NVM namespace's ANA group from here */
+	id->anagrpid = identify_anagrpid(s, ns);
+	id->rescap = identify_rescap(ns);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "ctl_int.h"
+
+#include "ana_subsys.h"
 #include "ctrl.h"
 #include "log.h"
 #include "rpc/metrics.h"
@@ -103,6 +105,15 @@ int ctl_publish_topo(struct ctl *c, const struct nvr_subsys *skip_s, const struc
 				ts->nr_ports--;
 				break;
 			}
+	}
+	/* ports that start exporting a subsystem enter its ANA model with their configured states */
+	for (unsigned i = 0; i < c->tgt->nr_subsys; i++) {
+		char err[256];
+
+		if (ana_subsys_sync_ports(c->tgt->subsys[i], c->cfg, i, err, sizeof(err)) < 0) {
+			topo_free(t);
+			return ctl_fail(e, RPC_ERR_LIMIT, "%s", err);
+		}
 	}
 	topo_publish(c->tgt, t);
 	return 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ana_ctl.h"
 #include "ctl_int.h"
 #include "rpc_int.h"
 
@@ -103,6 +104,29 @@ int rpcm_save_config(struct rpc_call *call, void *ctx)
 	return 0;
 }
 
+/* ANA bodies live in control/ana_ctl.c; the lock is the control plane's. */
+static int rpcm_ana_set_state(struct rpc_call *call, void *ctx)
+{
+	struct ctl *c = ctx;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = ana_rpc_set_state(call, c->tgt, c->cfg);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+static int rpcm_ana_get(struct rpc_call *call, void *ctx)
+{
+	struct ctl *c = ctx;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = ana_rpc_get(call, c->tgt);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 const struct rpc_method rpc_nvringd_methods[] = {
 	{ "version", rpcm_version, "nvringd's name and version", NULL },
 	{ "config_get", rpcm_config_get, "the running configuration, in the -c file format", NULL },
@@ -128,5 +152,9 @@ const struct rpc_method rpc_nvringd_methods[] = {
 	  "nqn, host, dhchap_key?, dhchap_ctrl_key?" },
 	{ "controllers", rpcm_controllers, "connected hosts: controllers and their queues", "nqn?" },
 	{ "stats", rpcm_stats, "I/O counters per namespace and per controller", "nqn?, nsid?" },
+	{ "ana_set_state", rpcm_ana_set_state, "set an ANA group's state as seen through a listener",
+	  "addr (\"ADDR:PORT\") | portid, grpid, state (optimized, non-optimized, inaccessible, persistent-loss, "
+	  "change), transition_ms?, nqn? (default: every subsystem on the listener)" },
+	{ "ana_get", rpcm_ana_get, "ANA state of every (subsystem, listener, group) holding namespaces", "nqn?, grpid?" },
 	{ NULL, NULL, NULL, NULL },
 };

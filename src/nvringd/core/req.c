@@ -11,13 +11,16 @@
 
 #include <nvme/types.h>
 
+#include "ana_subsys.h"
 #include "bufpool.h"
 #include "cmd/auth.h"
+#include "cmd/resv_cmd.h"
 #include "cmd/health.h"
 #include "budget.h"
 #include "ctrl.h"
 #include "ns/registry.h"
 #include "queue.h"
+#include "resv_ns.h"
 #include "stats.h"
 #include "target.h"
 #include "worker.h"
@@ -206,6 +209,18 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 			return 0;
 		}
 		return ST_DNR(INVALID_NS);
+	}
+	/* the path first (the namespace's ANA group on this port: SCT 3 without DNR, so a multipath
+	 * host retries elsewhere), then the reservation, then the kind's own checks (as nvmet) */
+	if (req->ctrl->subsys->ana &&
+	    (st = ana_subsys_io_status(req->ctrl->subsys->ana, q->port, req->ns->anagrpid)))
+		return st;
+	if (req->ns->resv) {
+		if (resv_cmd_opcode(sqe->opcode))
+			return resv_cmd_parse(req);
+		st = resv_ns_io_check(req->ns, req->ctrl->hostid, false, sqe->opcode);
+		if (st)
+			return st;
 	}
 	return req->ns->ops->parse(req);
 }

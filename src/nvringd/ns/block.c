@@ -94,6 +94,7 @@ static int block_resize(struct nvr_ns *ns, uint64_t bytes, char *err, size_t err
 
 static const struct nvr_ns_ops block_ops = {
 	.kind = "block",
+	.reservations = true,
 	.io_dir = block_io_dir,
 	.parse = nvm_parse,
 	.identify_nvm = block_identify_nvm,

@@ -110,6 +110,7 @@ static void kv_close(struct nvr_ns *ns)
 
 static const struct nvr_ns_ops kv_ops = {
 	.kind = "kv",
+	.reservations = true,
 	.io_dir = kv_io_dir,
 	.parse = kv_parse,
 	.identify_nvm = kv_identify_nvm,

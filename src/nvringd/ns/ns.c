@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "registry.h"
+#include "resv_ns.h"
 
 struct ns_kind {
 	const char *name;
@@ -38,12 +39,19 @@ int ns_open(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char
 	memcpy(ns->uuid, cn->uuid, sizeof(ns->uuid));
 	memcpy(ns->nguid, cn->nguid, sizeof(ns->nguid));
 	memcpy(ns->eui64, cn->nguid, sizeof(ns->eui64));
+	/* every namespace is in an ANA group: a Linux host leaves one outside "ANA pending" */
+	ns->anagrpid = cn->ana_grpid ? cn->ana_grpid : NVR_CFG_DEFAULT_ANA_GRPID;
 	ret = registry_ns_init(tgt, ns);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
 		return ret;
 	}
 	ret = k->open(ns, cn, err, errlen);
+	if (!ret && ns->ops->reservations) {
+		ret = resv_ns_open(ns, cn->path, err, errlen);
+		if (ret)
+			ns->ops->close(ns);
+	}
 	if (ret) {
 		free(ns->refs);
 		free(ns->stats);
@@ -57,6 +65,7 @@ void ns_destroy(struct nvr_ns *ns)
 {
 	if (ns->ops && ns->ops->close)
 		ns->ops->close(ns);
+	resv_ns_close(ns);
 	free(ns->refs);
 	free(ns->stats);
 	free(ns);

@@ -26,6 +26,7 @@ struct cfg_ns;
 struct nvme_id_ns;
 struct reg_wait;
 struct req;
+struct resv_ns;
 struct target;
 struct worker;
 
@@ -47,6 +48,9 @@ struct ns_flush {
 
 struct nvr_ns_ops {
 	const char *kind;
+	/* The kind stores data and takes the reservation commands with nvringd's own state
+	 * (resv_ns.h); false: a passthrough drive answers them itself. */
+	bool reservations;
 	/* Data direction of an I/O opcode (enum req_dir; 3 bidirectional: refused). */
 	int (*io_dir)(const struct nvr_ns *ns, uint8_t opcode);
 	/* Set req->execute (and req->aux_need, req->zero_copy) and run the checks that need no
@@ -100,7 +104,8 @@ struct nvr_ns {
 	uint8_t uuid[16];
 	uint8_t nguid[16];
 	uint8_t eui64[8];
-	uint32_t anagrpid;
+	uint32_t anagrpid;    /* ANA group (config ana_grpid, default 1); fixed while published */
+	struct resv_ns *resv; /* reservations kept here (kinds with ops->reservations), or NULL */
 	bool big_sqe;         /* needs SQE128|CQE32 rings (passthrough): only at start */
 
 	/* registry */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ana_subsys.h"
 #include "core/queue.h"
 #include "ctrl.h"
 #include "log.h"
@@ -154,6 +155,7 @@ static struct ns_table *reg_table_edit(const struct ns_table *old, struct nvr_ns
 int registry_ns_add(struct target *tgt, struct nvr_subsys *s, struct nvr_ns *ns)
 {
 	struct ns_table *t, *old;
+	char why[128];
 
 	pthread_mutex_lock(&tgt->registry_lock);
 	old = atomic_load(&s->ns_table);
@@ -165,6 +167,13 @@ int registry_ns_add(struct target *tgt, struct nvr_subsys *s, struct nvr_ns *ns)
 	if (!t) {
 		pthread_mutex_unlock(&tgt->registry_lock);
 		return -ENOMEM;
+	}
+	/* in its ANA group's log before hosts hear of it (-EINVAL: an NSID the log cannot list) */
+	if (s->ana && ana_subsys_ns_set(s->ana, ns->nsid, ns->anagrpid, why, sizeof(why)) < 0) {
+		pthread_mutex_unlock(&tgt->registry_lock);
+		free(t);
+		log_err("%s namespace %u: %s", s->nqn, ns->nsid, why);
+		return -EINVAL;
 	}
 	atomic_store_explicit(&s->ns_table, t, memory_order_release);
 	reg_quiesce(tgt, NULL);
@@ -192,6 +201,8 @@ int registry_ns_remove(struct target *tgt, struct nvr_subsys *s, uint32_t nsid)
 		return -ENOMEM;
 	}
 	atomic_store_explicit(&s->ns_table, t, memory_order_release);
+	if (s->ana)
+		ana_subsys_ns_set(s->ana, nsid, 0, NULL, 0);
 	/* the grace period and the drain in one round: commands in flight complete first */
 	reg_quiesce(tgt, ns);
 	free(old);

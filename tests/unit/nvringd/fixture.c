@@ -73,7 +73,16 @@ static int fx_local_addr(struct nvr_queue *q, char *out, size_t len)
 	return -ENOTCONN; /* no socket: a wildcard listen address stays as it is */
 }
 
+/* The SGL is taken as the host sent it: req_init's transport check passes. */
+static uint16_t fx_check_data(struct req *req, uint32_t icd_len)
+{
+	(void)req;
+	(void)icd_len;
+	return 0;
+}
+
 static const struct nvr_queue_ops fx_queue_ops = {
+	.check_data = fx_check_data,
 	.queue_response = fx_queue_response,
 	.local_addr = fx_local_addr,
 };
@@ -173,6 +182,24 @@ struct req *fx_req(struct nvr_ctrl *ctrl, uint8_t opcode, uint32_t data_len)
 	req->data_len = data_len;
 	req->state = REQ_EXECUTING;
 	return req;
+}
+
+struct req *fx_req_on(struct nvr_ctrl *ctrl, uint16_t qid, struct nvr_port *port, uint8_t opcode, uint32_t data_len)
+{
+	struct req *req = fx_req(ctrl, opcode, data_len);
+
+	req->q->qid = qid;
+	req->q->port = port;
+	req->q->sqsize = 127;
+	req->sqe.flags = NVME_CMD_PSDT_SGL;
+	req->sqe.sgl.length = data_len;
+	req->state = REQ_FREE;
+	return req;
+}
+
+struct target *fx_target(void)
+{
+	return &fx_tgt;
 }
 
 void fx_req_free(struct req *req)

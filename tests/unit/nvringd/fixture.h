@@ -45,6 +45,10 @@ struct nvr_ctrl *fx_ctrl(struct nvr_subsys *s, uint16_t cntlid);
 
 /* A request on an admin queue of `ctrl`, with a host transfer length of data_len. */
 struct req *fx_req(struct nvr_ctrl *ctrl, uint8_t opcode, uint32_t data_len);
+/* The same on I/O queue qid (0: admin) reached through port (NULL: none): for req_init. */
+struct req *fx_req_on(struct nvr_ctrl *ctrl, uint16_t qid, struct nvr_port *port, uint8_t opcode, uint32_t data_len);
+/* The fixture's target (its controller table is empty: notifications reach nobody). */
+struct target *fx_target(void);
 void fx_req_free(struct req *req);
 
 #endif

@@ -113,8 +113,11 @@ static void test_effects(void)
 	tap_eq(u32_at(b, 1024 + 4 * 0x08), 3, "effects NVM: write zeroes CSUPP|LBCC");
 	tap_eq(u32_at(b, 1024 + 4 * 0x09), 3, "effects NVM: DSM CSUPP|LBCC");
 	tap_eq(u32_at(b, 1024 + 4 * 0x0c), 1, "effects NVM: verify CSUPP");
-	tap_ok(u32_at(b, 1024 + 4 * 0x04) == 0 && u32_at(b, 1024 + 4 * 0x0d) == 0 && u32_at(b, 1024 + 4 * 0x10) == 0,
-	       "effects NVM: write uncorrectable, reservations not supported");
+	tap_ok(u32_at(b, 1024 + 4 * 0x04) == 0 && u32_at(b, 1024 + 4 * 0x10) == 0,
+	       "effects NVM: write uncorrectable, 0x10 not supported");
+	tap_ok(u32_at(b, 1024 + 4 * 0x0d) == 1 && u32_at(b, 1024 + 4 * 0x0e) == 1 && u32_at(b, 1024 + 4 * 0x11) == 1 &&
+		       u32_at(b, 1024 + 4 * 0x15) == 1,
+	       "effects NVM: reservation register/report/acquire/release CSUPP");
 	tap_ok(all_zero(b, 2048, 2048), "effects: reserved area zero");
 	fx_req_free(req);
 

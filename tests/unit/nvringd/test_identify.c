@@ -79,7 +79,7 @@ static void test_ctrl(struct nvr_subsys *s)
 	tap_eq(u8_at(buf, 513), 0x44, "ctrl: CQES");
 	tap_eq(u16_at(buf, 514), NVR_MQES + 1, "ctrl: MAXCMD");
 	tap_eq(u32_at(buf, 516), 8, "ctrl: NN = max nsid");
-	tap_eq(u16_at(buf, 520), 0xdd, "ctrl: ONCS compare|dsm|write zeroes|save-select|timestamp|verify");
+	tap_eq(u16_at(buf, 520), 0xfd, "ctrl: ONCS compare|dsm|write zeroes|save-select|reservations|timestamp|verify");
 	tap_eq(u16_at(buf, 522), 0, "ctrl: FUSES 0");
 	tap_eq(u8_at(buf, 525), 0x07, "ctrl: VWC present, flush with NSID FFFFFFFFh supported");
 	tap_eq(u32_at(buf, 536) & 3, 1, "ctrl: SGLS bits 1:0 = byte aligned");

@@ -245,7 +245,8 @@ static void test_identify(void)
 	tap_eq(u16_at(buf, 520), 0x0129 | 0x50, "id-ctrl pt only: ONCS = the drive's I/O bits + ours (features, timestamp)");
 	tap_eq(u8_at(buf, 525), 0x07, "id-ctrl pt: VWC present (Flush goes to the drive), broadcast Flush");
 	tap_eq(identify_execute(fx_ctrl(s3, 1), &sqe, buf), 0, "id-ctrl mixed: success");
-	tap_eq(u16_at(buf, 520), 0x01 | 0x08 | 0x50, "id-ctrl mixed: ONCS = what every namespace takes");
+	tap_eq(u16_at(buf, 520), 0x01 | 0x08 | 0x20 | 0x50,
+	       "id-ctrl mixed: ONCS = what every namespace takes (reservations: the drive's and ours)");
 	drive(pt)->mdts = drive(pt_ro)->mdts = 10;
 	tap_eq(identify_execute(fx_ctrl(s1, 1), &sqe, buf), 0, "id-ctrl pt MDTS 10: success");
 	tap_eq(u8_at(buf, 77), 8, "id-ctrl pt: MDTS stays ours (8) when the drive takes more");
