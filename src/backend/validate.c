@@ -7,6 +7,8 @@
 int be_io_validate(const struct backend *be, const struct be_io *io)
 {
 	uint64_t mask = (1ull << be->geom.lba_shift) - 1;
+	/* a resize (control thread) may change the size while workers check against it */
+	uint64_t size = __atomic_load_n(&be->geom.size, __ATOMIC_RELAXED);
 
 	switch (io->op) {
 	case BE_FLUSH:
@@ -25,7 +27,7 @@ int be_io_validate(const struct backend *be, const struct be_io *io)
 	if ((io->offset | io->len) & mask)
 		return -EINVAL;
 	/* written so that offset + len cannot overflow */
-	if (io->offset > be->geom.size || io->len > be->geom.size - io->offset)
+	if (io->offset > size || io->len > size - io->offset)
 		return -ERANGE;
 	if (io->op != BE_READ && be->geom.readonly)
 		return -EROFS;
