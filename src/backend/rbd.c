@@ -462,6 +462,15 @@ fail_leak:
 	return r;
 }
 
+/* librbd calls the progress callback unconditionally (a NULL one crashes a shrink) */
+static int rbd_resize_progress(uint64_t done, uint64_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	(void)arg;
+	return 0;
+}
+
 int be_rbd_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
 {
 	struct rbd_ns *n = be->priv;
@@ -485,7 +494,7 @@ int be_rbd_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
 	}
 	if (bytes < old) /* no new I/O past the coming end */
 		__atomic_store_n(&be->geom.size, bytes, __ATOMIC_RELAXED);
-	r = rbd_resize2(n->image, bytes, true, NULL, NULL);
+	r = rbd_resize2(n->image, bytes, true, rbd_resize_progress, NULL);
 	if (r < 0) {
 		__atomic_store_n(&be->geom.size, old, __ATOMIC_RELAXED);
 		be_err(err, errlen, "rbd: resizing to %llu bytes: %s", (unsigned long long)bytes,
