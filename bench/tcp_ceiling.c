@@ -6,9 +6,12 @@
  * one send answers every request completed by it. Prints one JSON line.
  *
  * usage: tcp_ceiling --req BYTES --rsp BYTES [--qd N] [--time S] [--server-cpu C] [--client-cpu C]
- *                    [--payload BYTES] [--poll 1]
+ *                    [--payload BYTES] [--poll 1] [--zerocopy 1] [--sockbuf BYTES]
  * payload: bytes counted for MiB/s (default max(req, rsp)); --poll 1: both sides spin on
- * non-blocking recv instead of sleeping (the ceiling for busy-polling targets).
+ * non-blocking recv instead of sleeping (the ceiling for busy-polling targets); --zerocopy 1:
+ * sends of 16 KiB and more use MSG_ZEROCOPY (on loopback the receiver then copies: the copy
+ * moves off the sending CPU); --sockbuf: SO_SNDBUF/SO_RCVBUF on both ends. A ceiling takes the
+ * best of these (bench.py runs them all).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -35,7 +38,36 @@ struct cfg {
 	int server_cpu, client_cpu;
 	int lfd;
 	int rflags; /* MSG_DONTWAIT when polling */
+	int zerocopy;
+	int sockbuf;
 };
+
+#define ZC_MIN (16u << 10)
+
+/* Socket options both ends share: no Nagle, buffers, zero-copy sends. */
+static void sock_setup(int fd, const struct cfg *c)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->sockbuf) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &c->sockbuf, sizeof(c->sockbuf));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &c->sockbuf, sizeof(c->sockbuf));
+	}
+	if (c->zerocopy)
+		setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one));
+}
+
+/* Zero-copy completions pile up on the error queue: take them (the data never changes here,
+ * so nothing waits for them), or the socket's option memory runs out. */
+static void zc_reap(int fd)
+{
+	char ctl[128];
+	struct msghdr m = { .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+
+	while (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
+		m.msg_controllen = sizeof(ctl);
+}
 
 static void pin(int cpu)
 {
@@ -56,10 +88,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int send_all(int fd, const uint8_t *p, size_t len)
+static int send_all(int fd, const uint8_t *p, size_t len, int zerocopy)
 {
+	if (zerocopy && len >= ZC_MIN)
+		zc_reap(fd);
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | (zerocopy && len >= ZC_MIN ? MSG_ZEROCOPY : 0));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -89,7 +123,7 @@ static void *server(void *arg)
 	const struct cfg *c = arg;
 	uint8_t *rbuf = malloc(RBUF_SIZE), *rsp = calloc(c->qd, c->rsp);
 	uint64_t got = 0, done = 0;
-	int fd, one = 1;
+	int fd;
 
 	pin(c->server_cpu);
 	fd = accept(c->lfd, NULL, NULL);
@@ -97,7 +131,7 @@ static void *server(void *arg)
 		perror("tcp_ceiling: server");
 		exit(1);
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sock_setup(fd, c);
 	for (;;) {
 		ssize_t n = recv_some(fd, rbuf, RBUF_SIZE, c->rflags);
 		uint64_t k;
@@ -108,7 +142,7 @@ static void *server(void *arg)
 		k = got / c->req - done;
 		done += k;
 		/* the client never has more than qd requests out, so k <= qd */
-		if (k && send_all(fd, rsp, k * c->rsp))
+		if (k && send_all(fd, rsp, k * c->rsp, c->zerocopy))
 			break;
 	}
 	close(fd);
@@ -132,7 +166,7 @@ int main(int argc, char **argv)
 	uint64_t got = 0, done = 0, sent = 0, t0, t_end, elapsed;
 	uint8_t *rbuf, *req;
 	pthread_t st;
-	int fd, one = 1;
+	int fd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		unsigned long v = strtoul(argv[i + 1], NULL, 0);
@@ -149,6 +183,10 @@ int main(int argc, char **argv)
 			c.seconds = (unsigned)v;
 		else if (!strcmp(argv[i], "--poll"))
 			c.rflags = v ? MSG_DONTWAIT : 0;
+		else if (!strcmp(argv[i], "--zerocopy"))
+			c.zerocopy = (int)v;
+		else if (!strcmp(argv[i], "--sockbuf"))
+			c.sockbuf = (int)v;
 		else if (!strcmp(argv[i], "--server-cpu"))
 			c.server_cpu = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--client-cpu"))
@@ -178,7 +216,7 @@ int main(int argc, char **argv)
 		perror("tcp_ceiling: connect");
 		return 1;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sock_setup(fd, &c);
 	rbuf = malloc(RBUF_SIZE);
 	req = calloc(c.qd, c.req);
 	if (!rbuf || !req) {
@@ -187,7 +225,7 @@ int main(int argc, char **argv)
 	}
 	t0 = now_ns();
 	t_end = t0 + (uint64_t)c.seconds * 1000000000ull;
-	if (send_all(fd, req, c.qd * c.req))
+	if (send_all(fd, req, c.qd * c.req, c.zerocopy))
 		return 1;
 	sent = c.qd;
 	while (done < sent) {
@@ -203,7 +241,7 @@ int main(int argc, char **argv)
 		done += k;
 		/* closed loop: each completed response sends a new request, until time is up */
 		if (k && now_ns() < t_end) {
-			if (send_all(fd, req, k * c.req))
+			if (send_all(fd, req, k * c.req, c.zerocopy))
 				return 1;
 			sent += k;
 		}
@@ -216,9 +254,9 @@ int main(int argc, char **argv)
 		double secs = (double)elapsed / 1e9, iops = (double)done / secs;
 
 		printf("{\"req\": %zu, \"rsp\": %zu, \"qd\": %u, \"seconds\": %.3f, \"ios\": %llu, \"iops\": %.0f, "
-		       "\"mib_per_s\": %.2f, \"lat_avg_us\": %.2f}\n",
+		       "\"mib_per_s\": %.2f, \"lat_avg_us\": %.2f, \"zerocopy\": %d, \"sockbuf\": %d}\n",
 		       c.req, c.rsp, c.qd, secs, (unsigned long long)done, iops,
-		       iops * (double)c.payload / (1024.0 * 1024.0), (double)c.qd / iops * 1e6);
+		       iops * (double)c.payload / (1024.0 * 1024.0), (double)c.qd / iops * 1e6, c.zerocopy, c.sockbuf);
 	}
 	free(rbuf);
 	free(req);

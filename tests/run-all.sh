@@ -38,8 +38,27 @@ if [ "${NO_ASAN:-0}" != 1 ]; then
 	logs+=("asan:$asan/meson-logs/testlog.json")
 fi
 
-# Packagers build release (-O3) with -Werror, under gcc and clang: both must build cleanly.
 extra=()
+# Fuzzing: every libFuzzer target (clang, ASan+UBSan, coverage on the whole daemon) for
+# FUZZ_SECONDS (60) from its seed corpus.
+if [ "${NO_FUZZ:-0}" != 1 ]; then
+	echo "== build (build-fuzz: libFuzzer targets)"
+	fuzz=${FUZZ_BUILD:-build-fuzz}
+	targets=$(for f in tests/fuzz/fuzz_*.c; do echo "tests/fuzz/$(basename "$f" .c)"; done)
+	# shellcheck disable=SC2086
+	if CC=clang setup "$fuzz" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debugoptimized && ninja -C "$fuzz" $targets >/dev/null; then
+		echo "== fuzz ($fuzz)"
+		meson test -C "$fuzz" --suite fuzz --print-errorlogs --no-rebuild
+		logs+=("fuzz:$fuzz/meson-logs/testlog.json")
+	else
+		# shellcheck disable=SC2086
+		ninja -C "$fuzz" $targets | tail -20
+		extra+=(--extra "fuzz build:fail")
+	fi
+fi
+
+# Packagers build release (-O3) with -Werror, under gcc and clang: both must build cleanly.
 release_build() {   # release_build NAME DIR CC
 	local name=$1 dir=$2
 	echo "== build ($name, release)"

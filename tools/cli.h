@@ -33,12 +33,22 @@ struct cli_common {
 	bool hdgst, ddgst, disable_sqflow, verbose;
 	uint32_t timeout_ms, nr_io_queues, queue_size, kato_ms;
 	bool json;
+	/* TLS (cli_tls.c) */
+	bool tls;
+	const char *tls_mode, *psk, *psk_file, *psk_identity, *psk_variant;
+	uint32_t psk_identity_version;
+	char psk_buf[128]; /* the key read from psk_file */
 };
 
 /* Parse argv with the command's options plus the common ones. Returns 0, or CLI_EXIT_USAGE after
  * printing help. *rest / *nrest get the remaining positional arguments. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *desc, const struct cli_opt *opts,
 	      struct cli_common *common, char ***rest, int *nrest);
+
+/* TLS options into o (reads --psk-file). Returns 0 or prints why not and returns -EINVAL. */
+int cli_tls_opts(struct cli_common *c, struct nvr_connect_opts *o);
+/* A hint for a connect failure that TLS explains (NULL if none). */
+const char *cli_tls_hint(const struct cli_common *c, int err);
 
 /* Connect per the common options; prints the error and returns NULL on failure. */
 struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues);
@@ -75,6 +85,8 @@ int cmd_io_passthru(int argc, char **argv);
 int cmd_admin_passthru(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
+int cmd_tls_key(int argc, char **argv);
+int cmd_tls_key_gen(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);
 
 #endif

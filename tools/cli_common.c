@@ -15,7 +15,7 @@
 
 static const struct cli_opt *cli_common_opts(struct cli_common *c)
 {
-	static struct cli_opt o[20];
+	static struct cli_opt o[32];
 	struct cli_opt t[] = {
 		{ "transport", 't', CLI_STR, &c->transport, "transport type (tcp)" },
 		{ "traddr", 'a', CLI_STR, &c->traddr, "target address" },
@@ -35,6 +35,13 @@ static const struct cli_opt *cli_common_opts(struct cli_common *c)
 		{ "dhchap-ctrl-secret", 'C', CLI_STR, &c->dhchap_ctrl_secret,
 		  "DH-HMAC-CHAP controller key (authenticate the controller too)" },
 		{ "verbose", 'v', CLI_FLAG, &c->verbose, "verbose" },
+		{ "tls", 0, CLI_FLAG, &c->tls, "TLS 1.3 with a PSK (needs --psk or --psk-file)" },
+		{ "psk", 0, CLI_STR, &c->psk, "configured PSK NVMeTLSkey-1:XX:...:" },
+		{ "psk-file", 0, CLI_STR, &c->psk_file, "file holding the configured PSK" },
+		{ "psk-identity", 0, CLI_STR, &c->psk_identity, "offer this PSK identity (default: derived)" },
+		{ "psk-identity-version", 0, CLI_U32, &c->psk_identity_version, "derived identity: 0 NVMe0R (default) or 1 NVMe1R" },
+		{ "psk-variant", 0, CLI_STR, &c->psk_variant, "derivation: rfc (default), compat (libnvme 1.7-1.15), legacy" },
+		{ "tls-mode", 0, CLI_STR, &c->tls_mode, "auto (kernel TLS if present), user or kernel" },
 		{ NULL, 0, 0, NULL, NULL },
 	};
 
@@ -218,8 +225,15 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 		fprintf(stderr, "nvring: bad --hostid %s\n", c->hostid);
 		return NULL;
 	}
+	if (cli_tls_opts(c, &o))
+		return NULL;
 	ret = nvr_ctrl_connect(&o, &ctrl, &st);
-	if (ret && err[0]) { /* authentication: the library names what failed */
+	if (ret && err[0] && cli_tls_hint(c, ret)) { /* TLS: errno, what it means, the detail */
+		fprintf(stderr, "nvring: connect to %s:%s failed: %s: %s (%s)\n", c->traddr,
+			o.trsvcid ? o.trsvcid : "default", strerror(-ret), cli_tls_hint(c, ret), err);
+		return NULL;
+	}
+	if (ret && err[0]) { /* authentication, TLS: the library names what failed */
 		fprintf(stderr, "nvring: connect to %s:%s failed: %s\n", c->traddr, o.trsvcid ? o.trsvcid : "default",
 			err);
 		return NULL;
@@ -230,10 +244,15 @@ struct nvr_ctrl *cli_connect(struct cli_common *c, unsigned nr_io_queues)
 		return NULL;
 	}
 	if (ret) {
-		fprintf(stderr, "nvring: connect to %s:%s failed: %s\n", c->traddr, o.trsvcid ? o.trsvcid : "default",
-			strerror(-ret));
+		const char *hint = cli_tls_hint(c, ret);
+
+		fprintf(stderr, "nvring: connect to %s:%s failed: %s%s%s\n", c->traddr, o.trsvcid ? o.trsvcid : "default",
+			strerror(-ret), hint ? ": " : "", hint ? hint : "");
 		return NULL;
 	}
+	if (c->verbose && o.tls)
+		fprintf(stderr, "nvring: TLS records %s\n",
+			nvr_queue_tls(nvr_ctrl_admin_queue(ctrl)) == NVR_TLS_KERNEL ? "in the kernel (kTLS)" : "in userspace");
 	return ctrl;
 }
 

@@ -26,6 +26,8 @@ static const struct {
 	{ "admin-passthru", cmd_admin_passthru, "any admin command" },
 	{ "kv", cmd_kv, "Key Value: store|retrieve|delete|exist|list" },
 	{ "perf", cmd_perf, "benchmark: IOPS, bandwidth, latency percentiles" },
+	{ "gen-tls-key", cmd_tls_key_gen, "generate a TLS PSK (NVMeTLSkey-1)" },
+	{ "check-tls-key", cmd_tls_key, "check a TLS PSK, derive identity and TLS PSK" },
 	{ "rpc", cmd_rpc, "call a method of nvringd's control socket (JSON-RPC)" },
 };
 

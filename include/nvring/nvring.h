@@ -81,6 +81,14 @@ const char *nvr_status_str(uint16_t status, int csi);
 
 typedef void (*nvr_cb)(void *arg, const struct nvr_cpl *cpl);
 
+/* NVMe/TCP TLS (TP 8011): TLS 1.3 with a pre-shared key around every queue's connection. */
+enum nvr_tls_mode {
+	NVR_TLS_OFF = 0,
+	NVR_TLS_AUTO,      /* kernel TLS after the handshake when the kernel has it, else userspace */
+	NVR_TLS_USERSPACE, /* records always encrypted in this process (OpenSSL) */
+	NVR_TLS_KERNEL,    /* kernel TLS or fail (-ENOENT: no tls module) */
+};
+
 struct nvr_connect_opts {
 	const char *traddr;  /* IPv4/IPv6 address or host name */
 	const char *trsvcid; /* port; default "4420" ("8009" for discovery NQN) */
@@ -94,6 +102,13 @@ struct nvr_connect_opts {
 	unsigned queue_size; /* I/O queue entries incl. the one kept empty; default 128 */
 	unsigned kato_ms;    /* keep-alive timeout; 0 = none (see nvr_ctrl_keep_alive) */
 	int timeout_ms;      /* connect and per-queue no-progress timeout; default 10000 */
+	/* TLS: with tls != NVR_TLS_OFF, psk is required. The identity offered is derived
+	 * ("NVMe<v>R<hh> <hostnqn> <subnqn>[ <digest>]") unless psk_identity gives one. */
+	enum nvr_tls_mode tls;
+	const char *psk;               /* configured PSK, interchange format "NVMeTLSkey-1:XX:...:" */
+	const char *psk_identity;      /* NULL: derived */
+	unsigned psk_identity_version; /* 0 (what Linux and SPDK look up) or 1 (TP 8018, with digest) */
+	const char *psk_variant;       /* derivation: NULL/"rfc", "compat" (libnvme 1.7-1.15), "legacy" */
 	/* NVMe in-band authentication (DH-HMAC-CHAP), secrets as "DHHC-1:XX:<base64>:" (nvme
 	 * gen-dhchap-key). Every queue authenticates after its Connect when the controller asks
 	 * (Connect DW0 ATR) and a host secret is given; with a controller secret the controller
@@ -111,6 +126,13 @@ struct nvr_connect_opts {
 
 /* Fill defaults. */
 void nvr_connect_opts_init(struct nvr_connect_opts *opts);
+/* TLS failures of nvr_ctrl_connect (besides -ETIMEDOUT, -ECONNRESET):
+ *   -EPROTONOSUPPORT  TLS asked for but the target answered in plaintext, or plaintext asked
+ *                     for but the target answered with TLS
+ *   -ENOKEY           the target knows no PSK for the identity offered
+ *   -EKEYREJECTED     the target's PSK differs (other key or other derivation)
+ *   -ENOENT           NVR_TLS_KERNEL without kernel TLS
+ *   -EINVAL           bad psk / psk_identity / psk_variant */
 
 /* TCP connect + ICReq/ICResp + Connect on the admin queue, enable the controller (CC.EN,
  * wait CSTS.RDY), Identify Controller, then Set Features Number of Queues and connect
@@ -157,6 +179,8 @@ unsigned nvr_queue_outstanding(const struct nvr_queue *q);
 uint16_t nvr_queue_qid(const struct nvr_queue *q);
 /* 0 while healthy, else the negative errno that failed it. For a C2HTermReq, *fes gets its FES. */
 int nvr_queue_error(const struct nvr_queue *q, uint16_t *fes);
+/* How the queue's bytes travel: NVR_TLS_OFF (plaintext), NVR_TLS_USERSPACE or NVR_TLS_KERNEL. */
+enum nvr_tls_mode nvr_queue_tls(const struct nvr_queue *q);
 
 /* ---- synchronous helpers: submit one command and wait. Return 0 on success, a positive NVMe
  * status (as in nvr_cpl.status) on NVMe error, or a negative errno. cpl may be NULL. ---- */

@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "auth/dhchap_key.h"
@@ -29,6 +30,9 @@ enum hq_req_state {
 enum hq_rx_state { HQ_RX_HDR, HQ_RX_DATA, HQ_RX_DDGST };
 
 enum hq_q_state { HQ_Q_CONNECTING, HQ_Q_LIVE, HQ_Q_FAILED };
+
+/* What carries the PDUs (stream.c): plain TCP, TLS records made here, or kernel TLS. */
+enum hq_stream { HQ_STREAM_TCP, HQ_STREAM_TLS, HQ_STREAM_KTLS };
 
 /* Every io_uring user_data points to one of these. */
 enum hq_op_kind { HQ_OP_RECV, HQ_OP_SEND };
@@ -67,10 +71,17 @@ struct hq_req {
 	uint8_t ddgst[NVME_TCP_DIGEST_LEN];
 };
 
+struct tls_ctx;
+struct tls_sess;
+
 struct nvr_queue {
 	struct io_uring ring;
 	bool ring_ok;
 	int fd;
+	enum hq_stream stream;
+	struct tls_ctx *tls_ctx;
+	struct tls_sess *tls;
+	size_t tls_plain; /* plaintext bytes whose records are in the session's tx buffer */
 	uint16_t qid;
 	enum hq_q_state state;
 	int err;
@@ -110,6 +121,10 @@ struct nvr_queue {
 	bool rx_direct; /* the recv in flight targets rx_dst, then rbuf */
 	struct iovec rx_iov[2];
 	struct msghdr rx_msg;
+	union {
+		char buf[64]; /* kernel TLS: the record type cmsg of each recvmsg */
+		size_t align; /* as struct cmsghdr (which has a flexible array) */
+	} rx_cmsg;
 	enum hq_rx_state rx_state;
 	struct hq_req *rx_req;
 	uint8_t *rx_dst;
@@ -126,6 +141,35 @@ struct nvr_queue {
 	} rx_hdr;
 };
 
+static inline uint32_t hq_get_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4); /* x86/arm64 little-endian hosts only; the wire is LE */
+	return v;
+}
+
+static inline uint8_t hq_hd(const struct nvr_queue *q)
+{
+	return q->hdgst ? NVME_TCP_DIGEST_LEN : 0;
+}
+
+/* queue.c */
+void hq_fail(struct nvr_queue *q, int err);
+void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t status, uint32_t dw0, uint32_t dw1);
+void hq_send_list_remove(struct nvr_queue *q, struct hq_req *r);
+/* Start sending the data an R2T asked for (the window continues where the data sent ends). */
+int hq_r2t_apply(struct nvr_queue *q, struct hq_req *r, uint16_t ttag, uint32_t off, uint32_t len);
+
+/* rx.c */
+/* Where received bytes go next: the command's buffer (payload of at least direct_min bytes
+ * left, rbuf empty) then rbuf, or rbuf only. Fills iov, sets rx_direct, returns the count. */
+int hq_rx_dest(struct nvr_queue *q, struct iovec iov[2], uint32_t direct_min);
+/* Bytes still missing from the PDU header (or data digest) being received; 0 when none is. */
+uint32_t hq_rx_hdr_need(const struct nvr_queue *q);
+/* n bytes arrived at the hq_rx_dest places: parse them. < 0: the queue failed. */
+int hq_rx_got(struct nvr_queue *q, uint32_t n);
+
 /* queue.c */
 int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t qid, unsigned depth);
 void hq_close(struct nvr_queue *q);
@@ -136,6 +180,26 @@ int hq_submit(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf,
 int hq_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, uint32_t len,
 	    bool force_icd, struct nvr_cpl *cpl);
 uint64_t hq_now_ns(void);
+
+/* stream.c: the byte stream under the PDU code. */
+/* TCP connect; with TLS the handshake (bounded by the timeout) and the kernel TLS switch. */
+int hq_stream_open(struct nvr_queue *q, const struct nvr_connect_opts *o);
+/* close_notify, best effort, when no send is in flight. */
+void hq_stream_close(struct nvr_queue *q);
+/* The session's memory, once no io_uring op can touch its buffers. */
+void hq_stream_free(struct nvr_queue *q);
+/* Prepare the send of q->iov[iov_idx..iov_cnt) (TLS: of their records, or records left). */
+void hq_stream_prep_send(struct nvr_queue *q, struct io_uring_sqe *sqe);
+/* A send completed with res: the plaintext bytes now on the wire, -EINPROGRESS when records
+ * are left to send (prepare another send), or < 0. */
+int hq_stream_sent(struct nvr_queue *q, int res);
+/* Records waiting without a PDU (a KeyUpdate answer). */
+bool hq_stream_tx_pending(const struct nvr_queue *q);
+void hq_stream_prep_recv(struct nvr_queue *q, struct io_uring_sqe *sqe);
+/* A receive completed with res > 0: hand the plaintext to hq_rx_got. < 0: fail with it. */
+int hq_stream_recvd(struct nvr_queue *q, int res);
+/* One small PDU now, without io_uring, if nothing is in flight (H2CTermReq before giving up). */
+void hq_stream_send_now(struct nvr_queue *q, const void *buf, size_t len);
 
 /* controller */
 struct nvr_ctrl {

@@ -2,8 +2,8 @@
 /*
  * One NVMe/TCP queue: a TCP connection driven by its own io_uring. One recv and at most one
  * sendmsg are in flight; everything queued between polls leaves in that one sendmsg.
- * Receive parses PDUs out of a staging buffer, except that a large payload is received
- * straight into the command's buffer.
+ * Receive parses PDUs out of a staging buffer (rx.c), except that a large payload is received
+ * straight into the command's buffer; stream.c decides what the ops move (TCP or TLS).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "spec/crc32c.h"
+#include "spec/tcp_pdu.h"
 
 static_assert(sizeof(struct nvr_sqe) == sizeof(struct nvme_sqe), "public SQE is the wire SQE");
 static_assert(offsetof(struct nvr_sqe, cdw10) == offsetof(struct nvme_sqe, cdw10), "public SQE cdw10");
@@ -37,14 +38,6 @@ static void hq_put_le32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4); /* x86/arm64 little-endian hosts only; the wire is LE */
 }
 
-static uint32_t hq_get_le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
 /* ---------------------------------------------------------------- failure and completion */
 
 /* Tell the controller why we give up (H2CTermReq), best effort: the connection is lost anyway.
@@ -59,10 +52,10 @@ static void hq_send_term(struct nvr_queue *q, int err)
 	t.hdr.hlen = sizeof(t);
 	t.hdr.plen = sizeof(t);
 	t.fes = err == -EBADMSG ? NVME_TCP_FES_HDR_DIGEST_ERR : NVME_TCP_FES_INVALID_PDU_HDR;
-	(void)!send(q->fd, &t, sizeof(t), MSG_DONTWAIT | MSG_NOSIGNAL);
+	hq_stream_send_now(q, &t, sizeof(t));
 }
 
-static void hq_fail(struct nvr_queue *q, int err)
+void hq_fail(struct nvr_queue *q, int err)
 {
 	if (q->state == HQ_Q_FAILED)
 		return;
@@ -88,7 +81,7 @@ static void hq_req_release(struct nvr_queue *q, struct hq_req *r)
 		cb(arg, &cpl);
 }
 
-static void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t status, uint32_t dw0,
+void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t status, uint32_t dw0,
 			    uint32_t dw1)
 {
 	r->cpl.err = 0;
@@ -103,7 +96,7 @@ static void hq_req_complete(struct nvr_queue *q, struct hq_req *r, uint16_t stat
 	hq_req_release(q, r);
 }
 
-static void hq_send_list_remove(struct nvr_queue *q, struct hq_req *r)
+void hq_send_list_remove(struct nvr_queue *q, struct hq_req *r)
 {
 	struct hq_req **pp = &q->send_head, *prev = NULL;
 
@@ -177,25 +170,15 @@ static void hq_iov_add(struct nvr_queue *q, void *base, size_t len)
 	q->iov_cnt++;
 }
 
-static uint8_t hq_hd(const struct nvr_queue *q)
-{
-	return q->hdgst ? NVME_TCP_DIGEST_LEN : 0;
-}
-
 static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
 {
 	struct nvme_tcp_cmd_pdu *pdu = (struct nvme_tcp_cmd_pdu *)r->hdr;
-	uint32_t hd = hq_hd(q), dd = r->icd && q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
-	uint32_t hlen = sizeof(*pdu);
+	uint32_t dd = r->icd && q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t total = tcp_pdu_frame(&pdu->hdr, NVME_TCP_CMD, q->hdgst, q->ddgst, r->icd ? r->len : 0);
 
-	pdu->hdr.type = NVME_TCP_CMD;
-	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0);
-	pdu->hdr.hlen = (uint8_t)hlen;
-	pdu->hdr.pdo = r->icd ? (uint8_t)(hlen + hd) : 0;
-	pdu->hdr.plen = hlen + hd + (r->icd ? r->len + dd : 0);
-	if (hd)
-		hq_put_le32(r->hdr + hlen, crc32c(pdu, hlen));
-	hq_iov_add(q, r->hdr, hlen + hd);
+	if (q->hdgst)
+		tcp_pdu_put_hdgst(pdu, sizeof(*pdu));
+	hq_iov_add(q, r->hdr, total);
 	if (r->icd) {
 		hq_iov_add(q, r->buf, r->len);
 		if (dd) {
@@ -208,7 +191,7 @@ static void hq_emit_cmd(struct nvr_queue *q, struct hq_req *r)
 static void hq_emit_h2c(struct nvr_queue *q, struct hq_req *r)
 {
 	struct nvme_tcp_data_pdu *pdu = (struct nvme_tcp_data_pdu *)r->hdr;
-	uint32_t hd = hq_hd(q), dd = q->ddgst ? NVME_TCP_DIGEST_LEN : 0;
+	uint32_t dd = q->ddgst ? NVME_TCP_DIGEST_LEN : 0, total;
 	uint32_t chunk = r->h2c_end - r->h2c_off;
 	uint8_t *data = (uint8_t *)r->buf + r->h2c_off;
 
@@ -216,19 +199,16 @@ static void hq_emit_h2c(struct nvr_queue *q, struct hq_req *r)
 		chunk = q->maxh2cdata;
 	r->h2c_chunk = chunk;
 	memset(pdu, 0, sizeof(*pdu));
-	pdu->hdr.type = NVME_TCP_H2C_DATA;
-	pdu->hdr.flags = (q->hdgst ? NVME_TCP_F_HDGST : 0) | (dd ? NVME_TCP_F_DDGST : 0) |
-			 (r->h2c_off + chunk == r->h2c_end ? NVME_TCP_F_DATA_LAST : 0);
-	pdu->hdr.hlen = sizeof(*pdu);
-	pdu->hdr.pdo = (uint8_t)(sizeof(*pdu) + hd);
-	pdu->hdr.plen = sizeof(*pdu) + hd + chunk + dd;
+	total = tcp_pdu_frame(&pdu->hdr, NVME_TCP_H2C_DATA, q->hdgst, q->ddgst, chunk);
+	if (r->h2c_off + chunk == r->h2c_end)
+		pdu->hdr.flags |= NVME_TCP_F_DATA_LAST;
 	pdu->cccid = r->cid;
 	pdu->ttag = r->ttag;
 	pdu->datao = r->h2c_off;
 	pdu->datal = chunk;
-	if (hd)
-		hq_put_le32(r->hdr + sizeof(*pdu), crc32c(pdu, sizeof(*pdu)));
-	hq_iov_add(q, r->hdr, sizeof(*pdu) + hd);
+	if (q->hdgst)
+		tcp_pdu_put_hdgst(pdu, sizeof(*pdu));
+	hq_iov_add(q, r->hdr, total);
 	hq_iov_add(q, data, chunk);
 	if (dd) {
 		hq_put_le32(r->ddgst, crc32c(data, chunk));
@@ -243,7 +223,7 @@ static void hq_send_start(struct nvr_queue *q)
 
 	if (q->send_op.busy || q->state == HQ_Q_FAILED)
 		return;
-	if (!q->ctl_len && !q->send_head)
+	if (!q->ctl_len && !q->send_head && !hq_stream_tx_pending(q))
 		return;
 	q->iov_cnt = q->iov_idx = 0;
 	q->nr_inflight = q->inflight_done = 0;
@@ -266,21 +246,18 @@ static void hq_send_start(struct nvr_queue *q)
 		q->inflight[q->nr_inflight].req = r;
 		q->inflight[q->nr_inflight++].iov_end = q->iov_cnt;
 	}
-	if (!q->iov_cnt)
+	if (!q->iov_cnt && !hq_stream_tx_pending(q))
 		return;
 	sqe = hq_get_sqe(q);
 	if (!sqe)
 		return;
-	memset(&q->msg, 0, sizeof(q->msg));
-	q->msg.msg_iov = q->iov;
-	q->msg.msg_iovlen = (size_t)q->iov_cnt;
-	io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+	hq_stream_prep_send(q, sqe);
 	io_uring_sqe_set_data(sqe, &q->send_op);
 	q->send_op.busy = true;
 }
 
 /* Start sending the data an R2T asked for. The window must continue where the data sent so far ends. */
-static int hq_r2t_apply(struct nvr_queue *q, struct hq_req *r, uint16_t ttag, uint32_t off, uint32_t len)
+int hq_r2t_apply(struct nvr_queue *q, struct hq_req *r, uint16_t ttag, uint32_t off, uint32_t len)
 {
 	if (!len || off != r->h2c_off || len > r->len - off)
 		return -EPROTO;
@@ -330,14 +307,28 @@ static void hq_sent_upto(struct nvr_queue *q)
 
 static void hq_on_send(struct nvr_queue *q, int res)
 {
-	size_t left = res > 0 ? (size_t)res : 0;
+	size_t left;
 
 	q->send_op.busy = false;
+	if (res >= 0)
+		q->last_progress_ns = hq_now_ns();
+	if (res >= 0 && q->state != HQ_Q_FAILED)
+		res = hq_stream_sent(q, res); /* TLS: the plaintext whose records are all out */
+	if (res == -EINPROGRESS) {
+		struct io_uring_sqe *sqe = hq_get_sqe(q);
+
+		if (!sqe)
+			return;
+		hq_stream_prep_send(q, sqe);
+		io_uring_sqe_set_data(sqe, &q->send_op);
+		q->send_op.busy = true;
+		return;
+	}
 	if (res < 0) {
 		hq_fail(q, res);
 		return;
 	}
-	q->last_progress_ns = hq_now_ns();
+	left = (size_t)res;
 	/* skip what went out; on a short send, send the rest before anything new */
 	while (q->iov_idx < q->iov_cnt && left) {
 		struct iovec *v = &q->iov[q->iov_idx];
@@ -362,9 +353,7 @@ static void hq_on_send(struct nvr_queue *q, int res)
 		sqe = hq_get_sqe(q);
 		if (!sqe)
 			return;
-		q->msg.msg_iov = &q->iov[q->iov_idx];
-		q->msg.msg_iovlen = (size_t)(q->iov_cnt - q->iov_idx);
-		io_uring_prep_sendmsg(sqe, q->fd, &q->msg, MSG_NOSIGNAL);
+		hq_stream_prep_send(q, sqe);
 		io_uring_sqe_set_data(sqe, &q->send_op);
 		q->send_op.busy = true;
 		return;
@@ -383,243 +372,13 @@ static void hq_recv_start(struct nvr_queue *q)
 	sqe = hq_get_sqe(q);
 	if (!sqe)
 		return;
-	if (q->rx_state == HQ_RX_DATA && q->rhead == q->rtail && q->rx_left >= HQ_DIRECT_RECV_MIN) {
-		/* the payload straight into the command's buffer, what follows it (the next PDU
-		 * headers) into rbuf, in one call */
-		q->rx_direct = true;
-		q->rx_iov[0].iov_base = q->rx_dst;
-		q->rx_iov[0].iov_len = q->rx_left;
-		q->rx_iov[1].iov_base = q->rbuf + q->rtail;
-		q->rx_iov[1].iov_len = HQ_RBUF_SIZE - q->rtail;
-		memset(&q->rx_msg, 0, sizeof(q->rx_msg));
-		q->rx_msg.msg_iov = q->rx_iov;
-		q->rx_msg.msg_iovlen = 2;
-		io_uring_prep_recvmsg(sqe, q->fd, &q->rx_msg, 0);
-	} else {
-		q->rx_direct = false;
-		io_uring_prep_recv(sqe, q->fd, q->rbuf + q->rtail, HQ_RBUF_SIZE - q->rtail, 0);
-	}
+	hq_stream_prep_recv(q, sqe);
 	io_uring_sqe_set_data(sqe, &q->recv_op);
 	q->recv_op.busy = true;
 }
 
-static struct hq_req *hq_req_by_cid(struct nvr_queue *q, uint16_t cid)
-{
-	struct hq_req *r;
-
-	if (cid >= q->depth)
-		return NULL;
-	r = &q->reqs[cid];
-	return r->state == HQ_REQ_FREE || r->done ? NULL : r;
-}
-
-static int hq_handle_icresp(struct nvr_queue *q)
-{
-	const struct nvme_tcp_icresp_pdu *p = &q->rx_hdr.icresp;
-	bool hd = p->digest & NVME_TCP_HDR_DIGEST_ENABLE, dd = p->digest & NVME_TCP_DATA_DIGEST_ENABLE;
-
-	if (q->state != HQ_Q_CONNECTING || p->hdr.plen != sizeof(*p) || p->pfv != NVME_TCP_PFV_1_0)
-		return -EPROTO;
-	/* the controller may refuse a digest we asked for, never impose one */
-	if ((hd && !q->hdgst) || (dd && !q->ddgst))
-		return -EPROTO;
-	if (p->cpda != 0) /* we would have to pad H2C data; no known target asks for that */
-		return -EOPNOTSUPP;
-	if (p->maxh2cdata < NVME_TCP_MIN_MAXH2CDATA || p->maxh2cdata % 4)
-		return -EPROTO;
-	q->hdgst = hd;
-	q->ddgst = dd;
-	q->maxh2cdata = p->maxh2cdata;
-	q->state = HQ_Q_LIVE;
-	return 0;
-}
-
-static int hq_handle_rsp(struct nvr_queue *q)
-{
-	const struct nvme_cqe *c = &q->rx_hdr.rsp.cqe;
-	struct hq_req *r = hq_req_by_cid(q, c->cid);
-
-	/* a capsule still in our sendmsg has reached the peer already if it answers */
-	if (!r || (r->state == HQ_REQ_SEND_CMD && !r->in_send))
-		return -EPROTO;
-	r->r2t_pending = false;
-	if (r->state == HQ_REQ_SEND_H2C && !r->in_send)
-		hq_send_list_remove(q, r); /* early error: the controller wants no more data */
-	hq_req_complete(q, r, nvme_status_from_wire(c->status), c->dw0, c->dw1);
-	return 0;
-}
-
-static int hq_handle_r2t(struct nvr_queue *q)
-{
-	const struct nvme_tcp_r2t_pdu *p = &q->rx_hdr.r2t;
-	struct hq_req *r = hq_req_by_cid(q, p->cccid);
-
-	if (!r || r->dir != NVR_DIR_H2C || r->icd || r->r2t_pending)
-		return -EPROTO;
-	if (r->in_send && (r->state == HQ_REQ_SEND_CMD || r->state == HQ_REQ_SEND_H2C)) {
-		/* the PDU before it is still in our sendmsg: apply when that send completes */
-		r->r2t_pending = true;
-		r->r2t_ttag = p->ttag;
-		r->r2t_off = p->r2to;
-		r->r2t_len = p->r2tl;
-		return 0;
-	}
-	if (r->state != HQ_REQ_WAIT)
-		return -EPROTO;
-	return hq_r2t_apply(q, r, p->ttag, p->r2to, p->r2tl);
-}
-
-static int hq_handle_c2h(struct nvr_queue *q)
-{
-	const struct nvme_tcp_data_pdu *p = &q->rx_hdr.data;
-	uint32_t hd = hq_hd(q), dd = (p->hdr.flags & NVME_TCP_F_DDGST) ? NVME_TCP_DIGEST_LEN : 0;
-	struct hq_req *r = hq_req_by_cid(q, p->cccid);
-
-	if (!r || r->dir != NVR_DIR_C2H || (r->state != HQ_REQ_WAIT && !(r->state == HQ_REQ_SEND_CMD && r->in_send)))
-		return -EPROTO;
-	if (!!dd != q->ddgst || p->hdr.pdo != p->hdr.hlen + hd ||
-	    p->hdr.plen != p->hdr.pdo + p->datal + dd)
-		return -EPROTO;
-	if (p->datao != r->c2h_done || p->datal > r->len - p->datao)
-		return -EPROTO;
-	if ((p->hdr.flags & NVME_TCP_F_DATA_SUCCESS) && !(p->hdr.flags & NVME_TCP_F_DATA_LAST))
-		return -EPROTO;
-	q->rx_req = r;
-	q->rx_dst = (uint8_t *)r->buf + p->datao;
-	q->rx_left = p->datal;
-	q->rx_crc = NVR_CRC32C_SEED;
-	q->rx_flags = p->hdr.flags;
-	q->rx_state = HQ_RX_DATA;
-	return 0;
-}
-
-static void hq_c2h_done(struct nvr_queue *q)
-{
-	struct hq_req *r = q->rx_req;
-
-	q->rx_req = NULL;
-	q->rx_state = HQ_RX_HDR;
-	if ((q->rx_flags & NVME_TCP_F_DATA_SUCCESS) && (q->rx_flags & NVME_TCP_F_DATA_LAST))
-		hq_req_complete(q, r, 0, 0, 0);
-}
-
-/* Header length expected for a PDU type (without digest), 0 if the type is not for a host. */
-static uint32_t hq_rx_hlen(uint8_t type)
-{
-	switch (type) {
-	case NVME_TCP_ICRESP:
-		return sizeof(struct nvme_tcp_icresp_pdu);
-	case NVME_TCP_C2H_TERM:
-	case NVME_TCP_RSP:
-	case NVME_TCP_C2H_DATA:
-	case NVME_TCP_R2T:
-		return 24;
-	default:
-		return 0;
-	}
-}
-
-/* Parse one PDU header from rbuf if complete. Returns 1 consumed, 0 need more, <0 error. */
-static int hq_rx_hdr(struct nvr_queue *q)
-{
-	uint32_t avail = q->rtail - q->rhead, hlen, hd = 0;
-	const struct nvme_tcp_hdr *h = (const void *)(q->rbuf + q->rhead);
-	uint8_t *p = q->rbuf + q->rhead;
-
-	if (avail < sizeof(*h))
-		return 0;
-	hlen = hq_rx_hlen(h->type);
-	if (!hlen || h->hlen != hlen)
-		return -EPROTO;
-	if (h->type == NVME_TCP_ICRESP && q->state != HQ_Q_CONNECTING)
-		return -EPROTO;
-	if (h->type != NVME_TCP_ICRESP && h->type != NVME_TCP_C2H_TERM) {
-		if (q->state != HQ_Q_LIVE)
-			return -EPROTO;
-		if (!!(h->flags & NVME_TCP_F_HDGST) != q->hdgst)
-			return -EPROTO;
-		hd = hq_hd(q);
-	}
-	if (h->type == NVME_TCP_C2H_TERM) {
-		/* fatal by definition: report its FES, ignore the error data */
-		if (avail < hlen)
-			return 0;
-		memcpy(&q->rx_hdr, p, hlen);
-		q->fes = q->rx_hdr.term.fes;
-		return -ECONNABORTED;
-	}
-	if (avail < hlen + hd)
-		return 0;
-	if (hd && crc32c(p, hlen) != hq_get_le32(p + hlen))
-		return -EBADMSG;
-	memcpy(&q->rx_hdr, p, hlen);
-	q->rhead += hlen + hd;
-	switch (h->type) {
-	case NVME_TCP_ICRESP:
-		return hq_handle_icresp(q) ?: 1;
-	case NVME_TCP_RSP:
-		if (q->rx_hdr.hdr.plen != hlen + hd)
-			return -EPROTO;
-		return hq_handle_rsp(q) ?: 1;
-	case NVME_TCP_R2T:
-		if (q->rx_hdr.hdr.plen != hlen + hd)
-			return -EPROTO;
-		return hq_handle_r2t(q) ?: 1;
-	default:
-		return hq_handle_c2h(q) ?: 1;
-	}
-}
-
-static void hq_rx_data_got(struct nvr_queue *q, const uint8_t *src, uint32_t n)
-{
-	if (q->rx_flags & NVME_TCP_F_DDGST)
-		q->rx_crc = crc32c_update(q->rx_crc, src, n);
-	q->rx_dst += n;
-	q->rx_left -= n;
-	q->rx_req->c2h_done += n;
-	if (!q->rx_left) {
-		if (q->rx_flags & NVME_TCP_F_DDGST)
-			q->rx_state = HQ_RX_DDGST;
-		else
-			hq_c2h_done(q);
-	}
-}
-
-static int hq_rx_parse(struct nvr_queue *q)
-{
-	for (;;) {
-		uint32_t avail = q->rtail - q->rhead;
-		int ret;
-
-		if (q->rx_state == HQ_RX_HDR) {
-			ret = hq_rx_hdr(q);
-			if (ret <= 0)
-				return ret;
-			if (q->rx_state == HQ_RX_DATA && !q->rx_left)
-				hq_rx_data_got(q, NULL, 0);
-		} else if (q->rx_state == HQ_RX_DATA) {
-			uint32_t n = avail < q->rx_left ? avail : q->rx_left;
-
-			if (!n)
-				return 0;
-			memcpy(q->rx_dst, q->rbuf + q->rhead, n);
-			q->rhead += n;
-			hq_rx_data_got(q, q->rx_dst, n);
-		} else {
-			if (avail < NVME_TCP_DIGEST_LEN)
-				return 0;
-			if (hq_get_le32(q->rbuf + q->rhead) != crc32c_final(q->rx_crc))
-				q->rx_req->ddgst_err = true; /* per command, as the Linux host does */
-			q->rhead += NVME_TCP_DIGEST_LEN;
-			hq_c2h_done(q);
-		}
-	}
-}
-
 static void hq_on_recv(struct nvr_queue *q, int res)
 {
-	int ret;
-
 	q->recv_op.busy = false;
 	if (q->state == HQ_Q_FAILED)
 		return;
@@ -628,27 +387,9 @@ static void hq_on_recv(struct nvr_queue *q, int res)
 		return;
 	}
 	q->last_progress_ns = hq_now_ns();
-	if (q->rx_direct) {
-		/* bytes landed in the command's buffer already (crc32c over them in place), the
-		 * rest after rtail in rbuf */
-		uint32_t d = (uint32_t)res < q->rx_left ? (uint32_t)res : q->rx_left;
-
-		hq_rx_data_got(q, q->rx_dst, d);
-		q->rtail += (uint32_t)res - d;
-	} else {
-		q->rtail += (uint32_t)res;
-	}
-	ret = hq_rx_parse(q);
-	if (ret < 0) {
-		hq_fail(q, ret);
-		return;
-	}
-	/* what is left is less than one PDU header: keep it at the front */
-	if (q->rhead) {
-		memmove(q->rbuf, q->rbuf + q->rhead, q->rtail - q->rhead);
-		q->rtail -= q->rhead;
-		q->rhead = 0;
-	}
+	res = hq_stream_recvd(q, res);
+	if (res < 0)
+		hq_fail(q, res);
 }
 
 /* ---------------------------------------------------------------- event loop */
@@ -883,59 +624,6 @@ int nvr_exec(struct nvr_queue *q, const void *sqe, enum nvr_dir dir, void *buf, 
 
 /* ---------------------------------------------------------------- open / close */
 
-static int hq_tcp_connect(const struct nvr_connect_opts *o, int timeout_ms)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
-	int fd = -1, ret, one = 1;
-
-	ret = getaddrinfo(o->traddr, o->trsvcid, &hints, &res);
-	if (ret)
-		return ret == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	ret = -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		int err = 0;
-		socklen_t elen = sizeof(err);
-
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0) {
-			ret = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			if (errno != EINPROGRESS) {
-				ret = -errno;
-				goto next;
-			}
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			ret = poll(&pfd, 1, timeout_ms);
-			if (ret == 0) {
-				ret = -ETIMEDOUT;
-				goto next;
-			}
-			if (ret < 0) {
-				ret = -errno;
-				goto next;
-			}
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
-				ret = err ? -err : -errno;
-				goto next;
-			}
-		}
-		/* io_uring ops on a blocking socket wait in the kernel instead of -EAGAIN loops */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		freeaddrinfo(res);
-		return fd;
-next:
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return ret;
-}
-
 /*
  * COOP_TASKRUN (5.19+): socket completions wait for our next io_uring_enter instead of
  * interrupting the thread with an IPI; TASKRUN_FLAG tells a busy poller when to enter.
@@ -996,10 +684,9 @@ int hq_open(struct nvr_queue **out, const struct nvr_connect_opts *o, uint16_t q
 	if (ret < 0)
 		goto fail;
 	q->ring_ok = true;
-	ret = hq_tcp_connect(o, q->timeout_ms);
+	ret = hq_stream_open(q, o);
 	if (ret < 0)
 		goto fail;
-	q->fd = ret;
 
 	ic = (struct nvme_tcp_icreq_pdu *)q->ctl;
 	memset(ic, 0, sizeof(*ic));
@@ -1034,6 +721,7 @@ void hq_close(struct nvr_queue *q)
 	if (!q)
 		return;
 	if (q->fd >= 0) {
+		hq_stream_close(q); /* close_notify while the connection still works */
 		hq_fail(q, -ESHUTDOWN);
 		/* the socket is shut down: the ops in flight come back promptly */
 		for (int i = 0; i < 100 && (q->send_op.busy || q->recv_op.busy); i++)
@@ -1042,6 +730,7 @@ void hq_close(struct nvr_queue *q)
 	}
 	if (q->ring_ok)
 		io_uring_queue_exit(&q->ring);
+	hq_stream_free(q);
 	free(q->reqs);
 	free(q->free_ids);
 	free(q->rbuf);
@@ -1061,6 +750,11 @@ unsigned nvr_queue_outstanding(const struct nvr_queue *q)
 uint16_t nvr_queue_qid(const struct nvr_queue *q)
 {
 	return q->qid;
+}
+
+enum nvr_tls_mode nvr_queue_tls(const struct nvr_queue *q)
+{
+	return q->stream == HQ_STREAM_KTLS ? NVR_TLS_KERNEL : q->stream == HQ_STREAM_TLS ? NVR_TLS_USERSPACE : NVR_TLS_OFF;
 }
 
 int nvr_queue_error(const struct nvr_queue *q, uint16_t *fes)

@@ -10,6 +10,7 @@
 
 #include "bufpool.h"
 #include "config/config.h"
+#include "tcp/stream_tls.h"
 #include "tcp/tcp.h"
 #include "listener.h"
 #include "log.h"
@@ -18,6 +19,14 @@
 #include "target.h"
 
 static struct target tgt;
+
+static bool target_has_tls(const struct target *t)
+{
+	for (unsigned i = 0; i < t->nr_ports; i++)
+		if (t->ports[i].treq)
+			return true;
+	return false;
+}
 
 /* Every connection is a descriptor: take the hard limit, so --max-connections, not a default
  * soft limit of 1024, decides how many hosts we serve. */
@@ -122,6 +131,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvringd: out of memory\n");
 		return 1;
 	}
+	if (target_has_tls(&tgt) && stream_tls_init(tls_host_psk, &tgt, tgt.limits.icreq_timeout_ms) < 0) {
+		fprintf(stderr, "nvringd: cannot set up TLS\n");
+		return 1;
+	}
 	if (offload_start() < 0) {
 		fprintf(stderr, "nvringd: cannot start the offload thread\n");
 		return 1;
@@ -149,6 +162,7 @@ int main(int argc, char **argv)
 		worker_join(&tgt.workers[i]);
 	atomic_store(&tgt.workers_running, false);
 	offload_stop();
+	stream_tls_fini();
 	target_flush_all(&tgt);
 	for (unsigned i = 0; i < tgt.nr_workers; i++) {
 		bufpool_destroy(tgt.workers[i].bufs);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "auth/dhchap.h"
 #include "auth/dhchap_key.h"
 #include "config/config.h"
@@ -13,6 +15,7 @@
 #include "log.h"
 #include "setup.h"
 #include "target.h"
+#include "tls/psk.h"
 
 static int setup_port(struct nvr_port *p, const struct cfg_port *cp, char *err, size_t errlen)
 {
@@ -20,6 +23,7 @@ static int setup_port(struct nvr_port *p, const struct cfg_port *cp, char *err, 
 	p->portid = cp->portid;
 	p->family = cp->family;
 	p->discovery_only = cp->discovery_only;
+	p->treq = cp->treq == CFG_TREQ_REQUIRED ? 1 : cp->treq == CFG_TREQ_NOT_REQUIRED ? 2 : 0;
 	snprintf(p->traddr, sizeof(p->traddr), "%s", cp->addr);
 	snprintf(p->trsvcid, sizeof(p->trsvcid), "%u", cp->port);
 	if (cp->family == AF_INET6) {
@@ -114,6 +118,16 @@ static int setup_host(struct nvr_host *h, const struct nvr_config *cfg, const ch
 	if (setup_key(&ch->dhchap_key, &h->dhchap_key, "dhchap_key", nqn, err, errlen) ||
 	    setup_key(&ch->dhchap_ctrl_key, &h->dhchap_ctrl_key, "dhchap_ctrl_key", nqn, err, errlen))
 		return -1;
+	if (ch->psk.value) {
+		char why[160];
+
+		h->psk = calloc(1, sizeof(*h->psk));
+		if (!h->psk || tls_key_parse(ch->psk.value, h->psk, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "host %s: psk%s%s: %s", nqn, ch->psk.file ? " in " : "",
+				 ch->psk.file ? ch->psk.file : "", h->psk ? why : "out of memory");
+			return -1;
+		}
+	}
 	if (h->dhchap_ctrl_key && !h->dhchap_key) {
 		snprintf(err, errlen, "host %s: a dhchap_ctrl_key needs a dhchap_key (the host authenticates first)", nqn);
 		return -1;
@@ -254,6 +268,9 @@ void host_free(struct nvr_host *h)
 		dhchap_key_clear(h->dhchap_ctrl_key);
 	free(h->dhchap_key);
 	free(h->dhchap_ctrl_key);
+	if (h->psk)
+		OPENSSL_cleanse(h->psk, sizeof(*h->psk));
+	free(h->psk);
 	free(h);
 }
 

@@ -15,6 +15,7 @@
 #include "ns/ns.h"
 
 struct dhchap_key;
+struct tls_key;
 
 #define NVR_NQN_MAX 256
 #define NVR_DISC_NQN "nqn.2014-08.org.nvmexpress.discovery"
@@ -29,6 +30,7 @@ struct ns_table {
 /* A host allowed on a subsystem, with what it must prove (NULL keys: nothing). */
 struct nvr_host {
 	char nqn[NVR_NQN_MAX];
+	struct tls_key *psk;                /* TLS: the configured PSK (interchange form parsed) */
 	struct dhchap_key *dhchap_key;      /* DH-HMAC-CHAP: the host's secret */
 	struct dhchap_key *dhchap_ctrl_key; /* and ours, for bidirectional authentication */
 };
@@ -46,6 +48,8 @@ struct nvr_port {
 	char trsvcid[32];
 	struct sockaddr_storage sa;
 	bool discovery_only; /* e.g. 8009 */
+	uint8_t treq;        /* secure channel (discovery TREQ bits 1:0): 0 none, 1 TLS required,
+			      * 2 TLS not required (a host may use it) */
 };
 
 struct nvr_subsys {

@@ -180,7 +180,7 @@ int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe)
 }
 
 /* Run every completion waiting; returns how many. */
-static unsigned worker_reap(struct worker *w)
+static unsigned worker_reap_cqes(struct worker *w)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -193,6 +193,18 @@ static unsigned worker_reap(struct worker *w)
 			op->complete(op, cqe);
 	}
 	io_uring_cq_advance(&w->ring, n);
+	return n;
+}
+
+unsigned worker_process(struct worker *w)
+{
+	unsigned n = worker_reap_cqes(w);
+
+	n += executor_drain(&w->ex);
+	/* garbage collection starts from whichever worker sees it due; not while stopping */
+	for (unsigned i = 0; !w->stopping && i < w->tgt->nr_pollers; i++)
+		w->tgt->pollers[i]->ops->poll(w->tgt->pollers[i], &w->ex);
+	tcp_reap(w);
 	return n;
 }
 
@@ -213,6 +225,9 @@ static int worker_enter(struct worker *w, bool had_work)
 
 	if (executor_drain(&w->ex))
 		had_work = true;
+	if (executor_has_deferred(&w->ex))
+		/* completions deferred by the drain itself: run them before any sleep */
+		return io_uring_sq_ready(&w->ring) ? io_uring_submit(&w->ring) : 0;
 	if (w->tgt->poll) {
 		/* busy polling must still enter the kernel when deferred task work (socket data) waits */
 		if (io_uring_sq_ready(&w->ring) || worker_events_waiting(w))
@@ -236,22 +251,29 @@ static int worker_enter(struct worker *w, bool had_work)
 	return io_uring_submit_and_wait(&w->ring, 1);
 }
 
-static void *worker_main(void *arg)
+int worker_ring_start(struct worker *w)
 {
-	struct worker *w = arg;
-	bool had_work = false;
-
 	if (w->ring.flags & IORING_SETUP_R_DISABLED) {
 		/* liburing 2.3 declares io_uring_enable_rings but does not export it */
 		if (syscall(__NR_io_uring_register, w->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
 			log_err("worker %d: enabling the ring: %s", w->id, strerror(errno));
-			return NULL;
+			return -errno;
 		}
 	}
 	/* one fewer fd lookup per io_uring_enter; optional */
 	io_uring_register_ring_fd(&w->ring);
 	worker_arm_inbox(w);
 	executor_arm(&w->ex);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	bool had_work = false;
+
+	if (worker_ring_start(w) < 0)
+		return NULL;
 	worker_arm_tick(w);
 	listener_start(w);
 	while (!worker_done(w)) {
@@ -265,11 +287,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		w->now_ms = worker_now_ms();
-		had_work = worker_reap(w) != 0;
-		/* garbage collection starts from whichever worker sees it due; not while stopping */
-		for (unsigned i = 0; !w->stopping && i < w->tgt->nr_pollers; i++)
-			w->tgt->pollers[i]->ops->poll(w->tgt->pollers[i], &w->ex);
-		tcp_reap(w);
+		had_work = worker_process(w) != 0;
 	}
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

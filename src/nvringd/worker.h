@@ -51,6 +51,7 @@ struct worker {
 	bool stopping;
 	struct bufpool *bufs;   /* data buffers for requests on this worker */
 	struct buf_budget budget; /* this worker's share of --max-inflight-bytes */
+	unsigned freed_since_trim; /* queues freed since memory was last given back */
 };
 
 #ifndef container_of
@@ -64,6 +65,13 @@ void worker_post(struct worker *w, struct worker_msg *msg);
 uint64_t worker_now_ms(void);
 
 int worker_init(struct worker *w, struct target *tgt, int id, bool big_sqe);
+/* On the thread that will run the ring: enable it (rings start disabled so that the thread
+ * that runs them owns them), arm the inbox and the executor. */
+int worker_ring_start(struct worker *w);
+/* One pass of the loop once the kernel has returned: every completion, the namespaces'
+ * event-loop hooks, and the frees of closed queues. Returns the completions run. The clock
+ * (now_ms) is the caller's to refresh; the in-process test harness drives this too. */
+unsigned worker_process(struct worker *w);
 int worker_start(struct worker *w);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);

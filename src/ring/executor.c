@@ -19,6 +19,7 @@ int executor_init(struct executor *ex, struct io_uring *ring)
 {
 	ex->ring = ring;
 	atomic_init(&ex->remote, NULL);
+	ex->local_head = ex->local_tail = NULL;
 	ex->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ex->efd < 0)
 		return -errno;
@@ -56,13 +57,33 @@ void executor_post(struct executor *ex, struct exec_completion *c)
 	}
 }
 
+void executor_defer(struct executor *ex, struct exec_completion *c)
+{
+	c->next = NULL;
+	if (ex->local_tail)
+		ex->local_tail->next = c;
+	else
+		ex->local_head = c;
+	ex->local_tail = c;
+}
+
 unsigned executor_drain(struct executor *ex)
 {
 	struct exec_completion *list, *rev = NULL, *next;
 	unsigned n = 0;
 
+	/* deferred ones first, including those they defer in turn */
+	while (ex->local_head) {
+		struct exec_completion *c = ex->local_head;
+
+		ex->local_head = c->next;
+		if (!ex->local_head)
+			ex->local_tail = NULL;
+		c->fn(c);
+		n++;
+	}
 	if (!atomic_load_explicit(&ex->remote, memory_order_relaxed))
-		return 0;
+		return n;
 	list = atomic_exchange_explicit(&ex->remote, NULL, memory_order_acquire);
 	for (; list; list = next) { /* LIFO → posting order */
 		next = list->next;

@@ -25,6 +25,7 @@ struct exec_completion {
 
 struct executor {
 	struct io_uring *ring;
+	struct exec_completion *local_head, *local_tail; /* deferred by the owner itself */
 	_Atomic(struct exec_completion *) remote;
 	int efd;
 	uint64_t efd_val;
@@ -38,8 +39,16 @@ void executor_fini(struct executor *ex);
 void executor_arm(struct executor *ex);
 /* Any thread: queue c to run on the executor's thread. */
 void executor_post(struct executor *ex, struct exec_completion *c);
-/* Owner thread: run every posted completion in the order posted; returns how many ran. */
+/* Owner thread: run c from the event loop, after the callback running now has returned (a
+ * completion must never run inside the call that started the operation). No syscall. */
+void executor_defer(struct executor *ex, struct exec_completion *c);
+/* Owner thread: run every deferred and posted completion in order; returns how many ran. */
 unsigned executor_drain(struct executor *ex);
+/* Owner thread: something is deferred: the loop must not sleep. */
+static inline bool executor_has_deferred(const struct executor *ex)
+{
+	return ex->local_head != NULL;
+}
 
 static inline struct io_uring_sqe *executor_get_sqe(struct executor *ex)
 {

@@ -26,7 +26,8 @@ static size_t pre_len;
 
 static void put(const void *p, size_t n)
 {
-	memcpy(pre + pre_len, p, n);
+	if (n)
+		memcpy(pre + pre_len, p, n);
 	pre_len += n;
 }
 

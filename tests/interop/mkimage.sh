@@ -26,7 +26,8 @@ flock -w 300 9 || { echo "mkimage: $out is locked" >&2; exit 1; }
 # loop gives a local nvmet a 512-byte-LBA block namespace.
 MODULES="configfs nvme-core nvme-fabrics nvme-tcp nvmet nvmet-tcp nvme ext4
 crc32c_generic crc32c-intel crct10dif_generic crct10dif-pclmul
-e1000 virtio_net virtio_pci virtio_blk 9p 9pnet_virtio loop"
+e1000 virtio_net virtio_pci virtio_blk 9p 9pnet_virtio loop
+tls gcm ctr ghash-generic"
 # Real binaries copied with their libraries (busybox provides the rest).
 BINARIES="/usr/sbin/nvme /usr/bin/fio /usr/sbin/mke2fs /usr/sbin/mkfs.ext4
 /usr/sbin/e2fsck /usr/sbin/fsck.ext4 /usr/sbin/tune2fs /usr/sbin/dumpe2fs"

@@ -74,8 +74,8 @@ static void disc_emit(struct disc_view *v, const struct nvr_port *p, const char 
 	e.trtype = NVMF_TRTYPE_TCP;
 	e.adrfam = p->family == AF_INET6 ? NVMF_ADDR_FAMILY_IP6 : NVMF_ADDR_FAMILY_IP4;
 	e.subtype = subtype;
-	/* secure channel not specified; SQ flow control disable supported (as nvmet reports) */
-	e.treq = NVMF_TREQ_DISABLE_SQFLOW;
+	/* the port's secure channel requirement; SQ flow control disable supported (as nvmet) */
+	e.treq = NVMF_TREQ_DISABLE_SQFLOW | p->treq;
 	e.portid = htole16(p->portid);
 	e.cntlid = htole16(0xffff); /* dynamic controller model */
 	e.asqsz = htole16(DISC_ASQSZ);
@@ -84,7 +84,7 @@ static void disc_emit(struct disc_view *v, const struct nvr_port *p, const char 
 	disc_fill(e.subnqn, sizeof(e.subnqn), nqn);
 	disc_fill(e.traddr, sizeof(e.traddr),
 		  disc_is_wildcard(p->traddr) && v->local_traddr ? v->local_traddr : p->traddr);
-	e.tsas.tcp.sectype = NVMF_TCP_SECTYPE_NONE;
+	e.tsas.tcp.sectype = p->treq ? NVMF_TCP_SECTYPE_TLS13 : NVMF_TCP_SECTYPE_NONE;
 	disc_copy(v, pos, &e, sizeof(e));
 }
 

@@ -10,6 +10,7 @@
 #include "identify.h"
 #include "log.h"
 #include "target.h"
+#include "tls/psk.h"
 
 #define SC(sct, sc) NVME_STATUS(NVME_SCT_##sct, NVME_SC_##sc)
 #define CONNECT_INVALID_PARAM (NVME_STATUS(NVME_SCT_CMD_SPECIFIC, 0x82) | NVME_STATUS_DNR)
@@ -50,6 +51,19 @@ static uint64_t ctrl_cap(const struct nvr_ctrl *ctrl)
 		cap |= 1ull << 43;        /* CSS: I/O command sets (CSI), needed for KV */
 	/* MPSMIN = MPSMAX = 0: 4 KiB */
 	return cap;
+}
+
+/* A queue secured by TLS belongs to the host and subsystem its PSK identity names. */
+static bool connect_tls_matches(struct nvr_queue *q, const char *hostnqn, const char *subnqn)
+{
+	const char *ident = q->ops->tls_identity ? q->ops->tls_identity(q) : NULL;
+	struct tls_identity id;
+
+	if (!ident)
+		return true;
+	if (tls_identity_parse(ident, strlen(ident), &id) < 0)
+		return false;
+	return !strcmp(id.hostnqn, hostnqn) && !strcmp(id.subnqn, subnqn);
 }
 
 static void connect_fail(struct req *req, uint16_t status, uint32_t ipo)
@@ -93,6 +107,11 @@ static void fabrics_connect(struct req *req)
 		log_info("%s: host '%s' not allowed on '%s'", c->peer, data->hostnqn, s->nqn);
 		connect_fail(req, CONNECT_INVALID_HOST,
 			     NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, hostnqn)));
+		return;
+	}
+	if (!connect_tls_matches(c, data->hostnqn, s->nqn)) {
+		log_info("%s: host '%s' connects with another host's TLS identity", c->peer, data->hostnqn);
+		connect_fail(req, CONNECT_INVALID_HOST, NVMF_IPO_IATTR_DATA(offsetof(struct nvmf_connect_data, hostnqn)));
 		return;
 	}
 	if (sqsize == 0 || sqsize > (qid ? NVR_MQES : NVR_ADMIN_MQES)) {

@@ -84,14 +84,15 @@ int nvr_parse_size(const char *s, uint64_t *out)
 
 const char *cfg_fmt_size(char *buf, uint64_t v)
 {
-	static const char units[] = "KMGT";
-	int u = -1;
+	static const char *const units[] = { "", "K", "M", "G", "T" };
+	unsigned u = 0;
 
-	while (v && u < 3 && !(v & 1023)) {
+	while (v && u < 4 && !(v & 1023)) {
 		v >>= 10;
 		u++;
 	}
-	snprintf(buf, 24, "%" PRIu64 "%.1s", v, u < 0 ? "" : &units[u]);
+	/* (a "%.1s" of a pointer into a string here crashed gcc 12's -fsanitize=address -O0 build) */
+	snprintf(buf, 24, "%" PRIu64 "%s", v, units[u]);
 	return buf;
 }
 

@@ -29,6 +29,8 @@ struct nvr_queue_ops {
 	int (*connected)(struct nvr_queue *q);
 	/* The local address the host reached us on (for discovery log entries). 0 or -errno. */
 	int (*local_addr)(struct nvr_queue *q, char *out, size_t len);
+	/* The TLS PSK identity the host proved, or NULL (no TLS on this queue). */
+	const char *(*tls_identity)(struct nvr_queue *q);
 	/* Tear the queue down (controller teardown, host removed); runs on the queue's worker. */
 	void (*close)(struct nvr_queue *q);
 };

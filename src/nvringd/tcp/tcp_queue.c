@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "ctrl.h"
 #include "listener.h"
 #include "log.h"
+#include "stream_tls.h"
 #include "target.h"
 #include "tcp.h"
 #include "worker.h"
@@ -31,7 +33,13 @@ static void tcp_queue_close_op(struct nvr_queue *q)
 
 static int tcp_local_addr(struct nvr_queue *q, char *out, size_t len);
 
+static const char *tcp_tls_identity(struct nvr_queue *q)
+{
+	return stream_tls_identity(tcp_of(q)->st);
+}
+
 static const struct nvr_queue_ops tcp_queue_ops = {
+	.tls_identity = tcp_tls_identity,
 	.check_data = tcp_check_sgl,
 	.queue_response = tcp_queue_response,
 	.solicit_data = tcp_solicit_data,
@@ -128,7 +136,9 @@ int tcp_queue_connected(struct nvr_queue *q)
 struct tcp_queue *tcp_queue_create(struct worker *w, int fd, struct nvr_port *port, const char *peer,
 				   struct peer_count *peer_slot)
 {
-	struct stream *st = stream_plain_create(&w->ex, fd);
+	/* a port with TLS required or optional: TLS (or, if optional, sniffed plaintext) */
+	struct stream *st = port->treq ? stream_tls_create(&w->ex, fd, port->treq == 1, peer)
+				       : stream_plain_create(&w->ex, fd);
 	int one = 1;
 
 	if (st) {
@@ -227,6 +237,7 @@ static void tcp_free(struct tcp_queue *t)
 	if (t->tx_iov != t->tx_iov_small)
 		free(t->tx_iov);
 	free(t);
+	w->freed_since_trim++;
 }
 
 /* The kernel holds none of the queue's buffers any more: requests not in a backend can go. */
@@ -328,12 +339,20 @@ static const char *tcp_expired(const struct tcp_queue *t, uint64_t now, uint32_t
 	return NULL;
 }
 
+/* Many connections gone (a flood that ended, hosts that left): give their memory back to the
+ * system instead of keeping it in malloc's free lists. Rare, and from the tick only. */
+#define TCP_TRIM_AFTER 256
+
 void tcp_tick(struct worker *w)
 {
 	uint32_t pdu_ms = w->tgt->limits.pdu_timeout_ms;
 	uint64_t now = w->now_ms;
 	struct tcp_queue *t, *next;
 
+	if (w->freed_since_trim >= TCP_TRIM_AFTER) {
+		w->freed_since_trim = 0;
+		malloc_trim(0);
+	}
 	for (t = w->conns; t; t = next) {
 		const char *why;
 

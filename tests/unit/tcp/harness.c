@@ -118,7 +118,8 @@ int th_init(const char *const *args)
 	if (!tgt.workers || worker_init(&tgt.workers[0], &tgt, 0, tgt.big_sqe) < 0)
 		return -1;
 	tgt.workers[0].bufs = bufpool_create();
-	executor_arm(&tgt.workers[0].ex);
+	if (worker_ring_start(&tgt.workers[0]) < 0)
+		return -1;
 	return 0;
 }
 
@@ -196,27 +197,16 @@ void th_run(void)
 	bool progress;
 
 	do {
-		struct io_uring_cqe *cqe;
-		unsigned head, n = 0;
-
 		progress = false;
 		tcp_flush_sends(w);
 		if (io_uring_sq_ready(&w->ring))
 			io_uring_submit(&w->ring);
-		io_uring_for_each_cqe(&w->ring, head, cqe) {
-			struct ring_op *op = io_uring_cqe_get_data(cqe);
-
-			n++;
-			if (op)
-				op->complete(op, cqe);
-		}
-		io_uring_cq_advance(&w->ring, n);
-		progress |= n != 0;
-		executor_drain(&w->ex);
+		/* the worker loop's own pass: completions, namespace hooks (KV log/GC), reaping */
+		progress |= worker_process(w) != 0;
+		progress |= executor_drain(&w->ex) != 0;
 		for (unsigned i = 0; i < nr_conns; i++)
 			while (mem_step(conns[i]))
 				progress = true;
-		tcp_reap(w);
 	} while (progress);
 }
 
@@ -256,11 +246,36 @@ bool th_closed(const struct th_conn *c)
 	return c->closed || c->down;
 }
 
+/* Wait for the ring to complete something (a backend operation still in flight). */
+static bool th_wait_ring(unsigned ms)
+{
+	struct worker *w = &tgt.workers[0];
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000ll };
+	struct io_uring_cqe *cqe;
+
+	return io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL) >= 0;
+}
+
 void th_drop(struct th_conn *c)
 {
+	unsigned waited = 0;
+
 	if (c->t)
 		tcp_close(c->t, NULL);
 	th_run();
+	/* the queue is freed once its backend operations are done: until then it uses c->s */
+	while (!c->closed) {
+		if (++waited > 5000) {
+			fprintf(stderr, "harness: a closed queue was not freed within 5 s:");
+			for (unsigned i = 0; c->t && i < c->t->nr_reqs; i++)
+				fprintf(stderr, " req %u opcode %#x state %d;", i, c->t->reqs[i]->req.sqe.opcode,
+					c->t->reqs[i]->req.state);
+			fprintf(stderr, " stream busy %d\n", mem_busy(&c->s));
+			abort();
+		}
+		th_wait_ring(1);
+		th_run();
+	}
 	for (unsigned i = 0; i < nr_conns; i++)
 		if (conns[i] == c)
 			conns[i] = conns[--nr_conns];

@@ -124,7 +124,7 @@ static const struct nvme_tcp_hdr *next_pdu(struct th_conn *c, uint32_t *plen)
 static int resp_status(struct th_conn *c, uint16_t cid, uint32_t *dw0)
 {
 	const struct nvme_tcp_hdr *h;
-	uint32_t plen;
+	uint32_t plen = 0;
 
 	while ((h = next_pdu(c, &plen))) {
 		if (h->type == NVME_TCP_RSP) {
@@ -166,7 +166,7 @@ static void test_icresp(void)
 {
 	struct th_conn *c = th_connect();
 	const struct nvme_tcp_icresp_pdu *r;
-	uint32_t plen;
+	uint32_t plen = 0;
 
 	W.n = 0;
 	icreq(&W);
@@ -214,7 +214,7 @@ static void test_fatal(void)
 	static const uint8_t bad[8] = { 0xff, 0, 8, 0, 8, 0, 0, 0 };
 	const struct nvme_tcp_term_pdu *t;
 	struct th_conn *c = th_connect();
-	uint32_t plen;
+	uint32_t plen = 0;
 
 	th_feed(c, bad, sizeof(bad), 0);
 	t = (const void *)next_pdu(c, &plen);
@@ -264,7 +264,7 @@ static void test_sqsize(void)
 {
 	struct th_conn *a = th_connect(), *q = th_connect();
 	int cntlid = admin_session(a, &W);
-	uint32_t plen;
+	uint32_t plen = 0;
 	int r2ts = 0;
 
 	if (!tap_ok(cntlid > 0, "sqsize: admin session"))
@@ -307,7 +307,7 @@ static void test_budget(void)
 	int cntlid = admin_session(a, &W);
 	const struct nvme_tcp_r2t_pdu *first = NULL;
 	struct nvme_tcp_r2t_pdu r2t0;
-	uint32_t plen;
+	uint32_t plen = 0;
 	int r2ts = 0, other = 0;
 
 	if (!tap_ok(cntlid > 0, "budget: admin session"))
