@@ -1,44 +1,70 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# librbd directly (`rbd bench`, fio's rbd engine) against nvring's rbd backend (bench/rbd_load:
-# one worker, io_uring + executor, the backend's aio path) on one throw-away cluster, in one
+# nvringd serving an RBD image against librbd used directly, on one throw-away cluster in one
 # run: 4 KiB randread / randwrite at QD 32 and 128 KiB sequential read / write at QD 32.
-# Every client runs with rbd_cache off (what the backend does for a namespace without VWC).
-# Table to stdout and bench/results/ceph-<date>.md.
 #
-#   bench/ceph.sh [--time S] [--build-dir DIR] [--bluestore]
+# Clients (each case runs them in turn, --repeat times, medians reported):
+#   rbd bench         librbd's own tool (a fixed total of I/O, so no CPU figure)
+#   fio rbd           Debian fio's rbd engine (one job, librbd's aio)
+#   rbd_load          nvring's rbd backend without the daemon (bench/rbd_load: one worker)
+#   nvringd           nvringd (one worker, rbd:POOL/IMAGE) over NVMe/TCP on 127.0.0.1, driven
+#                     by `nvring perf` (tools/perf.c, one queue, QD 32) from the same machine
+# CPU per I/O: the whole process (librbd's threads included) from /proc, user + system time
+# over the I/O count; for nvringd also the client's (nvring perf) separately.
+# Every client has rbd_cache off (what nvringd does for a namespace without VWC); every random
+# or sequential case covers the whole image, which is written in full first.
+# Table to stdout and bench/results/ceph-<date>.md (raw runs in ceph-<date>.tsv).
+#
+#   bench/ceph.sh [--time S] [--repeat N] [--build-dir DIR] [--bluestore]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NVRING_BENCH_BUILD:-/tmp/nvring-bench-build}
-secs=10
+secs=10 repeat=3
 store=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--time) secs=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
 	--build-dir) build=$2; shift ;;
 	--bluestore) store=(--bluestore) ;;
-	*) echo "usage: $0 [--time S] [--build-dir DIR] [--bluestore]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--time S] [--repeat N] [--build-dir DIR] [--bluestore]" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$src" --buildtype=release -Dwerror=false >/dev/null
 fi
-ninja -C "$build" bench/rbd_load >/dev/null
+ninja -C "$build" bench/rbd_load src/nvringd/nvringd tools/nvring >/dev/null
 dir=$(mktemp -d /tmp/nvr-ceph-bench.XXXXXX)
-trap '"$src/tests/ceph/cluster.sh" down "$dir"' EXIT
+nvd_pid=
+cleanup() {
+	[ -n "$nvd_pid" ] && kill "$nvd_pid" 2>/dev/null && wait "$nvd_pid" 2>/dev/null
+	"$src/tests/ceph/cluster.sh" down "$dir"
+}
+trap cleanup EXIT
 "$src/tests/ceph/cluster.sh" up "$dir" "${store[@]}" --image bench:512M
 conf=$dir/bench.conf
 sed 's/^\[client\]$/[client]\nrbd cache = false/' "$dir/ceph.conf" >"$conf"
 export CEPH_CONF=$conf
-# reads must find data: fill the 256 MiB span the random cases use, and the sequential span
+size=$((512 << 20))
+# reads must find data everywhere
 rbd bench --io-type write --io-size 4M --io-threads 8 --io-total 512M --io-pattern seq \
 	rbd/bench >/dev/null
-out=$(mktemp)
-span=$((256 << 20))
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$build/src/nvringd/nvringd" -l "127.0.0.1:$port" --ns rbd:rbd/bench -t 1 </dev/null >"$dir/nvringd.log" 2>&1 &
+nvd_pid=$!
+for _ in $(seq 50); do grep -q "nvringd: ready" "$dir/nvringd.log" && break; sleep 0.2; done
+grep -q "nvringd: ready" "$dir/nvringd.log" || { cat "$dir/nvringd.log"; exit 1; }
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, clock ticks
+hz=$(getconf CLK_TCK)
+raw=$(mktemp)
+
+# one line per run: case|client|iops|p50|p99|server us/io|client us/io
 run_case() { # name rw bs total_for_rbd_bench
-	local name=$1 rw=$2 bs=$3 total=$4 type pattern fiorw v
+	local name=$1 rw=$2 bs=$3 total=$4 type pattern fiorw v t0 t1 j
 	case "$rw" in
 	randread) type=read pattern=rand fiorw=randread ;;
 	randwrite) type=write pattern=rand fiorw=randwrite ;;
@@ -47,38 +73,83 @@ run_case() { # name rw bs total_for_rbd_bench
 	esac
 	v=$(rbd bench --io-type $type --io-size "$bs" --io-threads 32 --io-total "$total" \
 		--io-pattern $pattern rbd/bench 2>&1 | awk '/^elapsed/ {print $6}')
-	echo "$name|rbd bench|$v|" >>"$out"
-	v=$(fio --name=b --ioengine=rbd --clientname=admin --pool=rbd --rbdname=bench \
-		--rw=$fiorw --bs="$bs" --iodepth=32 --size=$span --time_based --runtime="$secs" \
-		--output-format=json 2>/dev/null | python3 -c '
+	echo "$name|rbd bench|$v|-|-|-|-" >>"$raw"
+
+	# fio and rbd_load: the CPU of the whole process, from /usr/bin/time
+	v=$(/usr/bin/time -f '%U %S' -o "$dir/time" fio --name=b --ioengine=rbd --clientname=admin \
+		--pool=rbd --rbdname=bench --rw=$fiorw --bs="$bs" --iodepth=32 --size=$size \
+		--time_based --runtime="$secs" --output-format=json 2>/dev/null | python3 -c '
 import json,sys; j=json.load(sys.stdin)["jobs"][0]; d=j["read"] if j["read"]["io_bytes"] else j["write"]
-print("%.0f|%.0f/%.0f" % (d["iops"], d["clat_ns"]["percentile"]["50.000000"]/1000, d["clat_ns"]["percentile"]["99.000000"]/1000))')
-	echo "$name|fio rbd engine|$v" >>"$out"
-	v=$("$build/bench/rbd_load" --image bench --rw "$rw" --bs "$bs" --qd 32 --time "$secs" \
-		--span $span | python3 -c '
-import json,sys; j=json.load(sys.stdin); print("%.0f|%d/%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"]))')
-	echo "$name|nvring rbd backend|$v" >>"$out"
+print("%.0f|%.0f|%.0f|%d" % (d["iops"], d["clat_ns"]["percentile"]["50.000000"]/1000,
+      d["clat_ns"]["percentile"]["99.000000"]/1000, d["total_ios"]))')
+	echo "$name|fio rbd|$(echo "$v" | cut -d'|' -f1-3)|-|$(awk -v n="${v##*|}" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$dir/time")" >>"$raw"
+
+	v=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/bench/rbd_load" --image bench --rw "$rw" \
+		--bs "$bs" --qd 32 --time "$secs" --span $size | python3 -c '
+import json,sys; j=json.load(sys.stdin); print("%.0f|%d|%d|%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"], j["ops"]))')
+	echo "$name|rbd_load|$(echo "$v" | cut -d'|' -f1-3)|-|$(awk -v n="${v##*|}" '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "-" }' "$dir/time")" >>"$raw"
+
+	# nvringd: its CPU from /proc over exactly the run, the client's from /usr/bin/time
+	t0=$(ticks "$nvd_pid")
+	j=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/nvring" perf -a 127.0.0.1 -s "$port" -n nqn.2026-11.io.nvring:default \
+		-w "$rw" -o "$bs" -q 32 -t "$secs" --json)
+	t1=$(ticks "$nvd_pid")
+	v=$(echo "$j" | python3 -c '
+import json,sys; j=json.load(sys.stdin); print("%.0f|%.0f|%.0f|%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"], j["ios"]))')
+	echo "$name|nvringd|$(echo "$v" | cut -d'|' -f1-3)|$(awk -v a="$t0" -v b="$t1" -v n="${v##*|}" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')|$(awk -v n="${v##*|}" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$dir/time")" >>"$raw"
 }
 
-run_case "4 KiB randread QD32" randread 4096 256M
-run_case "4 KiB randwrite QD32" randwrite 4096 128M
-run_case "128 KiB seq read QD32" read 131072 4G
-run_case "128 KiB seq write QD32" write 131072 2G
+for ((r = 1; r <= repeat; r++)); do
+	run_case "4 KiB randread QD32" randread 4096 256M
+	run_case "4 KiB randwrite QD32" randwrite 4096 128M
+	run_case "128 KiB seq read QD32" read 131072 4G
+	run_case "128 KiB seq write QD32" write 131072 2G
+done
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 mkdir -p "$src/bench/results"
-res=$src/bench/results/ceph-$(date +%Y-%m-%d-%H%M).md
+stamp=$(date +%Y-%m-%d-%H%M)
+res=$src/bench/results/ceph-$stamp.md
+cp "$raw" "$src/bench/results/ceph-$stamp.tsv"
 {
-	echo "# rbd: librbd tools vs nvring's rbd backend ($(date -u +%F), ${store[*]:-memstore}, 1 OSD, auth none, rbd_cache off)"
+	echo "# nvringd on RBD vs librbd directly ($(date -u +%F), ${store[*]:-memstore}, 1 OSD, auth none, rbd_cache off)"
 	echo
-	echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg). ${secs} s per fio/backend case; rbd bench runs a fixed total."
+	echo "Load average before: $load0; after: $load1 ($(nproc) CPUs, shared). $repeat runs per client and case, ${secs} s each"
+	echo "(rbd bench: a fixed total); medians, with the range of the IOPS runs. nvringd: one worker, driven by"
+	echo "\`nvring perf\` over NVMe/TCP on 127.0.0.1. CPU: microseconds of user+system time per I/O, whole process."
 	echo
-	echo "| case | client | IOPS | MiB/s | lat p50/p99 (us) |"
-	echo "|---|---|---|---|---|"
-	while IFS='|' read -r name tool iops lat; do
-		bs=4096
-		case "$name" in 128*) bs=131072 ;; esac
-		mib=$(python3 -c "print('%.1f' % (float('${iops:-0}' or 0) * $bs / 1048576))")
-		echo "| $name | $tool | ${iops%.*} | $mib | ${lat:--} |"
-	done <"$out"
+	python3 - "$raw" <<'EOF'
+import sys, statistics as st
+rows = {}
+order = []
+for line in open(sys.argv[1]):
+    name, client, iops, p50, p99, srv, cli = line.rstrip("\n").split("|")
+    key = (name, client)
+    if key not in rows:
+        rows[key] = []
+        order.append(key)
+    rows[key].append((iops, p50, p99, srv, cli))
+def med(vals):
+    v = [float(x) for x in vals if x not in ("", "-")]
+    return st.median(v) if v else None
+def fmt(x, d=0):
+    return "-" if x is None else (("%." + str(d) + "f") % x)
+print("| case | client | IOPS (median) | IOPS range | MiB/s | lat p50/p99 (us) | server CPU us/IO | client CPU us/IO | vs fio rbd |")
+print("|---|---|---|---|---|---|---|---|---|")
+for key in order:
+    name, client = key
+    r = rows[key]
+    iops = med([x[0] for x in r])
+    vals = sorted(float(x[0]) for x in r if x[0] not in ("", "-"))
+    bs = 131072 if name.startswith("128") else 4096
+    fio = med([x[0] for x in rows.get((name, "fio rbd"), [])])
+    rel = "-" if not fio or iops is None or client == "fio rbd" else "%.0f %%" % (100 * iops / fio)
+    p50, p99 = med([x[1] for x in r]), med([x[2] for x in r])
+    lat = "-" if p50 is None else "%s/%s" % (fmt(p50), fmt(p99))
+    rng = "-" if not vals else "%.0f-%.0f" % (vals[0], vals[-1])
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (name, client, fmt(iops), rng,
+          fmt(None if iops is None else iops * bs / 1048576, 1), lat,
+          fmt(med([x[3] for x in r]), 1), fmt(med([x[4] for x in r]), 1), rel))
+EOF
 } | tee "$res"
-rm -f "$out"
+rm -f "$raw"

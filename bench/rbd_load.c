@@ -183,11 +183,11 @@ int main(int argc, char **argv)
 	qsort(L.lat_us, L.nlat, sizeof(*L.lat_us), cmp_u32);
 	printf("{\"tool\": \"nvring-rbd-backend\", \"rw\": \"%s\", \"bs\": %llu, \"qd\": %u, "
 	       "\"iops\": %.0f, \"mib_s\": %.1f, \"lat_p50_us\": %u, \"lat_p99_us\": %u, "
-	       "\"errors\": %llu}\n", rw, (unsigned long long)L.bs, qd,
+	       "\"ops\": %llu, \"errors\": %llu}\n", rw, (unsigned long long)L.bs, qd,
 	       (double)L.done_ops * 1e9 / (double)el,
 	       (double)L.done_ops * (double)L.bs * 1e9 / (double)el / 1048576.0,
 	       L.nlat ? L.lat_us[L.nlat / 2] : 0, L.nlat ? L.lat_us[L.nlat * 99 / 100] : 0,
-	       (unsigned long long)L.errors);
+	       (unsigned long long)L.done_ops, (unsigned long long)L.errors);
 	be_close(&L.be);
 	executor_fini(&L.ex);
 	io_uring_queue_exit(&L.ring);

@@ -125,6 +125,7 @@ int be_file_open(struct backend *be, const struct be_spec *spec, char *err, size
  */
 struct be_rbd_spec {
 	const char *pool;
+	const char *nspace;      /* RADOS namespace of the image; NULL or "" = the pool's default */
 	const char *image;
 	const char *conf;        /* ceph.conf; NULL = librados' search ($CEPH_CONF, /etc/ceph/) */
 	const char *client_id;   /* without "client."; NULL = "admin" */
@@ -138,6 +139,12 @@ struct be_rbd_spec {
 };
 
 int be_rbd_open(struct backend *be, const struct be_rbd_spec *spec, char *err, size_t errlen);
+/*
+ * Grow or shrink an rbd backend's image to `bytes` (a multiple of the LBA size) while I/O runs;
+ * blocks (control thread). The backend's size follows: before the image shrinks, after it grew,
+ * so no I/O is let past the end of the image. -EOPNOTSUPP for other backends.
+ */
+int be_rbd_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen);
 
 /*
  * RAM namespace only: the address of byte `offset` of the namespace, so reads can be sent

@@ -21,6 +21,10 @@ uint16_t be_errno_to_status(int err, enum be_op op)
 		if (op == BE_WRITE)
 			return ST(MEDIA, WRITE_FAULT);
 		return ST(GENERIC, INTERNAL);
+	case ETIMEDOUT:
+		/* the storage behind the namespace (a Ceph cluster) did not answer: it may come
+		 * back, so the host should retry (no DNR) */
+		return ST(GENERIC, NS_NOT_READY);
 	case ENOSPC:
 	case EDQUOT:
 		return ST(GENERIC, CAP_EXCEEDED) | NVME_STATUS_DNR;

@@ -322,7 +322,9 @@ static int rbd_open_image(struct rbd_ns *n, const struct be_rbd_spec *spec, unsi
 		free(slot);
 	}
 	if (r == -ENOENT)
-		be_err(err, errlen, "rbd: no image '%s' in pool '%s'", spec->image, spec->pool);
+		be_err(err, errlen, "rbd: no image '%s' in pool '%s'%s%s", spec->image, spec->pool,
+		       spec->nspace && *spec->nspace ? ", namespace " : "",
+		       spec->nspace && *spec->nspace ? spec->nspace : "");
 	else if (r == -EPERM || r == -EACCES)
 		be_err(err, errlen, "rbd: client.%s may not open %s/%s%s (its caps?): %s",
 		       spec->client_id ? spec->client_id : "admin", spec->pool, spec->image,
@@ -431,6 +433,8 @@ int be_rbd_open(struct backend *be, const struct be_rbd_spec *spec, char *err, s
 			be_err(err, errlen, "rbd: pool '%s': %s", spec->pool, strerror(-r));
 		goto fail_conn;
 	}
+	if (spec->nspace && *spec->nspace)
+		rados_ioctx_set_namespace(n->ioctx, spec->nspace);
 	r = rbd_open_image(n, spec, timeout, err, errlen);
 	if (r == -ETIMEDOUT)
 		goto fail_leak; /* the abandoned open still uses the ioctx */
@@ -456,4 +460,47 @@ fail_conn:
 fail_leak:
 	free(n);
 	return r;
+}
+
+/* librbd calls the progress callback unconditionally (a NULL one crashes a shrink) */
+static int rbd_resize_progress(uint64_t done, uint64_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	(void)arg;
+	return 0;
+}
+
+int be_rbd_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
+{
+	struct rbd_ns *n = be->priv;
+	uint64_t old = __atomic_load_n(&be->geom.size, __ATOMIC_RELAXED);
+	int r;
+
+	if (err && errlen)
+		err[0] = 0;
+	if (be->ops != &rbd_ops || !n) {
+		be_err(err, errlen, "not an rbd namespace");
+		return -EOPNOTSUPP;
+	}
+	if (be->geom.readonly) {
+		be_err(err, errlen, "rbd: the image is open read-only");
+		return -EROFS;
+	}
+	if (!bytes || bytes & ((1ull << be->geom.lba_shift) - 1)) {
+		be_err(err, errlen, "rbd: size %llu is not a positive multiple of the %u-byte block",
+		       (unsigned long long)bytes, 1u << be->geom.lba_shift);
+		return -EINVAL;
+	}
+	if (bytes < old) /* no new I/O past the coming end */
+		__atomic_store_n(&be->geom.size, bytes, __ATOMIC_RELAXED);
+	r = rbd_resize2(n->image, bytes, true, rbd_resize_progress, NULL);
+	if (r < 0) {
+		__atomic_store_n(&be->geom.size, old, __ATOMIC_RELAXED);
+		be_err(err, errlen, "rbd: resizing to %llu bytes: %s", (unsigned long long)bytes,
+		       strerror(-r));
+		return rbd_errno(r, BE_WRITE);
+	}
+	__atomic_store_n(&be->geom.size, bytes, __ATOMIC_RELAXED);
+	return 0;
 }

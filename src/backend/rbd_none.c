@@ -12,3 +12,11 @@ int be_rbd_open(struct backend *be, const struct be_rbd_spec *spec, char *err, s
 	       "reconfigure with -Drbd=enabled)");
 	return -EOPNOTSUPP;
 }
+
+int be_rbd_resize(struct backend *be, uint64_t bytes, char *err, size_t errlen)
+{
+	(void)be;
+	(void)bytes;
+	be_err(err, errlen, "rbd: nvring was built without librbd");
+	return -EOPNOTSUPP;
+}

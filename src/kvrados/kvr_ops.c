@@ -58,9 +58,11 @@ uint16_t kvr_errno_status(int r, enum kvs_op op)
 	case EACCES: /* the key's caps: fixing them is not the host's retry */
 		return op == KVS_OP_STORE || op == KVS_OP_DELETE ?
 			       ST_DNR(NVME_SC_NS_WRITE_PROTECTED) : ST_DNR(NVME_SC_INTERNAL);
+	case ETIMEDOUT: /* op_timeout: the cluster did not answer; it may come back */
+		return ST_RETRY(NVME_SC_NS_NOT_READY);
 	case ENOMEM:
 		return ST_RETRY(NVME_SC_INTERNAL);
-	default: /* -ETIMEDOUT (op_timeout), a blocklisted client, an OSD error: retryable */
+	default: /* a blocklisted client, an OSD error: retryable */
 		return ST_RETRY(NVME_SC_INTERNAL);
 	}
 }

@@ -512,8 +512,8 @@ static void t_outage(void)
 	kio_submit(kvt, &W, &to_k);
 	waited = kio_wait(&W, &to_k, 1);
 	dt = ck_now_ms() - t0;
-	tap_ok(waited == 0 && to_k.io.status && !(to_k.io.status & NVME_STATUS_DNR) && dt >= 1500,
-	       "outage: op_timeout store fails after %llu ms with 0x%x, no DNR",
+	tap_ok(waited == 0 && to_k.io.status == NVME_SC_KV_NS_NOT_READY && dt >= 1500,
+	       "outage: op_timeout store fails after %llu ms with 0x%x (Namespace Not Ready, no DNR)",
 	       (unsigned long long)dt, to_k.io.status);
 	tap_eq(wait_k.ndone, 0, "outage: the store without a timeout is still waiting");
 	{

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NVM command set over nvringd: data verified byte for byte for 512 B..128 KiB on 512 B and
+ * NVM command set over nvringd: data verified byte for byte for 512 B..1 MiB on 512 B and
  * 4 KiB LBA namespaces, in-capsule and R2T writes, FUA, Flush, Write Zeroes, DSM, Compare,
  * Verify, and the error statuses (NVMe base spec 2.0 generic / NVM command set statuses).
+ *
+ * The namespaces are mem:64M and mem:16M,bs=4096, or, from $NVR_IO_NS1 and $NVR_IO_NS2, any
+ * namespaces of those sizes and block sizes (tests/ceph/run.sh: RBD images of 64 and 16 MiB).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +23,49 @@ static int PORT;
 static struct tc_conn A, Q;
 static bool SESSION_OK;
 
+static void rw_check(uint32_t nsid, uint32_t bs, uint64_t slba, uint32_t len, bool icd,
+		     uint32_t seed);
+
 static void t_session(void)
 {
 	REQUIRE_EQ(tc_admin_session(&A, PORT, 0, 30000, NULL), 0);
 	REQUIRE_EQ(tc_io_session(&Q, PORT, 0, A.cntlid, 1, 127, 0), 0);
 	SESSION_OK = true;
+}
+
+/* Sizes and block sizes as the checks below assume them; DLFEAT says what DSM leaves: zeroes. */
+static void t_identify(void)
+{
+	static const struct { uint32_t nsid; uint64_t blocks; uint8_t lbads; } want[] = {
+		{ 1, TC_NS1_BLOCKS, 9 }, { 2, TC_NS2_BLOCKS, 12 },
+	};
+	uint8_t id[4096];
+
+	REQUIRE(SESSION_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t nsze;
+
+		REQUIRE_EQ(tc_identify(&A, 0x00, want[i].nsid, 0, id), 0);
+		memcpy(&nsze, id, 8);
+		CHECK_EQ(nsze, want[i].blocks);
+		CHECK_EQ(id[128 + 4 * (id[26] & 0xf) + 2], want[i].lbads);
+		CHECK_EQ(id[33] & 0x7, 1);     /* DLFEAT: deallocated blocks read as zeroes */
+		CHECK_EQ(id[33] & 0x8, 0x8);   /* and Write Zeroes may deallocate */
+	}
+}
+
+/* Every block count from 1 to 64 (512 B..32 KiB), then 256 KiB, 512 KiB and 1 MiB (MDTS). */
+static void t_sizes_every(void)
+{
+	static const uint32_t big[] = { 262144, 524288, TC_MDTS_BYTES };
+
+	for (uint32_t nlb = 1; nlb <= 64; nlb++)
+		rw_check(1, 512, 60000 + (nlb - 1) * 64, nlb * 512, nlb * 512 <= TC_ICD_IO, 500 + nlb);
+	for (unsigned i = 0; i < 3; i++)
+		rw_check(1, 512, 70000 + i * 2048, big[i], false, 600 + i);
+	for (uint32_t nlb = 1; nlb <= 8; nlb++)
+		rw_check(2, 4096, 2000 + (nlb - 1) * 8, nlb * 4096, nlb * 4096 <= TC_ICD_IO, 700 + nlb);
+	rw_check(2, 4096, 3000, TC_MDTS_BYTES, false, 709);
 }
 
 /* Write then read back len bytes at slba of nsid with block size bs. */
@@ -331,9 +372,20 @@ int main(void)
 {
 	int status;
 
-	if (!tc_suite_begin(&D, &PORT, t_stop, &status))
+	const char *ns1 = getenv("NVR_IO_NS1"), *ns2 = getenv("NVR_IO_NS2");
+	const char *args[] = { "-l", "127.0.0.1:0", "--ns", ns1, "--ns", ns2, "-t", "2", "-v", NULL };
+	char title[300];
+
+	if (ns1 && ns2) {
+		snprintf(title, sizeof(title), "nvringd starts with %s and %s", ns1, ns2);
+		if (!tc_suite_start(&D, args, title, &PORT, t_stop, &status))
+			return status;
+	} else if (!tc_suite_begin(&D, &PORT, t_stop, &status)) {
 		return status;
+	}
 	tap_run("admin + I/O queue session", t_session);
+	tap_run("identify: sizes, block sizes, DLFEAT reads zeroes", t_identify);
+	tap_run("write/read every block count 1..64, 256 KiB..1 MiB", t_sizes_every);
 	tap_run("write/read 512 B..128 KiB, 512 B LBAs, in-capsule and R2T", t_sizes_512);
 	tap_run("write/read 4 KiB..128 KiB, 4 KiB LBAs, in-capsule and R2T", t_sizes_4k);
 	tap_run("namespaces are separate", t_ns_isolation);

@@ -5,7 +5,8 @@
  * Retrieve always gets a CapsuleResp because DW0 carries the value size (A.10, C.2); value
  * sizes 1 B..KVVML, keys of 1 and 16 bytes, List order/truncation/start key (C.5), the Key
  * Value Configuration feature (0x20, EDNEK), Flush, and stores from 4 queues at QD 32.
- * The vendor opcodes and persistent namespaces are in test_kv_vendor.c.
+ * The vendor opcodes and persistent namespaces are in test_kv_vendor.c. With $NVR_KV_RADOS=POOL
+ * (tests/ceph/run.sh) every namespace is kv:rados instead of kv:mem.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "test_kv_util.h"
 
 #define ST_MASK 0x7ff
+/* on kv:mem, or on kv:rados with $NVR_KV_RADOS (test_kv_util.h) */
 #define KVNS 2     /* kv:mem, 1 GiB, KVVML 1 MiB */
 #define LISTNS 3   /* kv:mem for the List checks alone */
 #define SMALLNS 4  /* kv:mem,max_value=64K */
@@ -705,13 +707,14 @@ static void t_stop(void)
 
 int main(void)
 {
-	static const char *const args[] = { "-l", "127.0.0.1:0", "--ns", "mem:16M", "--ns", "kv:mem",
-					    "--ns", "kv:mem,size=64M", "--ns",
-					    "kv:mem,size=64M,max_value=64K", "-t", "2", NULL };
+	static char kvns[160], listns[160], smallns[160], title[200];
+	const char *args[] = { "-l", "127.0.0.1:0", "--ns", "mem:16M", "--ns", kvu_spec(kvns, sizeof(kvns), "kv", ""),
+			       "--ns", kvu_spec(listns, sizeof(listns), "list", ",size=64M"), "--ns",
+			       kvu_spec(smallns, sizeof(smallns), "small", ",size=64M,max_value=64K"), "-t", "2", NULL };
 	int status;
 
-	if (!tc_suite_start(&D, args, "nvringd starts with a kv:mem namespace", &PORT, t_stop,
-			    &status))
+	snprintf(title, sizeof(title), "nvringd starts with %s", kvns);
+	if (!tc_suite_start(&D, args, title, &PORT, t_stop, &status))
 		return status;
 	tap_run("session with CC.CSS 110b, I/O queue without SQ flow control", t_session);
 	tap_run("KV identify: CSI 1 descriptor, NSTAT, KV format", t_identify);

@@ -8,8 +8,11 @@
 #ifndef NVRING_TESTS_TEST_KV_UTIL_H
 #define NVRING_TESTS_TEST_KV_UTIL_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "spec/nvme_kv.h"
 #include "tclient.h"
@@ -39,6 +42,30 @@ static inline void kvu_key_vendor(struct nvme_sqe *sqe, const void *key, size_t 
 	memcpy(&sqe->cdw14, k + 8, 4);
 	memcpy(&sqe->cdw15, k + 12, 4);
 	sqe->cdw11 = (sqe->cdw11 & ~0xffu) | ((uint32_t)(kl - 1) & 0xff);
+}
+
+/*
+ * The engine under test. Default: the local engine in RAM ("kv:mem"). With $NVR_KV_RADOS=POOL
+ * (tests/ceph/run.sh sets it): KV on RADOS, each namespace in a RADOS namespace of its own,
+ * fresh for every run, so a test starts on an empty store as it does with kv:mem.
+ */
+static inline const char *kvu_rados_pool(void)
+{
+	const char *p = getenv("NVR_KV_RADOS");
+
+	return p && *p ? p : NULL;
+}
+
+/* "kv:mem" + opts, or "kv:rados:POOL/t<pid>-<time>-<tag>" + opts. opts is "" or ",a=b,...". */
+static inline const char *kvu_spec(char *buf, size_t len, const char *tag, const char *opts)
+{
+	const char *pool = kvu_rados_pool();
+
+	if (pool)
+		snprintf(buf, len, "kv:rados:%s/t%d-%lx-%s%s", pool, (int)getpid(), (long)time(NULL), tag, opts);
+	else
+		snprintf(buf, len, "kv:mem%s", opts);
+	return buf;
 }
 
 /* Standard Store (0x01): CDW10 value size, options in CDW11 15:8. */

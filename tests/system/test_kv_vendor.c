@@ -6,8 +6,11 @@
  * a kvssd-compat namespace (C.8: an NVM namespace that reads zeroes and refuses writes);
  * capacity exceeded; and a persistent kv:FILE namespace across a restart, with a corrupt or
  * too small file refused at start (exit 2, a message naming the file).
+ * With $NVR_KV_RADOS=POOL (tests/ceph/run.sh) the same on kv:rados namespaces: the restart
+ * follows a SIGKILL, and the refusals are a missing pool and cephx clients without access.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +36,7 @@ static struct tc_daemon D;
 static int PORT;
 static struct tc_conn A, Q;
 static bool SESSION_OK;
-static char PATH[64];
+static char PATH[96];
 
 static int vstore(uint8_t opc, uint32_t nsid, const void *key, size_t kl, const void *val, uint32_t len)
 {
@@ -419,7 +422,7 @@ static void t_stop(void)
 	CHECK_EQ(tc_daemon_stop(&D, 10000), 0);
 }
 
-/* ---- persistent kv:FILE ---- */
+/* ---- persistent kv:FILE, or kv:rados (test_kv_util.h) ---- */
 static int P_PORT;
 #define P_KEYS 60
 
@@ -443,13 +446,19 @@ static void t_persist(void)
 {
 	static uint8_t v[210000], r[210000];
 	struct tc_daemon d;
-	char spec[128];
+	char spec[192];
 	struct tc_cmd cmd;
 	int bad = 0;
 
-	snprintf(PATH, sizeof(PATH), "/tmp/nvring-kv-persist.%d", (int)getpid());
-	unlink(PATH);
-	snprintf(spec, sizeof(spec), "kv:%s,size=64M", PATH);
+	if (kvu_rados_pool()) {
+		/* PATH: the RADOS namespace's spec, without options */
+		kvu_spec(PATH, sizeof(PATH), "persist", "");
+		snprintf(spec, sizeof(spec), "%s,size=64M", PATH);
+	} else {
+		snprintf(PATH, sizeof(PATH), "/tmp/nvring-kv-persist.%d", (int)getpid());
+		unlink(PATH);
+		snprintf(spec, sizeof(spec), "kv:%s,size=64M", PATH);
+	}
 	if (!CHECK(p_start(&d, spec))) {
 		tc_daemon_stop(&d, 5000);
 		return;
@@ -479,15 +488,24 @@ static void t_persist(void)
 	}
 	bad += vstore(KVSSD_OPC_STORE, 1, "vendor", 6, "vendor value", 12) != 0;
 	CHECK_EQ(bad, 0);
+	if (kvu_rados_pool()) {
+		/* RADOS acknowledged every store: they must survive a daemon that never flushed */
+		kill(d.pid, SIGKILL);
+		CHECK_EQ(tc_daemon_stop(&d, 10000), -SIGKILL);
+	} else {
+		CHECK_EQ(tc_daemon_stop(&d, 10000), 0);
+	}
 	tc_close(&Q);
 	tc_close(&A);
-	CHECK_EQ(tc_daemon_stop(&d, 10000), 0);
 
-	/* the same file, without size= (the log knows its own), then as kvssd-compat */
+	/* the same store, without size= (the log knows its own), then as kvssd-compat */
 	for (int pass = 0; pass < 2; pass++) {
 		uint32_t dw0 = 0;
 
-		snprintf(spec, sizeof(spec), pass ? "kv:%s,kvssd-compat" : "kv:%s", PATH);
+		if (kvu_rados_pool())
+			snprintf(spec, sizeof(spec), pass ? "%s,kvssd-compat" : "%s", PATH);
+		else
+			snprintf(spec, sizeof(spec), pass ? "kv:%s,kvssd-compat" : "kv:%s", PATH);
 		if (!CHECK(p_start(&d, spec))) {
 			tc_daemon_stop(&d, 5000);
 			return;
@@ -541,12 +559,34 @@ static void expect_refused(const char *spec, const char *what)
 	CHECK_EQ(tc_daemon_stop(&d, 5000), 2);
 }
 
+/* kv:rados: a pool that does not exist, a client the cluster refuses or whose caps do not
+ * reach the pool */
+static void refused_rados(void)
+{
+	char spec[200];
+
+	snprintf(PATH, sizeof(PATH), "nopool");
+	expect_refused("kv:rados:nopool", "no pool");
+	if (!getenv("NVR_CEPH_AUTH") || strcmp(getenv("NVR_CEPH_AUTH"), "cephx"))
+		return;
+	snprintf(PATH, sizeof(PATH), "client.nobody");
+	snprintf(spec, sizeof(spec), "kv:rados:%s,id=nobody", kvu_rados_pool());
+	expect_refused(spec, "refused");
+	snprintf(PATH, sizeof(PATH), "client.nocaps");
+	snprintf(spec, sizeof(spec), "kv:rados:%s,id=nocaps", kvu_rados_pool());
+	expect_refused(spec, "caps");
+}
+
 static void t_refused(void)
 {
-	char spec[128];
+	char spec[192];
 	uint8_t b = 0;
 	int fd;
 
+	if (kvu_rados_pool()) {
+		refused_rados();
+		return;
+	}
 	if (!PATH[0])
 		snprintf(PATH, sizeof(PATH), "/tmp/nvring-kv-persist.%d", (int)getpid());
 	snprintf(spec, sizeof(spec), "kv:%s", PATH);
@@ -591,14 +631,17 @@ static void t_refused(void)
 
 int main(void)
 {
-	static const char *const args[] = { "-l", "127.0.0.1:0", "--ns", "kv:mem,size=64M", "--ns",
-					    "kv:mem,size=64M,kvssd-compat", "--ns",
-					    "kv:mem,size=1M,segment_size=64K,max_value=16K", "-t", "2",
-					    NULL };
+	static char kvns[160], compatns[160], tinyns[160], title[400];
+	bool rados = kvu_rados_pool();
+	const char *args[] = { "-l", "127.0.0.1:0", "--ns", kvu_spec(kvns, sizeof(kvns), "kv", ",size=64M"),
+			       "--ns", kvu_spec(compatns, sizeof(compatns), "compat", ",size=64M,kvssd-compat"),
+			       "--ns", kvu_spec(tinyns, sizeof(tinyns), "tiny",
+						rados ? ",size=1M,max_value=16K" : ",size=1M,segment_size=64K,max_value=16K"),
+			       "-t", "2", NULL };
 	int status;
 
-	if (!tc_suite_start(&D, args, "nvringd starts with kv:mem and kv:mem,kvssd-compat namespaces",
-			    &PORT, t_stop, &status))
+	snprintf(title, sizeof(title), "nvringd starts with %s and %s", kvns, compatns);
+	if (!tc_suite_start(&D, args, title, &PORT, t_stop, &status))
 		return status;
 	tap_run("session", t_session);
 	tap_run("vendor opcodes on a KV namespace: 0x81/0x90/0xB3/0xA1/0x83, 0x310, 0x86", t_vendor_kv);
@@ -606,9 +649,18 @@ int main(void)
 	tap_run("iterators on a KV namespace: prefix/mask, read to 0x393, close, 16 handles", t_iter_kv);
 	tap_run("iterators on a kvssd-compat namespace", t_iter_compat);
 	tap_run("kvssd-compat NVM view: CSI 0, nsze, reads zeroes, writes 0x20", t_compat_nvm);
-	tap_run("a full namespace: 0x312 (vendor), 0x81 (standard), room after deletes", t_capacity);
+	if (rados) /* the pool's quota is the limit there, and a cluster without a mgr has none */
+		tap_skip("a full namespace: 0x312 (vendor), 0x81 (standard)", "capacity is the pool's on kv:rados");
+	else
+		tap_run("a full namespace: 0x312 (vendor), 0x81 (standard), room after deletes", t_capacity);
 	tap_run("nvringd exits 0 on SIGTERM", t_stop);
-	tap_run("kv:FILE: store, SIGTERM, restart (KV and kvssd-compat), every value back", t_persist);
-	tap_run("kv:FILE corrupt, foreign or too small: exit 2 with a message", t_refused);
+	if (rados) {
+		tap_run("kv:rados: store, SIGKILL, restart (KV and kvssd-compat), every acknowledged value back",
+			t_persist);
+		tap_run("kv:rados: no pool, a refused client, no caps: exit 2 with a message", t_refused);
+	} else {
+		tap_run("kv:FILE: store, SIGTERM, restart (KV and kvssd-compat), every value back", t_persist);
+		tap_run("kv:FILE corrupt, foreign or too small: exit 2 with a message", t_refused);
+	}
 	return tap_finish();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Key Value command set (CSI 1) on the kvstore engine, and the Samsung KV-SSD / NVMeVirt
+ * The Key Value command set (CSI 1) on a KV engine (ns/kv.h), and the Samsung KV-SSD / NVMeVirt
  * vendor opcodes on KV and kvssd-compat namespaces (reference C.1-C.3, C.7).
  *
  * Standard commands carry the key in CDW2-3 and CDW14-15 with its length in CDW11 bits 7:0;
@@ -119,7 +119,7 @@ static void kv_submit(struct req *req, enum kvs_op op, void *buf, uint32_t len)
 	io->len = len;
 	io->done = kv_done;
 	io->ctx = req;
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
+	kv_eng_submit(req->ns, req_executor(req), io);
 }
 
 /* Checks that can be made before any data is solicited; 0 or a status. */
@@ -139,7 +139,7 @@ static uint16_t kv_check(struct req *req)
 		opts = (uint8_t)(sqe->cdw11 >> 8);
 		if ((opts & KVS_STORE_MUST_EXIST) && (opts & KVS_STORE_MUST_NOT_EXIST))
 			return ST_DNR(INVALID_FIELD);
-		if (sqe->cdw10 > kvs_max_value(ns_kv(req->ns)->kv))
+		if (sqe->cdw10 > kv_eng_max_value(req->ns))
 			return ST_KV(INVALID_VALUE_SIZE);
 		if (sqe->cdw10 > req->data_len)
 			return ST_DNR(SGL_INVALID_DATA);
@@ -162,7 +162,7 @@ static uint16_t kv_check(struct req *req)
 		if (st)
 			return st;
 		/* over a fabric the SGL length is the value: CDW10 (dwords) cannot say 1..3 bytes */
-		if (req->data_len > kvs_max_value(ns_kv(req->ns)->kv))
+		if (req->data_len > kv_eng_max_value(req->ns))
 			return ST_KV(INVALID_VALUE_SIZE);
 		if (req->ns->readonly)
 			return ST_DNR(NS_WRITE_PROTECTED);
@@ -190,7 +190,7 @@ uint16_t kv_parse(struct req *req)
 	st = kv_check(req);
 	/* an append reads the old value into a second buffer of one value's size */
 	if (!st && req->sqe.opcode == KVSSD_OPC_APPEND)
-		req->aux_need = kvs_max_value(ns_kv(req->ns)->kv);
+		req->aux_need = kv_eng_max_value(req->ns);
 	return st && kv_is_vendor(req->sqe.opcode) ? kv_vendor_status(st) : st;
 }
 
@@ -207,7 +207,7 @@ static void kv_append_read(struct kvs_io *io)
 	else if (!st)
 		old = io->value_size;
 	/* the retrieve read at most max - data_len bytes: a larger old value cannot grow */
-	if (!st && (uint64_t)old + req->data_len > kvs_max_value(ns_kv(req->ns)->kv))
+	if (!st && (uint64_t)old + req->data_len > kv_eng_max_value(req->ns))
 		st = ST_KV(INVALID_VALUE_SIZE);
 	if (st) {
 		req_complete(req, kv_vendor_status(st), 0, 0);
@@ -220,13 +220,13 @@ static void kv_append_read(struct kvs_io *io)
 	io->buf = req->aux;
 	io->len = old + req->data_len;
 	io->done = kv_done; /* completes as the store it now is, with vendor statuses */
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
+	kv_eng_submit(req->ns, req_executor(req), io);
 }
 
 static void kv_append(struct req *req)
 {
 	struct kvs_io *io = &req->kvio;
-	uint32_t max = kvs_max_value(ns_kv(req->ns)->kv);
+	uint32_t max = kv_eng_max_value(req->ns);
 
 	/* old + new must fit in one value: one buffer of max bytes holds both (kv_check
 	 * refused data_len > max) */
@@ -239,7 +239,7 @@ static void kv_append(struct req *req)
 	io->len = max - req->data_len;
 	io->done = kv_append_read;
 	io->ctx = req;
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
+	kv_eng_submit(req->ns, req_executor(req), io);
 }
 
 /* kvssd-compat: the NVM side of the namespace is a read-only view that reads as zeroes. */

@@ -183,7 +183,7 @@ static void kv_iter_read(struct req *req, struct kv_iters *its)
 	io->len = req->data_len + LIST_ENTRY_MAX;
 	io->done = kv_iter_listed;
 	io->ctx = req;
-	kvs_submit(ns_kv(req->ns)->kv, req_executor(req), io);
+	kv_eng_submit(req->ns, req_executor(req), io);
 }
 
 void kv_iter_execute(struct req *req)

@@ -35,7 +35,7 @@ static int cmp_ns(struct cmp *c, const struct cfg_ns *a, const struct cfg_ns *b)
 	EQ(readonly); EQ(kvssd_compat); EQ(all_opcodes); EQ(vwc); EQ(ana_grpid); EQ_MEM(uuid);
 	EQ_MEM(nguid); EQ(kv_segment_size); EQ(kv_max_value); EQ(kv_gc_threshold); EQ(kv_format);
 	EQ_STR(pool); EQ_STR(image); EQ_STR(rados_ns); EQ_STR(ceph_conf); EQ_STR(ceph_id);
-	EQ_STR(ceph_cluster);
+	EQ_STR(ceph_cluster); EQ(ceph_connect_timeout); EQ(ceph_op_timeout); EQ(kv_shards);
 	return 0;
 }
 

@@ -88,6 +88,9 @@ struct cfg_ns {
 	char *ceph_conf;    /* conf=PATH */
 	char *ceph_id;      /* id=CLIENT: the cephx user without "client." */
 	char *ceph_cluster; /* cluster=NAME */
+	unsigned ceph_connect_timeout; /* connect_timeout=S: reaching the cluster at open; 0 = 10 s */
+	unsigned ceph_op_timeout;      /* op_timeout=S: an OSD operation fails (retryable); 0 = none */
+	unsigned kv_shards;            /* kv-rados: shard objects of a new data set; 0 = 16 */
 	struct cfg_opt *opts; /* every option as given, in order */
 	size_t nr_opts;
 };

@@ -25,6 +25,8 @@ static int j_ns_device_ext(struct jctx *j, json_object *dev, const char *where, 
 		{ "pool", "pool", false }, { "image", "image", false },
 		{ "rados_namespace", "rados_namespace", false }, { "conf", "conf", false },
 		{ "id", "id", false }, { "cluster", "cluster", false },
+		{ "connect_timeout", "connect_timeout", false }, { "op_timeout", "op_timeout", false },
+		{ "shards", "shards", false },
 	};
 	char w[JPATH], msg[256], num[24];
 
@@ -93,7 +95,8 @@ int j_ns(struct jctx *j, json_object *o, const char *where, struct cfg_ns *ns, b
 						"lba_size", "buffered", "readonly", "kvssd_compat",
 						"segment_size", "max_value", "gc_threshold", "volatile_cache",
 						"format", "all_opcodes", "pool", "image", "rados_namespace",
-						"conf", "id", "cluster", NULL };
+						"conf", "id", "cluster", "connect_timeout", "op_timeout",
+						"shards", NULL };
 	json_object *dev, *v, *backend, *path;
 	struct ns_build b;
 	char w[JPATH], wd[JPATH], msg[256], num[24];

@@ -209,6 +209,12 @@ static json_object *jw_device(struct jw *w, const struct cfg_ns *ns)
 	jw_str(w, d, "conf", ns->ceph_conf);
 	jw_str(w, d, "id", ns->ceph_id);
 	jw_str(w, d, "cluster", ns->ceph_cluster);
+	if (ns->ceph_connect_timeout)
+		jw_int(w, d, "connect_timeout", ns->ceph_connect_timeout);
+	if (ns->ceph_op_timeout)
+		jw_int(w, d, "op_timeout", ns->ceph_op_timeout);
+	if (ns->kv_shards)
+		jw_int(w, d, "shards", ns->kv_shards);
 	jw_uuid(w, d, "uuid", ns->uuid);
 	jw_uuid(w, d, "nguid", ns->nguid);
 	return d;

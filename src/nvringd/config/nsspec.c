@@ -14,11 +14,15 @@
 enum ns_opt_id {
 	NO_SIZE, NO_BS, NO_BUFFERED, NO_RO, NO_KVSSD, NO_NSID, NO_UUID, NO_NGUID, NO_ALLOPS,
 	NO_ANA_GRPID, NO_VWC, NO_POOL, NO_IMAGE, NO_RADOS_NS, NO_CONF, NO_ID, NO_CLUSTER,
+	NO_CONN_TIMEOUT, NO_OP_TIMEOUT, NO_SHARDS, NO_MAX_VALUE,
 };
 #define NO_BIT(id) (1u << (id))
 #define NO_COMMON (NO_BIT(NO_NSID) | NO_BIT(NO_UUID) | NO_BIT(NO_NGUID) | NO_BIT(NO_ANA_GRPID))
 #define NO_CEPH (NO_BIT(NO_POOL) | NO_BIT(NO_RADOS_NS) | NO_BIT(NO_CONF) | NO_BIT(NO_ID) | \
-		 NO_BIT(NO_CLUSTER))
+		 NO_BIT(NO_CLUSTER) | NO_BIT(NO_CONN_TIMEOUT) | NO_BIT(NO_OP_TIMEOUT))
+#define CEPH_TIMEOUT_MAX 3600 /* seconds: an hour is already far past any host's I/O timeout */
+#define KVR_SHARDS_MAX 1024
+#define KVR_VALUE_MAX (1u << 20) /* the largest transfer (MDTS) */
 
 static const struct ns_opt_def {
 	const char *name;
@@ -41,6 +45,10 @@ static const struct ns_opt_def {
 	[NO_CONF] = { "conf", NULL },
 	[NO_ID] = { "id", NULL },
 	[NO_CLUSTER] = { "cluster", NULL },
+	[NO_CONN_TIMEOUT] = { "connect_timeout", NULL },
+	[NO_OP_TIMEOUT] = { "op_timeout", NULL },
+	[NO_SHARDS] = { "shards", NULL },
+	[NO_MAX_VALUE] = { "max_value", NULL },
 };
 
 /* Options of the local KV engine: it validates them itself (kvs_config_opt). */
@@ -71,7 +79,9 @@ static const struct ns_kind ns_kinds[] = {
 	{ "passthru", NP_REQUIRED, NO_COMMON | NO_BIT(NO_RO) | NO_BIT(NO_ALLOPS) },
 	{ "rbd", NP_RBD,
 	  NO_COMMON | NO_CEPH | NO_BIT(NO_IMAGE) | NO_BIT(NO_BS) | NO_BIT(NO_VWC) | NO_BIT(NO_RO) },
-	{ "kv-rados", NP_RADOS, NO_COMMON | NO_CEPH | NO_BIT(NO_RO) | NO_BIT(NO_KVSSD) },
+	{ "kv-rados", NP_RADOS,
+	  NO_COMMON | NO_CEPH | NO_BIT(NO_RO) | NO_BIT(NO_KVSSD) | NO_BIT(NO_SIZE) |
+	  NO_BIT(NO_SHARDS) | NO_BIT(NO_MAX_VALUE) },
 };
 #define NR_KINDS (sizeof(ns_kinds) / sizeof(ns_kinds[0]))
 
@@ -276,9 +286,9 @@ int ns_set_opt(struct ns_build *b, const char *key, const char *val, char *msg, 
 		id = ns_opt_lookup(kv_engine_opts, sizeof(kv_engine_opts) / sizeof(kv_engine_opts[0]), key);
 		if (id >= 0)
 			return ns_set_engine_opt(b, id, key, val, msg, msglen);
-		if (!strcmp(key, "capacity")) /* the engine's name for the size */
-			key = "size";
 	}
+	if (!strncmp(b->kind->name, "kv", 2) && !strcmp(key, "capacity")) /* the engines' name for the size */
+		key = "size";
 	id = ns_opt_lookup(ns_opts, sizeof(ns_opts) / sizeof(ns_opts[0]), key);
 	if (id < 0)
 		return cfg_err(msg, msglen, "unknown option");
@@ -333,6 +343,23 @@ int ns_set_opt(struct ns_build *b, const char *key, const char *val, char *msg, 
 		return ns_set_name(&ns->ceph_id, val, msg, msglen);
 	case NO_CLUSTER:
 		return ns_set_name(&ns->ceph_cluster, val, msg, msglen);
+	case NO_CONN_TIMEOUT:
+	case NO_OP_TIMEOUT:
+		if (!val || cfg_parse_uint(val, CEPH_TIMEOUT_MAX, &v) || (id == NO_CONN_TIMEOUT && v == 0))
+			return cfg_err(msg, msglen, "must be %s..%d seconds", id == NO_CONN_TIMEOUT ? "1" : "0",
+				       CEPH_TIMEOUT_MAX);
+		*(id == NO_CONN_TIMEOUT ? &ns->ceph_connect_timeout : &ns->ceph_op_timeout) = (unsigned)v;
+		break;
+	case NO_SHARDS:
+		if (!val || cfg_parse_uint(val, KVR_SHARDS_MAX, &v) || v == 0)
+			return cfg_err(msg, msglen, "must be 1..%d", KVR_SHARDS_MAX);
+		ns->kv_shards = (unsigned)v;
+		break;
+	case NO_MAX_VALUE:
+		if (!val || nvr_parse_size(val, &v) || v == 0 || v > KVR_VALUE_MAX)
+			return cfg_err(msg, msglen, "must be 1..%u bytes", KVR_VALUE_MAX);
+		ns->kv_max_value = (uint32_t)v;
+		break;
 	case NO_CONF:
 		if (!val || !*val)
 			return cfg_err(msg, msglen, "needs a path");

@@ -86,6 +86,10 @@ static void cfg_print_ns(FILE *out, const struct cfg_ns *ns)
 		fprintf(out, " ceph%s%s%s%s%s%s", ns->ceph_conf ? " conf " : "", ns->ceph_conf ? ns->ceph_conf : "",
 			ns->ceph_id ? " id " : "", ns->ceph_id ? ns->ceph_id : "",
 			ns->ceph_cluster ? " cluster " : "", ns->ceph_cluster ? ns->ceph_cluster : "");
+	if (ns->ceph_connect_timeout || ns->ceph_op_timeout)
+		fprintf(out, " timeouts connect %u op %u", ns->ceph_connect_timeout, ns->ceph_op_timeout);
+	if (ns->kv_shards)
+		fprintf(out, " shards %u", ns->kv_shards);
 	if (ns->vwc)
 		fputs(" vwc", out);
 	if (ns->ana_grpid != NVR_CFG_DEFAULT_ANA_GRPID)

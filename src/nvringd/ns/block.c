@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The block namespace kind: RAM and file/block-device backends (src/backend) under the NVM
- * command set (cmd/nvm.c).
+ * command set (cmd/nvm.c). Its ops are shared with the rbd kind (rbd.c).
  */
 #include "block.h"
 
@@ -17,7 +17,7 @@
 #include "config/config.h"
 #include "registry.h"
 
-static int block_io_dir(const struct nvr_ns *ns, uint8_t opcode)
+int block_io_dir(const struct nvr_ns *ns, uint8_t opcode)
 {
 	(void)ns;
 	return opcode & 3; /* the NVM opcodes follow the bits 1:0 convention */
@@ -29,7 +29,7 @@ static void block_identify_nvm(const struct nvr_ns *ns, struct nvme_id_ns *id)
 	identify_ns_basic(ns, id, ns_backend(ns)->geom.discard);
 }
 
-static uint16_t block_oncs(const struct nvr_ns *ns)
+uint16_t block_oncs(const struct nvr_ns *ns)
 {
 	(void)ns;
 	return NVR_ONCS_OURS;
@@ -42,7 +42,7 @@ static void block_flush_done(struct be_io *io, int res)
 	f->done(f, res >= 0);
 }
 
-static void block_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
+void block_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
 {
 	memset(&f->io, 0, sizeof(f->io));
 	f->io.op = BE_FLUSH;
@@ -51,14 +51,14 @@ static void block_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush 
 	be_submit(ns_backend(ns), ex, &f->io);
 }
 
-static int block_flush_sync(struct nvr_ns *ns)
+int block_flush_sync(struct nvr_ns *ns)
 {
 	struct backend *be = ns_backend(ns);
 
 	return be->ops->flush_sync ? be->ops->flush_sync(be) : 0;
 }
 
-static void block_close(struct nvr_ns *ns)
+void block_close(struct nvr_ns *ns)
 {
 	struct backend *be = ns_backend(ns);
 

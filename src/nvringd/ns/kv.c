@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The KV namespace kind: a kvstore engine presented as the NVMe Key Value command set (CSI 1),
+ * The KV namespace kinds: a KV engine presented as the NVMe Key Value command set (CSI 1),
  * or, with kvssd-compat, as an NVM namespace that takes the Samsung KV-SSD vendor opcodes and
- * whose block view is read-only and reads zeroes (as NVMeVirt presents one).
+ * whose block view is read-only and reads zeroes (as NVMeVirt presents one). The engine is
+ * the local kvstore here ("kv"), or RADOS (kv_rados.c, "kv-rados"), behind kv_engine_ops.
  */
 #include "kv.h"
 
@@ -40,8 +41,7 @@ static void kv_identify_nvm(const struct nvr_ns *ns, struct nvme_id_ns *id)
 static void kv_identify_csi(const struct nvr_ns *ns, void *buf)
 {
 	struct nvme_kv_id_ns *id = buf;
-	struct kvs *kv = ns_kv(ns)->kv;
-	uint64_t cap = kvs_capacity(kv), used = kvs_used(kv);
+	uint64_t cap = kv_eng_capacity(ns), used = kv_eng_used(ns);
 
 	if (used > cap)
 		used = cap;
@@ -55,7 +55,7 @@ static void kv_identify_csi(const struct nvr_ns *ns, void *buf)
 	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
 	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
 	id->kvf[0].kvkml = htole16(NVR_KV_KEY_MAX);
-	id->kvf[0].kvvml = htole32(kvs_max_value(kv));
+	id->kvf[0].kvvml = htole32(kv_eng_max_value(ns));
 	id->kvf[0].mnks = 0;
 }
 
@@ -77,22 +77,23 @@ static void kv_flush(struct nvr_ns *ns, struct executor *ex, struct ns_flush *f)
 	memset(&f->kv, 0, sizeof(f->kv));
 	f->kv.op = KVS_OP_FLUSH;
 	f->kv.done = kv_flush_done;
-	kvs_submit(ns_kv(ns)->kv, ex, &f->kv);
+	kv_eng_submit(ns, ex, &f->kv);
 }
 
 static int kv_flush_sync(struct nvr_ns *ns)
 {
-	return kvs_sync(ns_kv(ns)->kv);
+	return ns_kv(ns)->ops->flush_sync(ns_kv(ns)->eng);
 }
 
 static void kv_poll(struct nvr_ns *ns, struct executor *ex)
 {
-	kvs_poll(ns_kv(ns)->kv, ex);
+	if (ns_kv(ns)->ops->poll)
+		ns_kv(ns)->ops->poll(ns_kv(ns)->eng, ex);
 }
 
 static bool kv_idle(const struct nvr_ns *ns)
 {
-	return kvs_idle(ns_kv(ns)->kv);
+	return ns_kv(ns)->ops->idle(ns_kv(ns)->eng);
 }
 
 static void kv_close(struct nvr_ns *ns)
@@ -102,8 +103,8 @@ static void kv_close(struct nvr_ns *ns)
 	if (!k)
 		return;
 	kv_iters_destroy(k->iters);
-	if (k->kv)
-		kvs_close(k->kv);
+	if (k->eng)
+		k->ops->close(k->eng);
 	free(k);
 	ns->priv = NULL;
 }
@@ -123,10 +124,93 @@ static const struct nvr_ns_ops kv_ops = {
 	.close = kv_close,
 };
 
+int ns_kv_attach(struct nvr_ns *ns, const struct cfg_ns *cn, const struct kv_engine_ops *ops,
+		 void *eng, bool vwc, char *err, size_t errlen)
+{
+	struct ns_kv *k = calloc(1, sizeof(*k));
+
+	if (!k || !(k->iters = kv_iters_create())) {
+		free(k);
+		ops->close(eng);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	k->ops = ops;
+	k->eng = eng;
+	k->compat = cn->kvssd_compat;
+	ns->ops = &kv_ops;
+	ns->priv = k;
+	ns->readonly = cn->readonly;
+	/* reported as Identify VWC: hosts then send a Flush to make stores durable */
+	ns->vwc = vwc;
+	if (k->compat) {
+		ns->csi = NVR_CSI_NVM;
+		ns->lba_shift = 9;
+		atomic_store(&ns->nlba, ops->capacity(eng) >> 9);
+	} else {
+		ns->csi = NVR_CSI_KV;
+	}
+	return 0;
+}
+
+/* ---- the local engine (src/kvstore) ------------------------------------------------------ */
+
+static void kvl_submit(void *eng, struct executor *ex, struct kvs_io *io)
+{
+	kvs_submit(eng, ex, io);
+}
+
+static uint64_t kvl_capacity(const void *eng)
+{
+	return kvs_capacity(eng);
+}
+
+static uint64_t kvl_used(const void *eng)
+{
+	return kvs_used(eng);
+}
+
+static uint32_t kvl_max_value(const void *eng)
+{
+	return kvs_max_value(eng);
+}
+
+static int kvl_flush_sync(void *eng)
+{
+	return kvs_sync(eng);
+}
+
+static void kvl_poll(void *eng, struct executor *ex)
+{
+	kvs_poll(eng, ex);
+}
+
+static bool kvl_idle(const void *eng)
+{
+	return kvs_idle((struct kvs *)eng);
+}
+
+static void kvl_close(void *eng)
+{
+	kvs_close(eng);
+}
+
+static const struct kv_engine_ops kv_local_ops = {
+	.name = "kvstore",
+	.submit = kvl_submit,
+	.capacity = kvl_capacity,
+	.used = kvl_used,
+	.max_value = kvl_max_value,
+	.flush_sync = kvl_flush_sync,
+	.poll = kvl_poll,
+	.idle = kvl_idle,
+	.close = kvl_close,
+};
+
 int ns_kv_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len)
 {
 	struct kvs_config kc = { .path = cn->path, .capacity = cn->size };
-	struct ns_kv *k;
+	struct kvs *kv;
 
 	for (size_t i = 0; i < cn->nr_opts; i++) {
 		int ret = kvs_config_opt(&kc, cn->opts[i].key, cn->opts[i].val, why, len);
@@ -142,29 +226,7 @@ int ns_kv_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len
 			 NVR_MDTS_BYTES);
 		return -EINVAL;
 	}
-	k = calloc(1, sizeof(*k));
-	if (!k || !(k->iters = kv_iters_create())) {
-		free(k);
-		snprintf(why, len, "out of memory");
-		return -ENOMEM;
-	}
-	if (kvs_open(&k->kv, &kc, why, len)) {
-		kv_iters_destroy(k->iters);
-		free(k);
+	if (kvs_open(&kv, &kc, why, len))
 		return -EINVAL;
-	}
-	k->compat = cn->kvssd_compat;
-	ns->ops = &kv_ops;
-	ns->priv = k;
-	ns->readonly = cn->readonly;
-	/* reported as Identify VWC: hosts then send a Flush to make stores durable */
-	ns->vwc = kc.volatile_cache;
-	if (k->compat) {
-		ns->csi = NVR_CSI_NVM;
-		ns->lba_shift = 9;
-		atomic_store(&ns->nlba, kvs_capacity(k->kv) >> 9);
-	} else {
-		ns->csi = NVR_CSI_KV;
-	}
-	return 0;
+	return ns_kv_attach(ns, cn, &kv_local_ops, kv, kc.volatile_cache, why, len);
 }

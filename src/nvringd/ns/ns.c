@@ -21,6 +21,8 @@ static const struct ns_kind ns_kinds[] = {
 	{ "file", ns_block_open },
 	{ "kv", ns_kv_open },
 	{ "passthru", ns_passthru_open },
+	{ "rbd", ns_rbd_open },
+	{ "kv-rados", ns_kv_rados_open },
 };
 
 int ns_open(struct target *tgt, struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A namespace and its kind. Every kind (mem and file block devices, passthrough drives, KV
- * stores, later RBD images and KV on RADOS) implements struct nvr_ns_ops; nothing outside a
+ * stores, RBD images and KV on RADOS) implements struct nvr_ns_ops; nothing outside a
  * kind's own file asks which kind a namespace is.
  *
  * Lifetime: a namespace is published in its subsystem's table (registry.h). A command takes
@@ -129,6 +129,8 @@ static inline uint64_t ns_nlba(const struct nvr_ns *ns)
 int ns_block_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
 int ns_kv_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
 int ns_passthru_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
+int ns_rbd_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
+int ns_kv_rados_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *err, size_t errlen);
 
 /* RAM namespaces: the address of byte `offset`, for zero-copy sends; NULL for other kinds. */
 void *ns_mem_ptr(const struct nvr_ns *ns, uint64_t offset);

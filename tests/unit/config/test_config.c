@@ -574,7 +574,8 @@ static void test_json_errors(void)
 		{ SUBNS("\"path\":\"mem:1M\",\"lba\":512"),
 		  "t.json: " NSPATH ".device.lba: unknown key (expected one of: path, uuid, nguid, p2pmem, backend, size, "
 		  "lba_size, buffered, readonly, kvssd_compat, segment_size, max_value, gc_threshold, volatile_cache, "
-		  "format, all_opcodes, pool, image, rados_namespace, conf, id, cluster)" },
+		  "format, all_opcodes, pool, image, rados_namespace, conf, id, cluster, connect_timeout, op_timeout, "
+		  "shards)" },
 		{ SUBNS("\"backend\":\"zfs\",\"path\":\"/x\""),
 		  "t.json: " NSPATH ".device.backend: unknown kind 'zfs' (mem, file, kv, passthru, rbd, kv-rados)" },
 		{ SUBNS("\"backend\":\"mem\",\"size\":\"1G\",\"buffered\":true"),

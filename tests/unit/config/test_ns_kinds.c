@@ -41,6 +41,14 @@ static void test_specs(void)
 	tap_ok(nvr_config_parse_ns_spec(&ns, "kv:rados:p,conf=/c,id=u,cluster=k,kvssd-compat,ro", err, sizeof(err)) == 0 &&
 	       !strcmp(ns.ceph_conf, "/c") && ns.kvssd_compat && ns.readonly, "spec kv:rados: options");
 	nvr_config_ns_free(&ns);
+	tap_ok(nvr_config_parse_ns_spec(&ns, "kv:rados:p,shards=64,max_value=64K,capacity=1G,connect_timeout=3,"
+				       "op_timeout=0", err, sizeof(err)) == 0 &&
+	       ns.kv_shards == 64 && ns.kv_max_value == 65536 && ns.size == 1ull << 30 &&
+	       ns.ceph_connect_timeout == 3 && ns.ceph_op_timeout == 0, "spec kv:rados: engine options");
+	nvr_config_ns_free(&ns);
+	tap_ok(nvr_config_parse_ns_spec(&ns, "rbd:p/i,connect_timeout=3600,op_timeout=30", err, sizeof(err)) == 0 &&
+	       ns.ceph_connect_timeout == 3600 && ns.ceph_op_timeout == 30, "spec rbd: timeouts");
+	nvr_config_ns_free(&ns);
 	tap_ok(nvr_config_parse_ns_spec(&ns, "kv:mem,size=1G,vwc,segment=1M,max_value=4K,gc=20,format", err,
 				       sizeof(err)) == 0 && ns.vwc && ns.kv_segment_size == 1u << 20 &&
 	       ns.kv_max_value == 4096 && ns.kv_gc_threshold == 20 && ns.kv_format && ns.nr_opts == 6,
@@ -75,7 +83,23 @@ static void test_spec_errors(void)
 		{ "kv:rados:a/b/c", "expected POOL or POOL/NAMESPACE (e.g. kv:rados:kvpool/ns1)" },
 		{ "kv-rados:", "kv-rados needs a pool (e.g. kv:rados:kvpool)" },
 		{ "kv:rados:p,image=i", "image: does not apply to kv-rados namespaces" },
-		{ "kv:rados:p,max_value=4K", "max_value: unknown option" },
+		{ "kv:rados:p,max_value=0", "max_value: must be 1..1048576 bytes" },
+		{ "kv:rados:p,max_value=2M", "max_value: must be 1..1048576 bytes" },
+		{ "kv:rados:p,shards=0", "shards: must be 1..1024" },
+		{ "kv:rados:p,shards=1025", "shards: must be 1..1024" },
+		{ "kv:rados:p,shards", "shards: must be 1..1024" },
+		{ "kv:rados:p,segment=1M", "segment: unknown option" },
+		{ "kv:rados:p,size=1G,capacity=2G", "capacity: given twice" },
+		{ "kv:rados:p,capacity=1000", "size 1000 is not a multiple of the block size 512" },
+		{ "rbd:p/i,connect_timeout=0", "connect_timeout: must be 1..3600 seconds" },
+		{ "rbd:p/i,connect_timeout=3601", "connect_timeout: must be 1..3600 seconds" },
+		{ "rbd:p/i,op_timeout=x", "op_timeout: must be 0..3600 seconds" },
+		{ "rbd:p/i,op_timeout", "op_timeout: must be 0..3600 seconds" },
+		{ "rbd:p/i,op_timeout=5,op_timeout=6", "op_timeout: given twice" },
+		{ "rbd:p/i,shards=4", "shards: does not apply to rbd namespaces" },
+		{ "rbd:p/i,max_value=4K", "max_value: does not apply to rbd namespaces" },
+		{ "file:/x,op_timeout=5", "op_timeout: does not apply to file namespaces" },
+		{ "kv:mem,shards=4", "shards: does not apply to kv namespaces" },
 		{ "kv:rados:p,bs=4096", "bs: does not apply to kv-rados namespaces" },
 		{ "mem:1G,ana_grpid=0", "ana_grpid: must be 1..128" },
 		{ "mem:1G,ana_grpid=129", "ana_grpid: must be 1..128" },

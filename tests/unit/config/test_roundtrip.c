@@ -96,7 +96,7 @@ static void roundtrip_flags(void)
 		  "-t", "3", "-vv", "--poll", NULL },
 		{ "-l", "0.0.0.0:4420,tls=required,ana=2:optimized,ana=3:inaccessible", "-l", "0.0.0.0:4421,tls=optional",
 		  "--ns", "rbd:rbd/img,conf=/etc/ceph/ceph.conf,id=nvring,cluster=ceph,bs=4096,vwc,ro,ana_grpid=2",
-		  "--ns", "kv:rados:kvpool/ns,ana_grpid=3", "--ns", "kv:mem,size=64M,vwc,gc=30,format",
+		  "--ns", "kv:rados:kvpool/ns,ana_grpid=3,shards=8,max_value=4K,capacity=1G,connect_timeout=5,op_timeout=9", "--ns", "kv:mem,size=64M,vwc,gc=30,format",
 		  "--ns", "file:mem:odd,nsid=9", "--dhchap-hashes", "hmac(sha512)", "--dhchap-dhgroups", "ffdhe4096,null",
 		  "--allow-host", "nqn.2026-11.io.t:h1,dhchap=DHHC-1:01:T9ra1N18uoFmBc5e43dmlsRskMVguNogmOxBZ6R9lzbxp4hV:,"
 		  "dhchap-hash=hmac(sha384),dhchap-dhgroup=ffdhe4096",

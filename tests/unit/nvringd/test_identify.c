@@ -254,9 +254,9 @@ static void test_csi(struct nvr_subsys *s)
 
 	memset(buf, 0xa5, sizeof(buf));
 	tap_eq(identify_execute(ctrl, &sqe, buf), 0, "kv id ns: success");
-	tap_eq(u64_at(buf, 0), kvs_capacity(ns_kv(s->ns_table->ns[2])->kv), "kv id ns: NSZE = the engine's capacity");
+	tap_eq(u64_at(buf, 0), kvs_capacity(ns_kv(s->ns_table->ns[2])->eng), "kv id ns: NSZE = the engine's capacity");
 	tap_ok(all_zero(buf, 8, 8), "kv id ns: rsvd 8");
-	tap_eq(u64_at(buf, 16), kvs_used(ns_kv(s->ns_table->ns[2])->kv), "kv id ns: NUSE = the engine's live bytes");
+	tap_eq(u64_at(buf, 16), kvs_used(ns_kv(s->ns_table->ns[2])->eng), "kv id ns: NUSE = the engine's live bytes");
 	tap_eq(u8_at(buf, 25), 0, "kv id ns: NKVF 0 (one format)");
 	tap_eq(u8_at(buf, 26), 1, "kv id ns: NMIC");
 	tap_eq(u8_at(buf, 29), 0, "kv id ns: KVFC format 0");
