@@ -53,7 +53,7 @@ rbd bench --io-type write --io-size 4M --io-threads 8 --io-total 512M --io-patte
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$build/src/nvringd/nvringd" -l "127.0.0.1:$port" --ns rbd:rbd/bench -t 1 </dev/null >"$dir/nvringd.log" 2>&1 &
+"$build/src/nvringd/nvringd" --rpc-socket none -l "127.0.0.1:$port" --ns rbd:rbd/bench -t 1 </dev/null >"$dir/nvringd.log" 2>&1 &
 nvd_pid=$!
 for _ in $(seq 50); do grep -q "nvringd: ready" "$dir/nvringd.log" && break; sleep 0.2; done
 grep -q "nvringd: ready" "$dir/nvringd.log" || { cat "$dir/nvringd.log"; exit 1; }

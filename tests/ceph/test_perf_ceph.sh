@@ -19,7 +19,7 @@ trap 'nvringd_kill; rm -rf "$tmp"' EXIT
 port=$(free_port)
 nqn=nqn.2026-11.io.nvring:perf
 nvringd_start "nvringd on rbd:rbd/img1 and kv:rados:kv/perf$$" "$tmp/nvringd.log" "$port" -- \
-	"$bin" -l "127.0.0.1:$port" --nqn "$nqn" -t 2 --ns rbd:rbd/img1 --ns "kv:rados:kv/perf$$" ||
+	"$bin" --rpc-socket none -l "127.0.0.1:$port" --nqn "$nqn" -t 2 --ns rbd:rbd/img1 --ns "kv:rados:kv/perf$$" ||
 	{ tap_plan; exit 1; }
 
 perf() { # perf NAME ARGS...: ok when it exits 0 with no verify failure and no error

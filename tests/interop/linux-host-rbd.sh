@@ -31,7 +31,7 @@ if [[ ${1:-} == --hook ]]; then
 		echo "# gateway A (pid $pid) SIGKILLed"
 		! kill -0 "$pid" 2>/dev/null ;;
 	start-a)
-		setsid "$bin" -v -c "$3/a.json" </dev/null >>"$3/a.log" 2>&1 &
+		setsid "$bin" --rpc-socket none -v -c "$3/a.json" </dev/null >>"$3/a.log" 2>&1 &
 		echo $! >"$3/a.pid"
 		for _ in $(seq 50); do grep -q "nvringd: ready" <(tail -n 5 "$3/a.log") && break; sleep 0.2; done
 		echo "# gateway A restarted (pid $(cat "$3/a.pid"))"
@@ -114,7 +114,7 @@ gateway_json "$pb" 100 199 0 >"$tmp/b.json"
 printf 'bin=%q\nexport CEPH_CONF=%q\n' "$bin" "$CEPH_CONF" >"$tmp/env"
 
 start_gw() { # start_gw a|b PORT
-	setsid "$bin" -v -c "$tmp/$1.json" </dev/null >>"$tmp/$1.log" 2>&1 &
+	setsid "$bin" --rpc-socket none -v -c "$tmp/$1.json" </dev/null >>"$tmp/$1.log" 2>&1 &
 	echo $! >"$tmp/$1.pid"
 	for _ in $(seq 50); do listening "$2" && return 0; kill -0 "$(cat "$tmp/$1.pid")" || break; sleep 0.2; done
 	return 1

@@ -97,7 +97,8 @@ static void t_version_methods(void)
 	static const char *const names[] = { "version", "config_get", "save_config", "subsystem_create",
 					     "subsystem_delete", "subsystem_list", "ns_add", "ns_remove", "ns_resize",
 					     "ns_list", "listener_add", "listener_remove", "host_add", "host_remove",
-					     "host_set_keys", "controllers", "stats", "rpc_get_methods" };
+					     "host_set_keys", "controllers", "stats", "ana_set_state", "ana_get",
+					     "rpc_get_methods" };
 	json_object *v = rc_ok(SOCK, "version", NULL), *m = rc_ok(SOCK, "rpc_get_methods", NULL);
 	char *all;
 
