@@ -50,6 +50,32 @@ static int msg_expect(const uint8_t *p, size_t len, uint8_t type, uint8_t id)
 	return 0;
 }
 
+/* The start of the messages that carry a hash length (Challenge, Reply, Success1). */
+static int msg_encode_start(uint8_t *p, size_t cap, size_t len, uint8_t id, uint16_t tid, uint8_t hl)
+{
+	if (!msg_hl_ok(hl))
+		return -EINVAL;
+	if (cap < len)
+		return -ENOSPC;
+	memset(p, 0, DHCHAP_MSG_HDR_LEN);
+	msg_hdr(p, DHCHAP_TYPE_DHCHAP, id, tid);
+	p[6] = hl;
+	return 0;
+}
+
+static int msg_decode_start(const uint8_t *p, size_t len, uint8_t id, uint16_t *tid, uint8_t *hl)
+{
+	int r = msg_expect(p, len, DHCHAP_TYPE_DHCHAP, id);
+
+	if (r)
+		return r;
+	*tid = get16(p + 4);
+	if (len < DHCHAP_MSG_HDR_LEN)
+		return DHCHAP_FAIL_INCORRECT_PAYLOAD;
+	*hl = p[6];
+	return 0;
+}
+
 int dhchap_msg_peek(const void *buf, size_t len, uint8_t *type, uint8_t *id, uint16_t *tid)
 {
 	const uint8_t *p = buf;
@@ -112,14 +138,10 @@ int dhchap_challenge_encode(const struct dhchap_challenge *m, void *buf, size_t 
 {
 	size_t len = DHCHAP_MSG_HDR_LEN + (size_t)m->hl + m->dhvlen;
 	uint8_t *p = buf;
+	int r = msg_encode_start(p, cap, len, DHCHAP_ID_CHALLENGE, m->tid, m->hl);
 
-	if (!msg_hl_ok(m->hl))
-		return -EINVAL;
-	if (cap < len)
-		return -ENOSPC;
-	memset(p, 0, DHCHAP_MSG_HDR_LEN);
-	msg_hdr(p, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_CHALLENGE, m->tid);
-	p[6] = m->hl;
+	if (r)
+		return r;
 	p[8] = m->hash_id;
 	p[9] = m->dh_id;
 	put16(p + 10, m->dhvlen);
@@ -133,15 +155,12 @@ int dhchap_challenge_encode(const struct dhchap_challenge *m, void *buf, size_t 
 int dhchap_challenge_decode(const void *buf, size_t len, struct dhchap_challenge *m)
 {
 	const uint8_t *p = buf;
-	int r = msg_expect(p, len, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_CHALLENGE);
+	int r;
 
 	memset(m, 0, sizeof(*m));
+	r = msg_decode_start(p, len, DHCHAP_ID_CHALLENGE, &m->tid, &m->hl);
 	if (r)
 		return r;
-	m->tid = get16(p + 4);
-	if (len < DHCHAP_MSG_HDR_LEN)
-		return DHCHAP_FAIL_INCORRECT_PAYLOAD;
-	m->hl = p[6];
 	m->hash_id = p[8];
 	m->dh_id = p[9];
 	m->dhvlen = get16(p + 10);
@@ -161,14 +180,10 @@ int dhchap_reply_encode(const struct dhchap_reply *m, void *buf, size_t cap)
 {
 	size_t len = DHCHAP_MSG_HDR_LEN + 2 * (size_t)m->hl + m->dhvlen;
 	uint8_t *p = buf;
+	int r = msg_encode_start(p, cap, len, DHCHAP_ID_REPLY, m->tid, m->hl);
 
-	if (!msg_hl_ok(m->hl))
-		return -EINVAL;
-	if (cap < len)
-		return -ENOSPC;
-	memset(p, 0, DHCHAP_MSG_HDR_LEN);
-	msg_hdr(p, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_REPLY, m->tid);
-	p[6] = m->hl;
+	if (r)
+		return r;
 	p[8] = m->cvalid;
 	put16(p + 10, m->dhvlen);
 	put32(p + 12, m->seq);
@@ -185,15 +200,12 @@ int dhchap_reply_encode(const struct dhchap_reply *m, void *buf, size_t cap)
 int dhchap_reply_decode(const void *buf, size_t len, struct dhchap_reply *m)
 {
 	const uint8_t *p = buf;
-	int r = msg_expect(p, len, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_REPLY);
+	int r;
 
 	memset(m, 0, sizeof(*m));
+	r = msg_decode_start(p, len, DHCHAP_ID_REPLY, &m->tid, &m->hl);
 	if (r)
 		return r;
-	m->tid = get16(p + 4);
-	if (len < DHCHAP_MSG_HDR_LEN)
-		return DHCHAP_FAIL_INCORRECT_PAYLOAD;
-	m->hl = p[6];
 	m->cvalid = p[8];
 	m->dhvlen = get16(p + 10);
 	m->seq = get32(p + 12);
@@ -211,14 +223,11 @@ int dhchap_success1_encode(const struct dhchap_success1 *m, void *buf, size_t ca
 {
 	size_t len = DHCHAP_MSG_HDR_LEN + (m->rvalid ? m->hl : 0);
 	uint8_t *p = buf;
+	int r = msg_encode_start(p, cap, len, DHCHAP_ID_SUCCESS1, m->tid, m->hl);
 
-	if (!msg_hl_ok(m->hl))
-		return -EINVAL;
-	if (cap < len)
-		return -ENOSPC;
-	memset(p, 0, DHCHAP_MSG_HDR_LEN);
-	msg_hdr(p, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_SUCCESS1, m->tid);
-	p[6] = m->hl; /* set even without R2: the Linux host checks it */
+	if (r)
+		return r;
+	/* HL is set even without R2: the Linux host checks it */
 	p[8] = m->rvalid;
 	if (m->rvalid)
 		memcpy(p + 16, m->r2, m->hl);
@@ -228,15 +237,12 @@ int dhchap_success1_encode(const struct dhchap_success1 *m, void *buf, size_t ca
 int dhchap_success1_decode(const void *buf, size_t len, struct dhchap_success1 *m)
 {
 	const uint8_t *p = buf;
-	int r = msg_expect(p, len, DHCHAP_TYPE_DHCHAP, DHCHAP_ID_SUCCESS1);
+	int r;
 
 	memset(m, 0, sizeof(*m));
+	r = msg_decode_start(p, len, DHCHAP_ID_SUCCESS1, &m->tid, &m->hl);
 	if (r)
 		return r;
-	m->tid = get16(p + 4);
-	if (len < DHCHAP_MSG_HDR_LEN)
-		return DHCHAP_FAIL_INCORRECT_PAYLOAD;
-	m->hl = p[6];
 	m->rvalid = p[8];
 	if (!msg_hl_ok(m->hl) || m->rvalid > 1 || (m->rvalid && len < DHCHAP_MSG_HDR_LEN + (size_t)m->hl))
 		return DHCHAP_FAIL_INCORRECT_PAYLOAD;

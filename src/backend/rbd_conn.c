@@ -16,6 +16,7 @@
 
 #include "be_priv.h"
 #include "rbd_priv.h"
+#include "util/handoff.h"
 
 static pthread_mutex_t rbd_conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rbd_conn *rbd_conns;
@@ -197,10 +198,7 @@ void rbd_conn_put(struct rbd_conn *c)
 }
 
 struct rbd_wait {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done, abandoned;
-	int r;
+	struct nvr_handoff h;
 	void (*late)(int r, void *arg);
 	void *arg;
 };
@@ -208,15 +206,10 @@ struct rbd_wait {
 struct rbd_wait *rbd_wait_new(void (*late)(int r, void *arg), void *arg)
 {
 	struct rbd_wait *w = calloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 
 	if (!w)
 		return NULL;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	nvr_handoff_init(&w->h);
 	w->late = late;
 	w->arg = arg;
 	return w;
@@ -224,8 +217,7 @@ struct rbd_wait *rbd_wait_new(void (*late)(int r, void *arg), void *arg)
 
 void rbd_wait_free(struct rbd_wait *w)
 {
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	nvr_handoff_destroy(&w->h);
 	free(w);
 }
 
@@ -233,16 +225,9 @@ static void rbd_wait_cb(rbd_completion_t comp, void *arg)
 {
 	struct rbd_wait *w = arg;
 	int r = (int)rbd_aio_get_return_value(comp);
-	bool abandoned;
 
 	rbd_aio_release(comp);
-	pthread_mutex_lock(&w->mu);
-	w->r = r;
-	w->done = true;
-	abandoned = w->abandoned;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	if (abandoned) {
+	if (nvr_handoff_complete(&w->h, r)) {
 		if (w->late)
 			w->late(r, w->arg);
 		rbd_wait_free(w);
@@ -262,22 +247,10 @@ rbd_completion_t rbd_wait_completion(struct rbd_wait *w)
 
 int rbd_wait_for(struct rbd_wait *w, unsigned seconds)
 {
-	struct timespec dl;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += seconds;
-	pthread_mutex_lock(&w->mu);
-	while (!w->done)
-		if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) == ETIMEDOUT)
-			break;
-	if (!w->done) {
-		w->abandoned = true; /* the callback frees it */
-		pthread_mutex_unlock(&w->mu);
-		return -ETIMEDOUT;
-	}
-	r = w->r;
-	pthread_mutex_unlock(&w->mu);
+	if (nvr_handoff_wait(&w->h, seconds, &r))
+		return -ETIMEDOUT; /* the callback frees it */
 	rbd_wait_free(w);
 	return r;
 }

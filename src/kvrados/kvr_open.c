@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "kvr_priv.h"
+#include "util/errf.h"
+#include "util/handoff.h"
 
 #define KVR_DEFAULT_SHARDS 16
 #define KVR_MAX_SHARDS 1024
@@ -22,18 +24,12 @@
 #define KVR_STATS_PERIOD_S 10
 #define KVR_META_FORMAT "nvring-kvr 1 shards=%u\n"
 
-#define kvr_err(err, errlen, ...)                                                            \
-	do {                                                                                 \
-		if ((err) && (errlen))                                                       \
-			snprintf((err), (errlen), __VA_ARGS__);                              \
-	} while (0)
+#define kvr_err(err, errlen, ...) ((void)nvr_errf((err), (errlen), 0, __VA_ARGS__))
 
 /* An aio operation waited for with a deadline; freed by whichever side finishes last. */
 struct kvr_wait {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done, abandoned;
-	int ret, prval;
+	struct nvr_handoff h;
+	int prval;
 	size_t got;
 	rados_read_op_t rop;
 	rados_write_op_t wop;
@@ -43,15 +39,9 @@ struct kvr_wait {
 static struct kvr_wait *kvr_wait_new(void)
 {
 	struct kvr_wait *w = calloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 
-	if (!w)
-		return NULL;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (w)
+		nvr_handoff_init(&w->h);
 	return w;
 }
 
@@ -61,24 +51,17 @@ static void kvr_wait_free(struct kvr_wait *w)
 		rados_release_read_op(w->rop);
 	if (w->wop)
 		rados_release_write_op(w->wop);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	nvr_handoff_destroy(&w->h);
 	free(w);
 }
 
 static void kvr_wait_cb(rados_completion_t c, void *arg)
 {
 	struct kvr_wait *w = arg;
-	bool abandoned;
+	int r = rados_aio_get_return_value(c);
 
-	pthread_mutex_lock(&w->mu);
-	w->ret = rados_aio_get_return_value(c);
-	w->done = true;
-	abandoned = w->abandoned;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
 	rados_aio_release(c);
-	if (abandoned)
+	if (nvr_handoff_complete(&w->h, r))
 		kvr_wait_free(w);
 }
 
@@ -87,7 +70,6 @@ static void kvr_wait_cb(rados_completion_t c, void *arg)
 static int kvr_wait_run(struct kvr *kv, struct kvr_wait *w, const char *oid, unsigned seconds)
 {
 	rados_completion_t c;
-	struct timespec dl;
 	int r = rados_aio_create_completion2(w, kvr_wait_cb, &c);
 
 	if (r < 0)
@@ -98,19 +80,9 @@ static int kvr_wait_run(struct kvr *kv, struct kvr_wait *w, const char *oid, uns
 		rados_aio_release(c);
 		return r;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += seconds;
-	pthread_mutex_lock(&w->mu);
-	while (!w->done && pthread_cond_timedwait(&w->cv, &w->mu, &dl) != ETIMEDOUT)
-		;
-	if (!w->done) {
-		w->abandoned = true;
-		pthread_mutex_unlock(&w->mu);
+	if (nvr_handoff_wait(&w->h, seconds, &r))
 		return -ETIMEDOUT;
-	}
-	r = w->ret < 0 ? w->ret : w->prval;
-	pthread_mutex_unlock(&w->mu);
-	return r;
+	return r < 0 ? r : w->prval;
 }
 
 /* The meta object's shard count into *shards: 0, -ENOENT if there is none yet, -EBADMSG if it

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../spec/crc32c.h"
+#include "util/errf.h"
 #include "kvs_priv.h"
 #include "kvs_recover.h"
 
@@ -24,18 +25,6 @@
 #define KVS_MIN_SEGS (KVS_GC_RESERVE + 3)
 #define KVS_MAX_SEGS (1u << 22)       /* 16 TiB in 4 MiB segments */
 #define KVS_MAX_SEG_SIZE (1u << 30)
-
-static int kvs_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static bool kvs_is_mem(const char *path)
 {
@@ -106,21 +95,21 @@ static int kvs_geometry(struct kvs *kv, uint64_t capacity, uint32_t seg_size, ch
 	uint64_t nsegs;
 
 	if (seg_size < 4096 || seg_size % 4096 || seg_size > KVS_MAX_SEG_SIZE)
-		return kvs_err(err, errlen, -EINVAL,
+		return nvr_errf(err, errlen, -EINVAL,
 			       "segment size %u: must be a multiple of 4096, at most 1 GiB", seg_size);
 	if (kvs_rec_len(KVS_KEY_MAX, kv->max_value) > seg_size - KVS_SEG_HDR_LEN)
-		return kvs_err(err, errlen, -EINVAL, "max value %u does not fit a %u-byte segment",
+		return nvr_errf(err, errlen, -EINVAL, "max value %u does not fit a %u-byte segment",
 			       kv->max_value, seg_size);
 	kv->log.dev_size = capacity;
 	kv->log.seg_base = KVS_SB_LEN;
 	kv->log.seg_size = seg_size;
 	nsegs = capacity > KVS_SB_LEN ? (capacity - KVS_SB_LEN) / seg_size : 0;
 	if (nsegs < KVS_MIN_SEGS)
-		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %llu segments, need %u",
+		return nvr_errf(err, errlen, -EINVAL, "capacity %llu holds %llu segments, need %u",
 			       (unsigned long long)capacity, (unsigned long long)nsegs, KVS_MIN_SEGS);
 	/* the segment table and recovery's scan are sized by it */
 	if (nsegs > KVS_MAX_SEGS)
-		return kvs_err(err, errlen, -EINVAL, "capacity %llu holds %llu segments, at most %u",
+		return nvr_errf(err, errlen, -EINVAL, "capacity %llu holds %llu segments, at most %u",
 			       (unsigned long long)capacity, (unsigned long long)nsegs, KVS_MAX_SEGS);
 	kv->log.nsegs = (uint32_t)nsegs;
 	return 0;
@@ -138,48 +127,48 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 
 	kv->log.fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (kv->log.fd < 0)
-		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 	if (fstat(kv->log.fd, &st))
-		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(kv->log.fd, BLKGETSIZE64, &dev_size))
-			return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
+			return nvr_errf(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		dev_size = (uint64_t)st.st_size;
 	} else {
-		return kvs_err(err, errlen, -EINVAL, "%s: not a file or block device", cfg->path);
+		return nvr_errf(err, errlen, -EINVAL, "%s: not a file or block device", cfg->path);
 	}
 
 	memset(&sb, 0, sizeof(sb));
 	n = pread(kv->log.fd, &sb, sizeof(sb), 0);
 	if (n < 0)
-		return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 	/* Only an empty (or zeroed) file is formatted unasked: anything else may be data. */
 	if (!cfg->format && sb.magic != KVS_SB_MAGIC) {
 		uint8_t blk[KVS_SB_LEN];
 
 		n = pread(kv->log.fd, blk, sizeof(blk), 0);
 		if (n < 0)
-			return kvs_err(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
+			return nvr_errf(err, errlen, -errno, "%s: %s", cfg->path, strerror(errno));
 		for (ssize_t i = 0; i < n; i++)
 			if (blk[i])
-				return kvs_err(err, errlen, -EUCLEAN,
+				return nvr_errf(err, errlen, -EUCLEAN,
 					       "%s: not a kvstore log (no superblock); the 'format' option "
 					       "initializes it, discarding its content", cfg->path);
 	}
 	if (!cfg->format && sb.magic == KVS_SB_MAGIC) {
 		if (sb.version != KVS_VERSION || sb.crc != kvs_sb_crc(&sb) || sb.seg_base != KVS_SB_LEN)
-			return kvs_err(err, errlen, -EUCLEAN, "%s: corrupt or unknown superblock", cfg->path);
+			return nvr_errf(err, errlen, -EUCLEAN, "%s: corrupt or unknown superblock", cfg->path);
 		ret = kvs_geometry(kv, sb.capacity, sb.seg_size, why, sizeof(why));
 		if (ret)
-			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock: %s", cfg->path, why);
+			return nvr_errf(err, errlen, -EUCLEAN, "%s: superblock: %s", cfg->path, why);
 		if (sb.nsegs != kv->log.nsegs)
-			return kvs_err(err, errlen, -EUCLEAN, "%s: superblock geometry mismatch", cfg->path);
+			return nvr_errf(err, errlen, -EUCLEAN, "%s: superblock geometry mismatch", cfg->path);
 		/* A cut-short file reads as zeroes past its end, which recovery treats as empty. */
 		if (S_ISREG(st.st_mode) && dev_size < sb.capacity && ftruncate(kv->log.fd, (off_t)sb.capacity))
-			return kvs_err(err, errlen, -errno, "%s: extend: %s", cfg->path, strerror(errno));
+			return nvr_errf(err, errlen, -errno, "%s: extend: %s", cfg->path, strerror(errno));
 		if (S_ISBLK(st.st_mode) && dev_size < sb.capacity)
-			return kvs_err(err, errlen, -EUCLEAN, "%s: device smaller than the log", cfg->path);
+			return nvr_errf(err, errlen, -EUCLEAN, "%s: device smaller than the log", cfg->path);
 		kv->sb = sb;
 		return kvs_recover(kv, seq, err, errlen);
 	}
@@ -189,12 +178,12 @@ static int kvs_open_dev(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 	ret = kvs_geometry(kv, dev_size, cfg->segment_size ? cfg->segment_size : KVS_DEF_SEG_SIZE,
 			   why, sizeof(why));
 	if (ret)
-		return kvs_err(err, errlen, ret, "%s: %s", cfg->path, why);
+		return nvr_errf(err, errlen, ret, "%s: %s", cfg->path, why);
 	if (S_ISREG(st.st_mode) && ftruncate(kv->log.fd, (off_t)kv->log.dev_size))
-		return kvs_err(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: size: %s", cfg->path, strerror(errno));
 	ret = kvs_format(&kv->log, S_ISREG(st.st_mode), &kv->sb);
 	if (ret)
-		return kvs_err(err, errlen, ret, "%s: format: %s", cfg->path, strerror(-ret));
+		return nvr_errf(err, errlen, ret, "%s: format: %s", cfg->path, strerror(-ret));
 	return kvs_recover(kv, seq, err, errlen);
 }
 
@@ -215,7 +204,7 @@ static int kvs_open_mem(struct kvs *kv, const struct kvs_config *cfg, uint64_t *
 			   -1, 0);
 	if (kv->log.mem == MAP_FAILED) {
 		kv->log.mem = NULL;
-		return kvs_err(err, errlen, -ENOMEM, "kv:mem: cannot map %llu bytes",
+		return nvr_errf(err, errlen, -ENOMEM, "kv:mem: cannot map %llu bytes",
 			       (unsigned long long)kv->log.dev_size);
 	}
 	kvs_format(&kv->log, false, &kv->sb);
@@ -257,14 +246,14 @@ static int kvs_seq_start(struct kvs *kv, uint64_t *seq, char *err, size_t errlen
 	int ret;
 
 	if (base > UINT64_MAX / 2)
-		return kvs_err(err, errlen, -EUCLEAN, "sequence numbers exhausted (%llu)",
+		return nvr_errf(err, errlen, -EUCLEAN, "sequence numbers exhausted (%llu)",
 			       (unsigned long long)base);
 	*seq = base + kvs_random32() + 1;
 	sb.seq_floor = *seq + KVS_SEQ_RESERVE;
 	sb.crc = kvs_sb_crc(&sb);
 	ret = kvs_sb_write(kv, &sb);
 	if (ret)
-		return kvs_err(err, errlen, ret, "superblock: %s", strerror(-ret));
+		return nvr_errf(err, errlen, ret, "superblock: %s", strerror(-ret));
 	kv->sb = sb;
 	return 0;
 }
@@ -317,12 +306,12 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 
 	*out = NULL;
 	if (!kv)
-		return kvs_err(err, errlen, -ENOMEM, "out of memory");
+		return nvr_errf(err, errlen, -ENOMEM, "out of memory");
 	kv->log.fd = -1;
 	kv->max_value = cfg->max_value ? cfg->max_value : KVS_DEF_MAX_VALUE;
 	thr = cfg->gc_threshold ? cfg->gc_threshold : KVS_DEF_GC_THRESHOLD;
 	if (thr > 99) {
-		ret = kvs_err(err, errlen, -EINVAL, "gc threshold %u%%: must be below 100", thr);
+		ret = nvr_errf(err, errlen, -EINVAL, "gc threshold %u%%: must be below 100", thr);
 		goto fail;
 	}
 	ret = kvs_is_mem(cfg->path) ? kvs_open_mem(kv, cfg, &seq, err, errlen) :
@@ -331,7 +320,7 @@ int kvs_open(struct kvs **out, const struct kvs_config *cfg, char *err, size_t e
 		goto fail;
 	ret = kvs_gc_init(kv);
 	if (ret) {
-		kvs_err(err, errlen, ret, "out of memory");
+		nvr_errf(err, errlen, ret, "out of memory");
 		goto fail;
 	}
 	if (!kvs_log_is_mem(&kv->log)) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Asymmetric Namespace Access: groups, per-port states, transitions, the log page (see ana.h). */
 #include "ana.h"
+#include "util/errf.h"
 
 #include <assert.h>
 #include <endian.h>
@@ -233,36 +234,23 @@ uint64_t ana_next_deadline(const struct ana *a)
 	return next;
 }
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 int ana_set_state_by_name(struct ana *a, uint16_t portid, uint32_t grpid, const char *state,
 			  uint32_t transition_ms, uint64_t now_ns, char *err, size_t errlen)
 {
 	int s = ana_state_from_name(state);
 
 	if (s < 0)
-		return fail(err, errlen, -EINVAL,
+		return nvr_errf(err, errlen, -EINVAL,
 			    "unknown ANA state \"%s\" (optimized, non-optimized, inaccessible, persistent-loss, change)",
 			    state ? state : "");
 	if (ana_port_index(a, portid) < 0)
-		return fail(err, errlen, -ENOENT, "port %u does not export this subsystem", portid);
+		return nvr_errf(err, errlen, -ENOENT, "port %u does not export this subsystem", portid);
 	if (!grpid_valid(a, grpid))
-		return fail(err, errlen, -EINVAL, "ANA group %u is not in 1..%u", grpid, a->ngroups);
+		return nvr_errf(err, errlen, -EINVAL, "ANA group %u is not in 1..%u", grpid, a->ngroups);
 	if (transition_ms && s == NVME_ANA_STATE_CHANGE)
-		return fail(err, errlen, -EINVAL, "a transition ends in a state: give one other than \"change\"");
+		return nvr_errf(err, errlen, -EINVAL, "a transition ends in a state: give one other than \"change\"");
 	if ((uint64_t)transition_ms > a->anatt * 1000ull)
-		return fail(err, errlen, -ERANGE, "transition of %u ms is longer than ANATT (%u s)", transition_ms,
+		return nvr_errf(err, errlen, -ERANGE, "transition of %u ms is longer than ANATT (%u s)", transition_ms,
 			    a->anatt);
 	if (transition_ms)
 		return ana_transition(a, portid, grpid, (uint8_t)s, transition_ms * 1000000ull, now_ns);

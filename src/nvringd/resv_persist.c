@@ -11,6 +11,7 @@
  * With PTPLS 0 the file records the power-on state: no registrants, no reservation.
  */
 #include "resv.h"
+#include "util/errf.h"
 
 #include <assert.h>
 #include <endian.h>
@@ -55,19 +56,6 @@ static_assert(RESV_FILE_MAX == sizeof(struct resv_file_hdr) + RESV_MAX_REGISTRAN
 	      "RESV_FILE_MAX");
 static_assert(RESV_MAX_REGISTRANTS < RESV_NO_HOLDER, "holder index fits a byte");
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 ssize_t resv_serialize(const struct resv *rs, void *buf, size_t cap)
 {
 	unsigned n = rs->ptpl ? rs->nregs : 0;
@@ -111,33 +99,33 @@ int resv_deserialize(struct resv *rs, const void *buf, size_t len, char *err, si
 	bool all_regs;
 
 	if (len < sizeof(h) + 4)
-		return fail(err, errlen, -EINVAL, "reservation state: %zu bytes, shorter than a header", len);
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: %zu bytes, shorter than a header", len);
 	memcpy(&h, p, sizeof(h));
 	if (memcmp(h.magic, RESV_FILE_MAGIC, sizeof(h.magic)) != 0)
-		return fail(err, errlen, -EINVAL, "reservation state: bad magic");
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: bad magic");
 	if (le16toh(h.version) != RESV_FILE_VERSION)
-		return fail(err, errlen, -EINVAL, "reservation state: unsupported version %u", le16toh(h.version));
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: unsupported version %u", le16toh(h.version));
 	n = le16toh(h.nregs);
 	if (n > RESV_MAX_REGISTRANTS)
-		return fail(err, errlen, -EINVAL, "reservation state: %u registrants, more than %u", n,
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: %u registrants, more than %u", n,
 			    RESV_MAX_REGISTRANTS);
 	if (len != sizeof(h) + n * sizeof(struct resv_file_reg) + 4)
-		return fail(err, errlen, -EINVAL, "reservation state: %zu bytes for %u registrants", len, n);
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: %zu bytes for %u registrants", len, n);
 	memcpy(&crc, p + len - 4, sizeof(crc));
 	if (le32toh(crc) != crc32c(p, len - 4))
-		return fail(err, errlen, -EINVAL, "reservation state: checksum mismatch");
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: checksum mismatch");
 	if (h.ptpl > 1 || h.rsvd19 || h.rsvd20)
-		return fail(err, errlen, -EINVAL, "reservation state: reserved bits set");
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: reserved bits set");
 	if (!h.ptpl && (n || h.rtype || h.holder != RESV_NO_HOLDER))
-		return fail(err, errlen, -EINVAL, "reservation state: registrations without PTPL");
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: registrations without PTPL");
 	if (h.rtype > NVME_RESERVATION_RTYPE_EAAR)
-		return fail(err, errlen, -EINVAL, "reservation state: reservation type %u", h.rtype);
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: reservation type %u", h.rtype);
 	all_regs = h.rtype == NVME_RESERVATION_RTYPE_WEAR || h.rtype == NVME_RESERVATION_RTYPE_EAAR;
 	if ((h.rtype && !all_regs) ? h.holder >= n : h.holder != RESV_NO_HOLDER)
-		return fail(err, errlen, -EINVAL, "reservation state: holder %u for type %u and %u registrants",
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: holder %u for type %u and %u registrants",
 			    h.holder, h.rtype, n);
 	if (all_regs && n == 0)
-		return fail(err, errlen, -EINVAL, "reservation state: all-registrants reservation without registrants");
+		return nvr_errf(err, errlen, -EINVAL, "reservation state: all-registrants reservation without registrants");
 
 	next = *rs;
 	next.ptpl = h.ptpl;
@@ -152,7 +140,7 @@ int resv_deserialize(struct resv *rs, const void *buf, size_t len, char *err, si
 		memcpy(&r, p, sizeof(r));
 		for (unsigned j = 0; j < i; j++)
 			if (memcmp(next.regs[j].hostid, r.hostid, RESV_HOSTID_LEN) == 0)
-				return fail(err, errlen, -EINVAL, "reservation state: registrant %u repeats registrant %u",
+				return nvr_errf(err, errlen, -EINVAL, "reservation state: registrant %u repeats registrant %u",
 					    i, j);
 		memcpy(next.regs[i].hostid, r.hostid, RESV_HOSTID_LEN);
 		next.regs[i].rkey = le64toh(r.rkey);
@@ -199,12 +187,12 @@ int resv_save_file(const struct resv *rs, const char *path, char *err, size_t er
 	int fd, rc;
 
 	if (len < 0)
-		return fail(err, errlen, (int)len, "%s: cannot serialize reservation state", path);
+		return nvr_errf(err, errlen, (int)len, "%s: cannot serialize reservation state", path);
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
+		return nvr_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
 	rc = write_all(fd, buf, (size_t)len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
@@ -214,11 +202,11 @@ int resv_save_file(const struct resv *rs, const char *path, char *err, size_t er
 		rc = -errno;
 	if (rc) {
 		unlink(tmp);
-		return fail(err, errlen, rc, "%s: %s", tmp, strerror(-rc));
+		return nvr_errf(err, errlen, rc, "%s: %s", tmp, strerror(-rc));
 	}
 	rc = fsync_dir_of(path);
 	if (rc)
-		return fail(err, errlen, rc, "%s: syncing its directory: %s", path, strerror(-rc));
+		return nvr_errf(err, errlen, rc, "%s: syncing its directory: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -233,15 +221,15 @@ int resv_load_file(struct resv *rs, const char *path, char *err, size_t errlen)
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return nvr_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		close(fd);
-		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		return nvr_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file", path);
+		return nvr_errf(err, errlen, -EINVAL, "%s: not a regular file", path);
 	}
 	/* Read one byte more than the largest valid file so an oversized one is caught. */
 	while (len < sizeof(buf)) {
@@ -252,7 +240,7 @@ int resv_load_file(struct resv *rs, const char *path, char *err, size_t errlen)
 		if (n < 0) {
 			rc = -errno;
 			close(fd);
-			return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+			return nvr_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 		}
 		if (n == 0)
 			break;
@@ -260,7 +248,7 @@ int resv_load_file(struct resv *rs, const char *path, char *err, size_t errlen)
 	}
 	close(fd);
 	if (len > RESV_FILE_MAX)
-		return fail(err, errlen, -EINVAL, "%s: larger than any reservation state", path);
+		return nvr_errf(err, errlen, -EINVAL, "%s: larger than any reservation state", path);
 	rc = resv_deserialize(rs, buf, len, err, errlen);
 	if (rc && err && errlen) {
 		char msg[256];

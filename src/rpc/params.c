@@ -4,7 +4,6 @@
  * that starts with the item's path ("params.ns.size: ..."), so a script's author sees which
  * item was wrong. A JSON null counts as absent for the optional accessors.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "rpc/rpc_priv.h"
+#include "util/size_str.h"
 
 #define RPC_PARAMS_MAX_KEYS 64 /* the width of rpc_params.seen */
 
@@ -96,40 +96,6 @@ static int pv_uint(struct rpc_call *c, const char *path, json_object *v, uint64_
 	return 0;
 }
 
-/*
- * The same grammar as nvr_parse_size() in src/nvringd/config.c (digits, then at most one of
- * K M G T, binary, any case), kept here so that the library does not depend on the daemon's
- * config module; tests/unit/rpc/test_params.c checks that the two agree.
- */
-static int pv_parse_size(const char *s, uint64_t *out)
-{
-	uint64_t v = 0, mult = 1;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p) {
-		switch (toupper((unsigned char)*p)) {
-		case 'K': mult = 1ull << 10; break;
-		case 'M': mult = 1ull << 20; break;
-		case 'G': mult = 1ull << 30; break;
-		case 'T': mult = 1ull << 40; break;
-		default: return -EINVAL;
-		}
-		if (p[1])
-			return -EINVAL;
-	}
-	if (v && mult > UINT64_MAX / v)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
 static int pv_size(struct rpc_call *c, const char *path, json_object *v, uint64_t *out)
 {
 	char t[RPC_QUOTE_MAX + 4];
@@ -142,7 +108,7 @@ static int pv_size(struct rpc_call *c, const char *path, json_object *v, uint64_
 		return pv_fail(c, path, "expected a size (an integer or a string such as \"4G\")");
 	if (pv_str(c, path, v, &s))
 		return -EINVAL;
-	ret = pv_parse_size(s, out);
+	ret = nvr_parse_size(s, out);
 	if (ret)
 		return rpc_error(c, RPC_ERR_INVALID_PARAMS, "%s: '%s' is %s", path, rpc_quote(s, t, sizeof(t)),
 				 ret == -ERANGE ? "too large" : "not a size (digits and K, M, G or T)");

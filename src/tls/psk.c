@@ -10,22 +10,11 @@
 #include <openssl/evp.h>
 
 #include "kdf.h"
+#include "util/errf.h"
 #include "psk.h"
 
 #define TLS_KEY_PREFIX "NVMeTLSkey-1:"
 #define TLS_INFO_MAX 600 /* 2 + 1 + 255 + 1 + 255 and a little */
-
-static void tls_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void tls_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* The IEEE/zlib CRC-32 (ISA-L's reflected gzip CRC), stored little-endian after the key. */
 static uint32_t tls_crc32(const uint8_t *p, size_t len)
@@ -48,74 +37,53 @@ int tls_key_parse(const char *s, struct tls_key *k, char *err, size_t errlen)
 	uint32_t crc, stored;
 
 	memset(k, 0, sizeof(*k));
-	if (!s) {
-		tls_err(err, errlen, "no key given");
-		return -EINVAL;
-	}
-	if (strncmp(s, TLS_KEY_PREFIX, strlen(TLS_KEY_PREFIX))) {
-		tls_err(err, errlen, "a TLS PSK starts with \"" TLS_KEY_PREFIX "\"");
-		return -EINVAL;
-	}
+	if (!s)
+		return nvr_errf(err, errlen, -EINVAL, "no key given");
+	if (strncmp(s, TLS_KEY_PREFIX, strlen(TLS_KEY_PREFIX)))
+		return nvr_errf(err, errlen, -EINVAL, "a TLS PSK starts with \"" TLS_KEY_PREFIX "\"");
 	s += strlen(TLS_KEY_PREFIX);
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != ':') {
-		tls_err(err, errlen, "expected a two-digit hash indicator and ':' after \"" TLS_KEY_PREFIX "\"");
-		return -EINVAL;
-	}
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != ':')
+		return nvr_errf(err, errlen, -EINVAL, "expected a two-digit hash indicator and ':' after \"" TLS_KEY_PREFIX "\"");
 	xx = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-	if (xx > 2) {
-		tls_err(err, errlen, "hash indicator '%.2s' is not 00 (none), 01 (SHA-256) or 02 (SHA-384)", s);
-		return -EINVAL;
-	}
+	if (xx > 2)
+		return nvr_errf(err, errlen, -EINVAL, "hash indicator '%.2s' is not 00 (none), 01 (SHA-256) or 02 (SHA-384)", s);
 	b64 = s + 3;
 	end = strchr(b64, ':');
-	if (!end) {
-		tls_err(err, errlen, "missing the ':' that ends the base64 part");
-		return -EINVAL;
-	}
+	if (!end)
+		return nvr_errf(err, errlen, -EINVAL, "missing the ':' that ends the base64 part");
 	for (const char *t = end + 1; *t; t++)
-		if (*t != '\n' && *t != '\r' && *t != ' ' && *t != '\t') {
-			tls_err(err, errlen, "unexpected characters after the final ':'");
-			return -EINVAL;
-		}
+		if (*t != '\n' && *t != '\r' && *t != ' ' && *t != '\t')
+			return nvr_errf(err, errlen, -EINVAL, "unexpected characters after the final ':'");
 	n = (size_t)(end - b64);
 	while (pad < 2 && pad < n && b64[n - 1 - pad] == '=')
 		pad++;
 	for (size_t i = 0; i < n - pad; i++)
-		if (!tls_b64_char(b64[i])) {
-			tls_err(err, errlen, "invalid base64 character '%c' at position %zu of the key", b64[i], i);
-			return -EINVAL;
-		}
-	if (n % 4 || n > ((sizeof(raw) + 2) / 3) * 4) {
-		tls_err(err, errlen, "base64 part has %zu characters: a 32- or 48-byte key with its CRC-32 "
+		if (!tls_b64_char(b64[i]))
+			return nvr_errf(err, errlen, -EINVAL, "invalid base64 character '%c' at position %zu of the key", b64[i], i);
+	if (n % 4 || n > ((sizeof(raw) + 2) / 3) * 4)
+		return nvr_errf(err, errlen, -EINVAL, "base64 part has %zu characters: a 32- or 48-byte key with its CRC-32 "
 			"has 48 or 72", n);
-		return -EINVAL;
-	}
-	if (EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) < 0) {
-		tls_err(err, errlen, "base64 part does not decode");
-		return -EINVAL;
-	}
+	if (EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) < 0)
+		return nvr_errf(err, errlen, -EINVAL, "base64 part does not decode");
 	len = n / 4 * 3 - pad;
 	if (len != 32 + 4 && len != 48 + 4) {
-		tls_err(err, errlen, "key decodes to %zu bytes: expected 36 or 52 (a 32- or 48-byte key and "
-			"its CRC-32)", len);
 		OPENSSL_cleanse(raw, sizeof(raw));
-		return -EINVAL;
+		return nvr_errf(err, errlen, -EINVAL, "key decodes to %zu bytes: expected 36 or 52 (a 32- or 48-byte key and "
+			"its CRC-32)", len);
 	}
 	len -= 4;
 	crc = tls_crc32(raw, len);
 	stored = (uint32_t)raw[len] | (uint32_t)raw[len + 1] << 8 | (uint32_t)raw[len + 2] << 16 |
 		 (uint32_t)raw[len + 3] << 24;
 	if (crc != stored) {
-		tls_err(err, errlen, "CRC-32 mismatch: the key's bytes give 0x%08x, the string carries 0x%08x "
-			"(a typo in the key?)", crc, stored);
 		OPENSSL_cleanse(raw, sizeof(raw));
-		return -EINVAL;
+		return nvr_errf(err, errlen, -EINVAL, "CRC-32 mismatch: the key's bytes give 0x%08x, the string carries 0x%08x "
+			"(a typo in the key?)", crc, stored);
 	}
 	if ((xx == 1 && len != 32) || (xx == 2 && len != 48)) {
-		tls_err(err, errlen, "hash indicator %02u needs a %d-byte key, this one has %zu bytes", xx,
-			xx == 1 ? 32 : 48, len);
 		OPENSSL_cleanse(raw, sizeof(raw));
-		return -EINVAL;
+		return nvr_errf(err, errlen, -EINVAL, "hash indicator %02u needs a %d-byte key, this one has %zu bytes", xx,
+			xx == 1 ? 32 : 48, len);
 	}
 	memcpy(k->key, raw, len);
 	k->len = (uint8_t)len;

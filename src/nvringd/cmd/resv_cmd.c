@@ -136,6 +136,37 @@ static void resv_cmd_saved(struct resv_save *sv)
 	req_complete_status(req, st);
 }
 
+/* The command's context in its aux area, zeroed; NULL (and the command completed) if none. */
+static struct resv_cmd_ctx *resv_cmd_ctx_new(struct req *req)
+{
+	struct resv_cmd_ctx *ctx;
+
+	if (req_alloc_aux(req, sizeof(*ctx)) < 0) {
+		req_complete_status(req, ST(INTERNAL));
+		return NULL;
+	}
+	ctx = req->aux;
+	memset(ctx, 0, sizeof(*ctx));
+	return ctx;
+}
+
+/* Complete now, or once the state file is written (saving); hold keeps a namespace meanwhile. */
+static void resv_cmd_finish(struct req *req, struct resv_cmd_ctx *ctx, uint16_t st, bool saving,
+			    struct nvr_ns *hold)
+{
+	if (!saving) {
+		req_complete_status(req, st);
+		return;
+	}
+	if (hold) {
+		ns_ref(hold, req->q->w);
+		ctx->ns = hold;
+	}
+	ctx->req = req;
+	ctx->status = st;
+	ctx->sv.done = resv_cmd_saved;
+}
+
 static void resv_cmd_report(struct req *req, struct resv_ns *rn)
 {
 	uint16_t st;
@@ -162,12 +193,9 @@ static void resv_cmd_execute(struct req *req)
 		resv_cmd_report(req, rn);
 		return;
 	}
-	if (req_alloc_aux(req, sizeof(*ctx)) < 0) {
-		req_complete_status(req, ST(INTERNAL));
+	ctx = resv_cmd_ctx_new(req);
+	if (!ctx)
 		return;
-	}
-	ctx = req->aux;
-	memset(ctx, 0, sizeof(*ctx));
 	pthread_mutex_lock(&rn->lock);
 	switch (req->sqe.opcode) {
 	case nvme_cmd_resv_register:
@@ -185,13 +213,7 @@ static void resv_cmd_execute(struct req *req)
 	pthread_mutex_unlock(&rn->lock);
 	if (!st)
 		resv_cmd_notify(req->q->w->tgt, req->ctrl->subsys, ns->nsid, &out);
-	if (saving) {
-		ctx->req = req;
-		ctx->status = st;
-		ctx->sv.done = resv_cmd_saved;
-		return;
-	}
-	req_complete_status(req, st);
+	resv_cmd_finish(req, ctx, st, saving, NULL);
 }
 
 uint16_t resv_cmd_parse(struct req *req)
@@ -304,26 +326,15 @@ void resv_cmd_set_feature(struct req *req)
 		req_complete_status(req, st);
 		return;
 	}
-	if (req_alloc_aux(req, sizeof(*ctx)) < 0) {
-		req_complete_status(req, ST(INTERNAL));
+	ctx = resv_cmd_ctx_new(req);
+	if (!ctx)
 		return;
-	}
-	ctx = req->aux;
-	memset(ctx, 0, sizeof(*ctx));
 	pthread_mutex_lock(&rn->lock);
 	st = resv_set_persistence(&rn->rs, cdw11, &out);
 	saving = !st && resv_ns_changed_locked(rn, &out, &ctx->sv, req_executor(req));
 	pthread_mutex_unlock(&rn->lock);
-	if (saving) {
-		/* the namespace stays while its file is written */
-		ns_ref(ns, req->q->w);
-		ctx->ns = ns;
-		ctx->req = req;
-		ctx->status = st;
-		ctx->sv.done = resv_cmd_saved;
-		return;
-	}
-	req_complete_status(req, st);
+	/* the namespace stays while its file is written */
+	resv_cmd_finish(req, ctx, st, saving, ns);
 }
 
 void resv_cmd_get_feature(struct req *req)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "backend/backend.h"
+#include "util/size_str.h"
 
 struct json_object;
 
@@ -320,7 +321,6 @@ void nvr_config_port_free(struct cfg_port *p);
 /* ---- value parsers ---- */
 
 /* "4096", "512K", "1G", "2t": binary suffixes K/M/G/T. 0 or -EINVAL/-ERANGE. */
-int nvr_parse_size(const char *s, uint64_t *out);
 /*
  * "127.0.0.1:4420", "[::1]:4420": numeric address and port 0..65535 (0: the kernel picks a free
  * port). addr gets the canonical address without brackets. 0 or -EINVAL.

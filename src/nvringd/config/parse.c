@@ -55,33 +55,6 @@ int cfg_parse_bool(const char *s, bool *out)
 	return 0;
 }
 
-int nvr_parse_size(const char *s, uint64_t *out)
-{
-	uint64_t v = 0, mult = 1;
-	const char *p = s;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++)
-		if (cfg_mul10_add(&v, *p))
-			return -ERANGE;
-	if (*p) {
-		switch (toupper((unsigned char)*p)) {
-		case 'K': mult = 1ull << 10; break;
-		case 'M': mult = 1ull << 20; break;
-		case 'G': mult = 1ull << 30; break;
-		case 'T': mult = 1ull << 40; break;
-		default: return -EINVAL;
-		}
-		if (p[1])
-			return -EINVAL;
-	}
-	if (v && mult > UINT64_MAX / v)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
 const char *cfg_fmt_size(char *buf, uint64_t v)
 {
 	static const char *const units[] = { "", "K", "M", "G", "T" };

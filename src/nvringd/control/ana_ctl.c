@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ANA from the control plane: ana_set_state and ana_get (ana_ctl.h). */
 #include "ana_ctl.h"
+#include "util/errf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,17 +18,6 @@
 #include "rpc/rpc.h"
 #include "target.h"
 #include "topo.h"
-
-static int ana_ctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int ana_ctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* ---- the topology, as the target has it ---- */
 
@@ -130,22 +120,22 @@ static int ana_ctl_apply(struct target *tgt, struct nvr_config *cfg, const struc
 
 	p = a->addr ? ana_ctl_port_by_addr(tgt, a->addr) : ana_ctl_port_by_id(tgt, a->portid);
 	if (!p && a->addr)
-		return ana_ctl_fail(err, errlen, -ENOENT, "addr: no listener on '%s'", a->addr);
+		return nvr_errf(err, errlen, -ENOENT, "addr: no listener on '%s'", a->addr);
 	if (!p)
-		return ana_ctl_fail(err, errlen, -ENOENT, "portid: no port %u", a->portid);
+		return nvr_errf(err, errlen, -ENOENT, "portid: no port %u", a->portid);
 	ana_ctl_port_name(p, pname, sizeof(pname));
 	/* what ana_subsys would refuse, named by the param that is wrong */
 	if (a->grpid < 1 || a->grpid > ANA_MAX_GROUPS)
-		return ana_ctl_fail(err, errlen, -EINVAL, "grpid: ANA group %u is not in 1..%u", a->grpid, ANA_MAX_GROUPS);
+		return nvr_errf(err, errlen, -EINVAL, "grpid: ANA group %u is not in 1..%u", a->grpid, ANA_MAX_GROUPS);
 	if (ana_state_from_name(a->state) < 0)
-		return ana_ctl_fail(err, errlen, -EINVAL,
+		return nvr_errf(err, errlen, -EINVAL,
 				    "state: unknown ANA state '%s' (optimized, non-optimized, inaccessible, "
 				    "persistent-loss, change)",
 				    a->state ? a->state : "");
 	if (a->transition_ms && ana_state_from_name(a->state) == NVME_ANA_STATE_CHANGE)
-		return ana_ctl_fail(err, errlen, -EINVAL, "state: a transition ends in a state other than 'change'");
+		return nvr_errf(err, errlen, -EINVAL, "state: a transition ends in a state other than 'change'");
 	if (a->transition_ms > ANA_SUBSYS_ANATT * 1000u)
-		return ana_ctl_fail(err, errlen, -ERANGE, "transition_ms: %u ms is longer than ANATT (%u s)",
+		return nvr_errf(err, errlen, -ERANGE, "transition_ms: %u ms is longer than ANATT (%u s)",
 				    a->transition_ms, ANA_SUBSYS_ANATT);
 	/* first every check, then every change */
 	for (int apply = 0; apply < 2; apply++) {
@@ -160,21 +150,21 @@ static int ana_ctl_apply(struct target *tgt, struct nvr_config *cfg, const struc
 				    : ana_subsys_check_state(s->ana, p->portid, a->grpid, a->state, a->transition_ms, why,
 							     sizeof(why));
 			if (ret)
-				return ana_ctl_fail(err, errlen, ret, "state: %s on %s: %s", s->nqn, pname, why);
+				return nvr_errf(err, errlen, ret, "state: %s on %s: %s", s->nqn, pname, why);
 			if (apply)
 				log_info("%s: ANA group %u on port %u (%s): %s%s", s->nqn, a->grpid, p->portid, pname,
 					 a->state, a->transition_ms ? " after a transition" : "");
 			n += apply == 0;
 		}
 		if (!n && a->nqn)
-			return ana_ctl_fail(err, errlen, -ENOENT, "nqn: subsystem '%s' is not exported on %s", a->nqn,
+			return nvr_errf(err, errlen, -ENOENT, "nqn: subsystem '%s' is not exported on %s", a->nqn,
 					    pname);
 		if (!n)
-			return ana_ctl_fail(err, errlen, -ENOENT, "%s exports no subsystem (discovery only)", pname);
+			return nvr_errf(err, errlen, -ENOENT, "%s exports no subsystem (discovery only)", pname);
 		/* checked: what the configuration keeps, before anything changes (all or nothing) */
 		if (!apply && cfg && !a->nqn && (a->transition_ms || ana_state_from_name(a->state) != NVME_ANA_STATE_CHANGE) &&
 		    ana_ctl_cfg_record(cfg, p->portid, a->grpid, (enum cfg_ana_state)ana_state_from_name(a->state)) < 0)
-			return ana_ctl_fail(err, errlen, -ENOMEM, "out of memory");
+			return nvr_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -219,11 +209,11 @@ json_object *ana_ctl_get(struct target *tgt, const char *nqn, uint32_t grpid, ch
 	bool found = false;
 
 	if (!st || !m || !arr) {
-		ana_ctl_fail(err, errlen, -ENOMEM, "out of memory");
+		nvr_errf(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (grpid > ANA_MAX_GROUPS) {
-		ana_ctl_fail(err, errlen, -EINVAL, "grpid: ANA group %u is not in 1..%u", grpid, ANA_MAX_GROUPS);
+		nvr_errf(err, errlen, -EINVAL, "grpid: ANA group %u is not in 1..%u", grpid, ANA_MAX_GROUPS);
 		goto fail;
 	}
 	for (unsigned i = 0; i < ana_ctl_nr_subsys(tgt); i++) {
@@ -241,13 +231,13 @@ json_object *ana_ctl_get(struct target *tgt, const char *nqn, uint32_t grpid, ch
 			if (!p || (grpid ? st[k].grpid != grpid : !st[k].nnsids))
 				continue;
 			if (ana_ctl_add(arr, s, p, m, &st[k]) < 0) {
-				ana_ctl_fail(err, errlen, -ENOMEM, "out of memory");
+				nvr_errf(err, errlen, -ENOMEM, "out of memory");
 				goto fail;
 			}
 		}
 	}
 	if (nqn && !found) {
-		ana_ctl_fail(err, errlen, -ENOENT, "nqn: subsystem '%s' not found", nqn);
+		nvr_errf(err, errlen, -ENOENT, "nqn: subsystem '%s' not found", nqn);
 		goto fail;
 	}
 	free(st);

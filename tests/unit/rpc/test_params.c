@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvringd/config/config.h"
+#include "util/size_str.h"
 #include "rpc/rpc_priv.h"
 #include "tap.h"
 
