@@ -91,7 +91,7 @@ import json,sys; j=json.load(sys.stdin); print("%.0f|%d|%d|%d" % (j["iops"], j["
 
 	# nvringd: its CPU from /proc over exactly the run, the client's from /usr/bin/time
 	t0=$(ticks "$nvd_pid")
-	j=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/nvring" perf -a 127.0.0.1 -s "$port" -n nqn.2026-11.io.nvring:default \
+	j=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/nvring" perf -a 127.0.0.1 -s "$port" -N nqn.2026-11.io.nvring:default \
 		-w "$rw" -o "$bs" -q 32 -t "$secs" --json)
 	t1=$(ticks "$nvd_pid")
 	v=$(echo "$j" | python3 -c '

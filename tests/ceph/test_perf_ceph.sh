@@ -25,7 +25,7 @@ nvringd_start "nvringd on rbd:rbd/img1 and kv:rados:kv/perf$$" "$tmp/nvringd.log
 perf() { # perf NAME ARGS...: ok when it exits 0 with no verify failure and no error
 	local name=$1 out rc
 	shift
-	out=$(timeout 60 "$cli" perf -a 127.0.0.1 -s "$port" -n "$nqn" --verify --json "$@" 2>"$tmp/err"); rc=$?
+	out=$(timeout 60 "$cli" perf -a 127.0.0.1 -s "$port" -N "$nqn" --verify --json "$@" 2>"$tmp/err"); rc=$?
 	if ((rc == 0)) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(not (j["verify_failures"] == 0 and j.get("errors", 0) == 0 and j["ios"] > 0))' "$out" 2>/dev/null; then
 		tap_ok "$name"
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print("#   %.0f IOPS, %.1f MiB/s, p99 %.1f ms" % (j["iops"], j["mib_per_s"], j["lat_p99_us"] / 1000))' "$out" 2>/dev/null ||

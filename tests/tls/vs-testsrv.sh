@@ -29,7 +29,15 @@ start() {
 }
 stop() { exec {SRV_IN}>&-; }
 hostcheck() { tap_relay < <("$check" -a 127.0.0.1 -s "$port" -n "$N" -q "$H" "$@"; echo "#@RC $?"); }
-logged() { grep -q -- "$1" "$tmp/srv.log"; }
+# logged PATTERN: the server's log has it, waiting up to 10 s: the server may write its line
+# just after the peer saw the outcome (an alert goes out before the refusal is logged)
+logged() {
+	for _ in $(seq 200); do
+		grep -q -- "$1" "$tmp/srv.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
 
 # --- s_client (OpenSSL's TLS) carrying NVMe/TCP against our server sessions
 for c in "$K1 0" "$K1 1" "$K2 1"; do
@@ -53,7 +61,6 @@ start --psk "$K1" --hostnqn "$H"
 d=$(python3 "$here/nvme_psk.py" "$K1" "$H" "$N")
 tap_relay < <(timeout 60 python3 "$here/nvme_tcp_script.py" 127.0.0.1 "$port" --psk "${psk//?/0}" \
 	--identity "$(sed -n 1p <<<"$d")" --hostnqn "$H" --subnqn "$N" >/dev/null; echo "#@RC 0"; echo "ok 1 - s_client with a wrong PSK ran"; echo "1..1")
-for _ in $(seq 100); do logged refused && break; sleep 0.05; done
 logged "refused: .*Key was rejected by service" && tap_ok "s_client with a wrong PSK: server refused, -EKEYREJECTED" ||
 	tap_not_ok "server refusal of a wrong PSK" "$(cat "$tmp/srv.log")"
 stop
@@ -121,6 +128,6 @@ port=$(cat "$tmp/port")
 start_ns=$(date +%s%N)
 hostcheck --psk "$K1" --timeout 1000 --expect ETIMEDOUT
 ms=$((($(date +%s%N) - start_ns) / 1000000))
-((ms >= 900 && ms < 4000)) && tap_ok "silent peer: -ETIMEDOUT after the 1 s deadline ($ms ms)" || tap_not_ok "deadline: $ms ms"
+((ms >= 900 && ms < 8000)) && tap_ok "silent peer: -ETIMEDOUT after the 1 s deadline ($ms ms)" || tap_not_ok "deadline: $ms ms"
 exec {SILENT}>&-
 tap_plan

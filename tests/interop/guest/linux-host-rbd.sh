@@ -92,8 +92,10 @@ if check "nvme connect $GW_NQN through gateway A" nvme connect $conn_a -n "$GW_N
 	check "one namespace with two paths" wait_for 20 ns_ready "$GW_NQN"; then
 	gw=$(nvme_ns_dev "$GW_NQN")
 	subsys=$(basename "$(dirname "$(readlink -f /sys/block/$gw)")" 2>/dev/null)
-	diag "multipath disk $gw; subsystem $subsys; paths: $(echo $(ls /sys/block/$gw/multipath 2>/dev/null))"
-	check "two paths under $gw" sh -c "[ \$(ls /sys/block/$gw/multipath | wc -l) = 2 ]"
+	# the path disks nvmeScCnN sit under their controllers (6.1 has no /sys/block/HEAD/multipath)
+	paths=$(ls -d /sys/class/nvme/nvme*/"${gw%n*}"c*n"${gw##*n}" 2>/dev/null | xargs -n1 basename 2>/dev/null)
+	diag "multipath disk $gw; subsystem $subsys; paths: $(echo $paths)"
+	check "two paths under $gw" sh -c "[ $(echo $paths | wc -w) = 2 ]"
 	check "controller IDs differ" sh -c "for c in /sys/class/nvme/nvme*; do
 		[ \"\$(cat \$c/subsysnqn)\" = $GW_NQN ] && cat \$c/cntlid; done | sort | uniq -d | grep -q . && exit 1; exit 0"
 	diag "cntlids: $(for c in /sys/class/nvme/nvme*; do [ "$(cat $c/subsysnqn)" = "$GW_NQN" ] && echo "$(basename $c)=$(cat $c/cntlid)($(cat $c/address | tr -d ' '))"; done | tr '\n' ' ')"
