@@ -162,7 +162,7 @@ class Bench:
 
     def perf_cmd(self, extra, seconds):
         cmd = ["taskset", "-c", str(self.a.host_cpu), self.nvring, "perf", "-a", "127.0.0.1",
-               "-s", str(self.port), "-n", NQN, "-t", str(seconds), "--json"]
+               "-s", str(self.port), "-N", NQN, "-t", str(seconds), "--json"]
         if not self.a.no_busy_poll:
             cmd.append("--busy-poll")
         if "--kv" in extra:
