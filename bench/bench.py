@@ -103,10 +103,14 @@ def vm_kib(pid, key):
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, nvringd=None, label="nvringd"):
         self.a = args
         self.bdir = args.build_dir
-        self.nvringd = os.path.join(self.bdir, "src/nvringd/nvringd")
+        self.nvringd = nvringd or os.path.join(self.bdir, "src/nvringd/nvringd")
+        self.label = label
+        # a baseline build from before the control plane has no --rpc-socket flag
+        self.rpc_flag = "--rpc-socket" in subprocess.run([self.nvringd, "--help"], capture_output=True,
+                                                         text=True).stdout
         self.nvring = os.path.join(self.bdir, "tools/nvring")
         self.pingpong = os.path.join(self.bdir, "bench/pingpong")
         self.ceiling = os.path.join(self.bdir, "bench/tcp_ceiling")
@@ -128,14 +132,16 @@ class Bench:
         self.port = free_port()
         tls = ",tls=required" if kind == "tls" else ""
         cmd = ["taskset", "-c", str(self.a.target_cpu), self.nvringd, "-t", "1", "--nqn", NQN,
-               "-l", f"127.0.0.1:{self.port}{tls}", "--ns", "mem:1G,bs=4096", "--rpc-socket", "none"]
+               "-l", f"127.0.0.1:{self.port}{tls}", "--ns", "mem:1G,bs=4096"]
+        if self.rpc_flag:
+            cmd += ["--rpc-socket", "none"]
         if kind == "tls":
             cmd += ["--allow-host", f"{TLS_HOST},psk={TLS_KEY}"]
         if kind == "poll":
             cmd.append("--poll")
         if kind == "kv":
             cmd += ["--ns", f"kv:mem,size={self.a.kv_size}"]
-        self.logf = open(os.path.join(self.a.tmp, "nvringd.log"), "w+")
+        self.logf = open(os.path.join(self.a.tmp, f"{self.label}.log"), "w+")
         self.tgt = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf)
         self.tgt_kind = kind
         deadline = time.time() + 10

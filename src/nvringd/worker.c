@@ -286,7 +286,8 @@ static void *worker_main(void *arg)
 			log_err("worker %d: io_uring_submit: %s", w->id, strerror(-ret));
 			break;
 		}
-		w->now_ms = worker_now_ms();
+		w->now_ns = worker_now_ns();
+		w->now_ms = w->now_ns / 1000000;
 		had_work = worker_process(w) != 0;
 	}
 	log_debug("worker %d: stopped", w->id);

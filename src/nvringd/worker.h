@@ -42,7 +42,10 @@ struct worker {
 	/* periodic tick for keep-alive and shutdown progress */
 	struct __kernel_timespec tick_ts;
 	struct ring_op tick_op;
-	uint64_t now_ms; /* CLOCK_MONOTONIC ms, refreshed every loop iteration */
+	/* CLOCK_MONOTONIC, read once per loop iteration when the ring returns: when capsules of
+	 * this pass arrived (one clock read per pass, not one per command) */
+	uint64_t now_ns;
+	uint64_t now_ms;
 
 	struct tcp_queue *conns;      /* queue pairs living on this worker */
 	struct tcp_queue *tx_pending; /* queues with PDUs queued since the last flush */

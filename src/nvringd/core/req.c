@@ -160,7 +160,7 @@ uint16_t req_init(struct req *req, uint32_t icd_len)
 	int dir;
 
 	if (q->qid)
-		req->start_ns = stats_now_ns();
+		req->start_ns = q->w->now_ns; /* the pass that received the capsule */
 	req->ctrl = q->ctrl;
 	req->dir = REQ_DIR_NONE;
 	req->execute = NULL;
