@@ -329,6 +329,10 @@ int hq_stream_sent(struct nvr_queue *q, int res)
 		return err;
 	plain = q->tls_plain;
 	q->tls_plain = 0;
+	/* only records the session made itself went out (the answer to the target's KeyUpdate,
+	 * written while this send was being prepared): the batch is still to go, not a reset */
+	if (!plain && res > 0 && q->iov_idx < q->iov_cnt)
+		return -EINPROGRESS;
 	return (int)plain;
 }
 

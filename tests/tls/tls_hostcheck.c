@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,14 @@ static int batch(struct nvr_queue *q, uint32_t nsid, bool write, uint8_t *buf, u
 		for (int i = 0; i < next; i++)
 			done += s[i].done;
 	}
-	for (int i = 0; i < n; i++)
-		bad += !s[i].done || s[i].cpl.err || s[i].cpl.status;
+	for (int i = 0; i < n; i++) {
+		bool failed = !s[i].done || s[i].cpl.err || s[i].cpl.status;
+
+		if (failed && !bad)
+			tap_diag("first failed command %d: %s, err %d, status 0x%x", i, s[i].done ? "done" : "not done",
+				 s[i].cpl.err, s[i].cpl.status);
+		bad += failed;
+	}
 	free(s);
 	return bad;
 }
