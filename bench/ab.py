@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import signal
-import statistics
 import subprocess
 
 import bench as B
@@ -37,7 +36,6 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(here, "results"))
     ap.add_argument("--tmp", default="/tmp")
     a = ap.parse_args()
-    a.blocking_ceiling = False
     # TLS points need a target that has TLS: the baseline may not
     names = [p[0] for p in B.POINTS if p[1] != "tls"]
     wanted = [p for p in B.POINTS if p[0] in (a.points or names)]
@@ -90,6 +88,20 @@ def main():
     B.log(f"written {os.path.join(a.out_dir, stamp)}.md and .json")
 
 
+def value(v, bw):
+    if v is None:
+        return "–"
+    return f"{v:.0f} MiB/s" if bw else f"{B.fmt_iops(v)} IOPS"
+
+
+def latency(rs):
+    return f"{B.med(rs, 'avg'):.1f} / {B.med(rs, 'p99'):.1f}" if rs else "–"
+
+
+def cpu(rs):
+    return f"{B.med(rs, 'tgt_cpu_s_per_m'):.2f}" if rs else "–"
+
+
 def table(res):
     m = res["meta"]
     out = [f"# nvring A/B {m['date']}", "",
@@ -106,23 +118,10 @@ def table(res):
         for st in sorted({r["state"] for r in rec["A"] + rec["B"]}):
             ra = [r for r in rec["A"] if r["state"] == st]
             rb = [r for r in rec["B"] if r["state"] == st]
-
-            def med(rs, k):
-                return statistics.median(r[k] for r in rs) if rs else None
-
-            def val(rs):
-                v = med(rs, key)
-                return "–" if v is None else (f"{v:.0f} MiB/s" if bw else f"{v / 1000:.1f} k IOPS")
-
-            def lat(rs):
-                return f"{med(rs, 'avg'):.1f} / {med(rs, 'p99'):.1f}" if rs else "–"
-
-            def cpu(rs):
-                return f"{med(rs, 'tgt_cpu_s_per_m'):.2f}" if rs else "–"
-            va, vb = med(ra, key), med(rb, key)
+            va, vb = B.med(ra, key), B.med(rb, key)
             ratio = f"{vb / va:.2f}×" if va and vb else "–"
-            out.append(f"| {name} | {st} | {len(ra)} / {len(rb)} | {val(ra)} | {val(rb)} | {ratio} | {lat(ra)} "
-                       f"| {lat(rb)} | {cpu(ra)} | {cpu(rb)} |")
+            out.append(f"| {name} | {st} | {len(ra)} / {len(rb)} | {value(va, bw)} | {value(vb, bw)} | {ratio} "
+                       f"| {latency(ra)} | {latency(rb)} | {cpu(ra)} | {cpu(rb)} |")
     out += ["", "State: cache-line round trip CPU 0 ↔ CPU 1 (bench/pingpong) before and after each run, "
             f"near < {B.NEAR_NS} ns; runs whose state changed are discarded."]
     return "\n".join(out) + "\n"

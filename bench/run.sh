@@ -33,10 +33,11 @@ if [ -n "$ab" ]; then
 	[ -d "$base/src" ] || git -C "$src" worktree add --detach "$base/src" "$rev" >/dev/null
 	[ -f "$base/build/build.ninja" ] ||
 		meson setup "$base/build" "$base/src" --buildtype=release -Dwerror=false >/dev/null
-	ninja -C "$base/build" >/dev/null
-	# the daemon's directory moved in round 2 (src/target -> src/nvringd)
-	bin=$base/build/src/nvringd/nvringd
-	[ -x "$bin" ] || bin=$base/build/src/target/nvringd
+	# only the daemon: its directory moved in round 2 (src/target -> src/nvringd)
+	bin=src/nvringd/nvringd
+	[ -d "$base/src/src/nvringd" ] || bin=src/target/nvringd
+	ninja -C "$base/build" "$bin" >/dev/null
+	bin=$base/build/$bin
 	# shellcheck disable=SC2086
 	exec python3 "$src/bench/ab.py" --build-dir "$build" --src "$src" --baseline "$bin" \
 		--baseline-name "$rev" $args

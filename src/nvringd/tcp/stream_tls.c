@@ -369,11 +369,9 @@ static void tls_pump(struct stream_tls *t)
 		}
 		if (t->sn) {
 			r = tls_sess_writev(t->sess, t->siov, t->sn);
-			if (r < 0)
-				tls_complete_send(t, (int)r);
-			else if (r > 0)
-				tls_complete_send(t, (int)r);
 			/* 0: the ciphertext buffer is full: retried when some of it has left */
+			if (r != 0)
+				tls_complete_send(t, (int)r);
 		}
 		tls_flush_tx(t);
 		return;
