@@ -59,9 +59,12 @@ struct kvs_ent *kvs_idx_find(struct kvs_index *idx, uint64_t h, const uint8_t *k
 /* A new entry for a key not in the index; NULL when out of memory. */
 struct kvs_ent *kvs_idx_add(struct kvs_index *idx, uint64_t h, const uint8_t *key, unsigned klen);
 void kvs_idx_del(struct kvs_index *idx, uint64_t h, struct kvs_ent *e);
-/* Every entry of stripe st (its lock held by the caller, no add or del inside). */
+/* Every entry of stripe st (its lock held by the caller, no add or del inside); an empty
+ * stripe is not scanned, so List and recovery of a small store skip most of the table. */
 #define kvs_idx_foreach(idx, st, e)                                                       \
-	for (struct kvs_ent *e = (idx)->stripes[st].slots;                                  \
+	for (struct kvs_ent *e = (idx)->stripes[st].count                                   \
+					 ? (idx)->stripes[st].slots                         \
+					 : (idx)->stripes[st].slots + (idx)->stripes[st].mask + 1; \
 	     e <= &(idx)->stripes[st].slots[(idx)->stripes[st].mask]; e++)                  \
 		if (e->klen)
 
