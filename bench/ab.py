@@ -55,8 +55,7 @@ def main():
         try:
             for t in targets:
                 t.start_target(kind)
-                if kind != "kv":
-                    t.prefill()
+                t.prefill()  # every kind: bench.py says why
             for name, _, extra, *_ in pts:
                 rec = res["points"].setdefault(name, {"A": [], "B": []})
                 for rep in range(a.reps):

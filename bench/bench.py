@@ -270,8 +270,9 @@ class Bench:
                 res["idle"]["cpu_pct"] = self.idle_cpu(a.idle_time)
                 res["idle"]["rss_kib_fresh"] = self.rss_fresh
                 log(f"idle nvringd: {res['idle']['cpu_pct']:.2f} % CPU, VmRSS {self.rss_fresh} KiB")
-            if kind != "kv":
-                self.prefill()
+            # the KV target's RAM namespace too: its NVM points would otherwise pay first-touch
+            # faults (writes) or read the zero page (reads), a different run each time
+            self.prefill()
             for name, _, extra, req, rsp, payload in pts:
                 qd = int(extra[extra.index("-q") + 1])
                 rec = res["points"].setdefault(name, {"nvring": [], "ceiling": []})
