@@ -67,8 +67,7 @@ static bool stats_media_error(uint16_t status)
 	return sct == 2 || (sct == 0 && sc == 0x06);
 }
 
-static void stats_count(struct io_stats *s, enum stats_kind k, uint16_t status, uint32_t bytes,
-			uint64_t lat_ns)
+static void stats_count(struct io_stats *s, enum stats_kind k, uint16_t status, uint32_t bytes)
 {
 	stat_add(&s->cmds[k], 1);
 	if (status) {
@@ -78,6 +77,10 @@ static void stats_count(struct io_stats *s, enum stats_kind k, uint16_t status, 
 	} else {
 		stat_add(&s->bytes[k], bytes);
 	}
+}
+
+static void stats_latency(struct io_stats *s, uint64_t lat_ns)
+{
 	stat_add(&s->lat_sum_ns, lat_ns);
 	stat_add(&s->lat[stats_bucket(lat_ns)], 1);
 }
@@ -87,15 +90,26 @@ void stats_io_done(struct req *req, uint16_t status)
 	struct nvr_queue *q = req->q;
 	enum stats_kind k = stats_kind_of(req);
 	uint32_t bytes = req->dir == REQ_DIR_C2H ? req->xfer_len : req->data_len;
-	uint64_t lat = stats_now_ns() - req->start_ns;
 
 	if (req->dir == REQ_DIR_NONE)
 		bytes = 0;
-	stats_count(&q->stats, k, status, bytes, lat);
+	stats_count(&q->stats, k, status, bytes);
 	if (req->ns)
-		stats_count(&req->ns->stats[q->w->id].st, k, status, bytes, lat);
+		stats_count(&req->ns->stats[q->w->id].st, k, status, bytes);
 	if (status && q->ctrl)
 		health_record_error(q->ctrl, req, status);
+	req->lat_pending = true;
+}
+
+void stats_io_sent(struct req *req, uint64_t now_ns)
+{
+	struct nvr_queue *q = req->q;
+	uint64_t lat = now_ns > req->start_ns ? now_ns - req->start_ns : 0;
+
+	req->lat_pending = false;
+	stats_latency(&q->stats, lat);
+	if (req->ns)
+		stats_latency(&req->ns->stats[q->w->id].st, lat);
 }
 
 void stats_sum(struct io_totals *sum, const struct io_stats *s)

@@ -44,8 +44,17 @@ uint64_t stats_now_ns(void);
 /* Upper bound of bucket i in microseconds (the last bucket has none: 0). */
 uint64_t stats_bucket_us(unsigned i);
 
-/* The queue's worker: an I/O command completed with status (req_complete). */
+/*
+ * The queue's worker: an I/O command completed with status (req_complete); its latency is
+ * counted when its response leaves, stats_io_sent.
+ */
 void stats_io_done(struct req *req, uint16_t status);
+/*
+ * The transport handed the response of a completed I/O command to the wire (or dropped it) at
+ * now_ns: the latency histogram counts from the worker pass that received the capsule to
+ * here. A transport reads the clock once per gathered send, not once per command.
+ */
+void stats_io_sent(struct req *req, uint64_t now_ns);
 
 /* Any thread: add a counter set (relaxed loads) / a sum into sum. */
 void stats_sum(struct io_totals *sum, const struct io_stats *s);

@@ -128,6 +128,8 @@ void req_release(struct req *req)
 	req_buf_put(req, &req->buf, &req->buf_size);
 	req_buf_put(req, &req->aux, &req->aux_size);
 	req->buf = NULL;
+	if (req->lat_pending)
+		stats_io_sent(req, stats_now_ns()); /* its response was never sent */
 	if (req->ns) {
 		ns_put(req->ns, req->q->w);
 		req->ns = NULL;

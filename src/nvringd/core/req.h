@@ -67,6 +67,7 @@ struct req {
 	bool data_error;             /* a data digest of this command's data failed */
 	bool data_in;                /* the host's data has arrived */
 	bool zero_copy;              /* C2H data is sent from namespace memory: no buffer */
+	bool lat_pending;            /* completed I/O whose latency is counted when it is sent */
 	bool exec_inline;            /* executes before returning (RAM writes): in-capsule data
 				      * may be used where the transport received it */
 	uint32_t data_len;           /* transfer length from the SGL */

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "spec/crc32c.h"
+#include "stats.h"
 #include "tcp.h"
 #include "worker.h"
 
@@ -75,9 +76,17 @@ void tcp_kick_send(struct tcp_queue *t)
 	} else if (t->state == TQ_ERROR) {
 		return;
 	} else {
-		for (struct tcp_req *tr = t->sendq_head; tr && n < t->tx_iov_cap; tr = tr->send_next)
+		uint64_t now_ns = 0;
+
+		for (struct tcp_req *tr = t->sendq_head; tr && n < t->tx_iov_cap; tr = tr->send_next) {
+			if (tr->req.lat_pending) {
+				if (!now_ns)
+					now_ns = stats_now_ns(); /* one clock read per send */
+				stats_io_sent(&tr->req, now_ns);
+			}
 			for (unsigned i = tr->iov_done; i < tr->iovcnt && n < t->tx_iov_cap; i++)
 				t->tx_iov[n++] = tr->iov[i];
+		}
 		if (!n)
 			return;
 	}
