@@ -66,6 +66,7 @@ def main():
                             o.tgt.send_signal(signal.SIGCONT if o is t else signal.SIGSTOP)
                         r = t.measured(lambda: t.run_perf(extra, a.time))
                         if r:
+                            r["rep"] = rep
                             rec[label].append(r)
                             B.log(f"{name} {label} rep {rep + 1}: {r['iops']:.0f} IOPS {r['mib_s']:.0f} MiB/s "
                                   f"avg {r['avg']:.1f} p99 {r['p99']:.1f} us, tgt {r['tgt_cpu_s_per_m']:.2f} "
@@ -101,6 +102,13 @@ def cpu(rs):
     return f"{B.med(rs, 'tgt_cpu_s_per_m'):.2f}" if rs else "–"
 
 
+def paired(ra, rb, key):
+    """B / A of the two runs of each repetition (adjacent in time), lowest and highest."""
+    a = {r["rep"]: r[key] for r in ra if "rep" in r}
+    q = sorted(r[key] / a[r["rep"]] for r in rb if r.get("rep") in a and a[r["rep"]])
+    return f"{q[0]:.2f}–{q[-1]:.2f} ({len(q)})" if q else "–"
+
+
 def table(res):
     m = res["meta"]
     out = [f"# nvring A/B {m['date']}", "",
@@ -108,9 +116,9 @@ def table(res):
            f"--busy-poll` on CPU 1 for both; both targets on CPU 0, 1 worker, `--ns mem:1G,bs=4096`, prefilled; "
            f"{m['seconds']} s per run, {m['reps']} repetitions alternating A/B; medians per placement state. "
            f"Load average at start {m['load_start'][0]:.2f}, at end {m['load_end'][0]:.2f}.", "",
-           "| workload | state | n A / B | A | B | B / A | A avg / p99 µs | B avg / p99 µs "
+           "| workload | state | n A / B | A | B | B / A | paired B / A min–max | A avg / p99 µs | B avg / p99 µs "
            "| A target CPU-s / M I/O | B target CPU-s / M I/O |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, rec in res["points"].items():
         bw = "128k" in name
         key = "mib_s" if bw else "iops"
@@ -120,8 +128,11 @@ def table(res):
             va, vb = B.med(ra, key), B.med(rb, key)
             ratio = f"{vb / va:.2f}×" if va and vb else "–"
             out.append(f"| {name} | {st} | {len(ra)} / {len(rb)} | {value(va, bw)} | {value(vb, bw)} | {ratio} "
+                       f"| {paired(ra, rb, key)} "
                        f"| {latency(ra)} | {latency(rb)} | {cpu(ra)} | {cpu(rb)} |")
-    out += ["", "State: cache-line round trip CPU 0 ↔ CPU 1 (bench/pingpong) before and after each run, "
+    out += ["", "Paired: the ratio of the A and B runs of one repetition, which ran back to back; an A/A run "
+            "(bench/run.sh --ab HEAD: the same commit built twice) shows how far it strays with no change.",
+            "", "State: cache-line round trip CPU 0 ↔ CPU 1 (bench/pingpong) before and after each run, "
             f"near < {B.NEAR_NS} ns; runs whose state changed are discarded."]
     return "\n".join(out) + "\n"
 

@@ -279,12 +279,21 @@ static void kvs_retrieve(struct kvs *kv, struct executor *ex, struct kvs_io *io)
 	}
 	io->value_size = e->vlen;
 	n = io->len < io->value_size ? io->len : io->value_size;
+	s = &kv->segs.segs[e->seg];
+	dev_off = kvs_log_seg_off(&kv->log, s->idx) + e->off + KVS_REC_HDR_LEN + e->klen;
+	if (n && io->by_ref && kvs_log_is_mem(&kv->log)) {
+		/* Lent in place: pinned under the stripe lock, so GC cannot recycle the segment
+		 * (and nothing writes a segment before it is recycled) until kvs_io_unref. */
+		kvs_seg_pin(s);
+		pthread_mutex_unlock(lk);
+		io->priv.seg = s;
+		io->ref = kv->log.mem + dev_off;
+		return kvs_finish(io, 0);
+	}
 	if (n && !io->buf) {
 		pthread_mutex_unlock(lk);
 		return kvs_finish(io, KVS_SC_INTERNAL);
 	}
-	s = &kv->segs.segs[e->seg];
-	dev_off = kvs_log_seg_off(&kv->log, s->idx) + e->off + KVS_REC_HDR_LEN + e->klen;
 	if (kvs_log_is_mem(&kv->log) || n == 0) {
 		/* Copied under the stripe lock: GC cannot move the record or free its segment
 		 * before it switched this entry, which needs the lock. No pin. */
@@ -304,10 +313,24 @@ static void kvs_retrieve(struct kvs *kv, struct executor *ex, struct kvs_io *io)
 	ring_op_attach(sqe, &io->priv.rop);
 }
 
+void kvs_io_unref(struct kvs_io *io)
+{
+	if (!io->ref)
+		return;
+	io->ref = NULL;
+	kvs_seg_unpin(&io->priv.kv->segs, io->priv.seg);
+}
+
+bool kvs_in_memory(const struct kvs *kv)
+{
+	return kvs_log_is_mem(&kv->log);
+}
+
 void kvs_submit(struct kvs *kv, struct executor *ex, struct kvs_io *io)
 {
 	io->status = 0;
 	io->value_size = 0;
+	io->ref = NULL;
 	io->priv.kv = kv;
 	switch (io->op) {
 	case KVS_OP_RETRIEVE:

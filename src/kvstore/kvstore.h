@@ -88,9 +88,12 @@ struct kvs_io {
 	uint8_t key[KVS_KEY_MAX];
 	void *buf;        /* STORE: value; RETRIEVE: destination; LIST: output */
 	uint32_t len;     /* STORE: value size; RETRIEVE/LIST: buffer size */
+	bool by_ref;      /* RETRIEVE: the value may be lent in place (ref) instead of copied */
 	void (*done)(struct kvs_io *io);
 	void *ctx;        /* the caller's */
 	/* out, valid in done */
+	const void *ref;  /* RETRIEVE by_ref from a RAM store: the value's bytes, which stay valid
+			   * (GC cannot recycle them) until kvs_io_unref; NULL: copied into buf */
 	uint16_t status;     /* 0 or KVS_STATUS(...) */
 	uint32_t value_size; /* RETRIEVE: full size of the stored value (data is partial if
 			      * larger than len); LIST: bytes written to buf */
@@ -127,6 +130,11 @@ void kvs_close(struct kvs *kv);
  * GC steps, and is told through executor_post when space it waits for is freed.
  */
 void kvs_submit(struct kvs *kv, struct executor *ex, struct kvs_io *io);
+
+/* Give back a value lent by a RETRIEVE (io->ref); nothing if none was lent. Any thread. */
+void kvs_io_unref(struct kvs_io *io);
+/* Values live in memory: a RETRIEVE with by_ref lends them instead of copying (RAM stores). */
+bool kvs_in_memory(const struct kvs *kv);
 
 /* Start garbage collection on this executor if it is due. Cheap; call from the event loop of
  * every executor that writes. GC steps then continue from their own CQEs. Stores also start

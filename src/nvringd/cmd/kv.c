@@ -11,6 +11,7 @@
 
 #include <nvme/types.h>
 
+#include "core/queue.h"
 #include "ctrl.h"
 #include "kv.h"
 #include "kv_iter.h"
@@ -91,6 +92,8 @@ static void kv_done(struct kvs_io *io)
 		if (!st) {
 			req->xfer_len = io->value_size < io->len ? io->value_size : io->len;
 			dw0 = io->value_size;
+			if (io->ref)
+				req->buf = (void *)io->ref; /* lent: sent from the engine, no copy */
 		}
 		break;
 	case KVS_OP_LIST:
@@ -117,6 +120,7 @@ static void kv_submit(struct req *req, enum kvs_op op, void *buf, uint32_t len)
 	io->op = op;
 	io->buf = buf;
 	io->len = len;
+	io->by_ref = req->zero_copy && op == KVS_OP_RETRIEVE;
 	io->done = kv_done;
 	io->ctx = req;
 	kv_eng_submit(req->ns, req_executor(req), io);
@@ -191,6 +195,10 @@ uint16_t kv_parse(struct req *req)
 	/* an append reads the old value into a second buffer of one value's size */
 	if (!st && req->sqe.opcode == KVSSD_OPC_APPEND)
 		req->aux_need = kv_eng_max_value(req->ns);
+	/* a RAM engine lends the value to the send as a RAM namespace lends its blocks, where
+	 * the queue allows it (zero_copy_ok: no data digest) */
+	if (!st && (req->sqe.opcode == NVME_KV_OPC_RETRIEVE || req->sqe.opcode == KVSSD_OPC_RETRIEVE))
+		req->zero_copy = req->q->zero_copy_ok && ns_kv(req->ns)->lends;
 	return st && kv_is_vendor(req->sqe.opcode) ? kv_vendor_status(st) : st;
 }
 

@@ -130,6 +130,8 @@ void req_release(struct req *req)
 	req->buf = NULL;
 	if (req->lat_pending)
 		stats_io_sent(req, stats_now_ns()); /* its response was never sent */
+	if (req->zero_copy && req->ns && req->ns->ops->release)
+		req->ns->ops->release(req);
 	if (req->ns) {
 		ns_put(req->ns, req->q->w);
 		req->ns = NULL;

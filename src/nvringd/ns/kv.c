@@ -109,6 +109,15 @@ static void kv_close(struct nvr_ns *ns)
 	ns->priv = NULL;
 }
 
+/* A Retrieve sent from the engine's memory gives the value back once it has left. */
+static void kv_release(struct req *req)
+{
+	struct ns_kv *k = ns_kv(req->ns);
+
+	if (k->ops->unref)
+		k->ops->unref(k->eng, &req->kvio);
+}
+
 static const struct nvr_ns_ops kv_ops = {
 	.kind = "kv",
 	.reservations = true,
@@ -122,6 +131,7 @@ static const struct nvr_ns_ops kv_ops = {
 	.poll = kv_poll,
 	.idle = kv_idle,
 	.close = kv_close,
+	.release = kv_release,
 };
 
 int ns_kv_attach(struct nvr_ns *ns, const struct cfg_ns *cn, const struct kv_engine_ops *ops,
@@ -138,6 +148,7 @@ int ns_kv_attach(struct nvr_ns *ns, const struct cfg_ns *cn, const struct kv_eng
 	k->ops = ops;
 	k->eng = eng;
 	k->compat = cn->kvssd_compat;
+	k->lends = ops->lends && ops->lends(eng);
 	ns->ops = &kv_ops;
 	ns->priv = k;
 	ns->readonly = cn->readonly;
@@ -195,6 +206,17 @@ static void kvl_close(void *eng)
 	kvs_close(eng);
 }
 
+static bool kvl_lends(const void *eng)
+{
+	return kvs_in_memory(eng);
+}
+
+static void kvl_unref(void *eng, struct kvs_io *io)
+{
+	(void)eng;
+	kvs_io_unref(io);
+}
+
 static const struct kv_engine_ops kv_local_ops = {
 	.name = "kvstore",
 	.submit = kvl_submit,
@@ -205,6 +227,8 @@ static const struct kv_engine_ops kv_local_ops = {
 	.poll = kvl_poll,
 	.idle = kvl_idle,
 	.close = kvl_close,
+	.lends = kvl_lends,
+	.unref = kvl_unref,
 };
 
 int ns_kv_open(struct nvr_ns *ns, const struct cfg_ns *cn, char *why, size_t len)

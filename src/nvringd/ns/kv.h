@@ -29,6 +29,9 @@ struct kv_engine_ops {
 	void (*poll)(void *eng, struct executor *ex); /* event-loop hook; NULL: none */
 	bool (*idle)(const void *eng);         /* no internal I/O in flight */
 	void (*close)(void *eng);              /* may block */
+	/* A RETRIEVE with by_ref lends the value in place (kvs_in_memory); NULL: never. */
+	bool (*lends)(const void *eng);
+	void (*unref)(void *eng, struct kvs_io *io); /* give a lent value back (kvs_io_unref) */
 };
 
 struct ns_kv {
@@ -36,6 +39,7 @@ struct ns_kv {
 	void *eng;
 	struct kv_iters *iters;  /* the vendor iterators (kv_iter.c) */
 	bool compat;             /* kvssd-compat: an NVM namespace taking the vendor KV opcodes */
+	bool lends;              /* Retrieve sends the value from the engine's memory (no copy) */
 };
 
 static inline struct ns_kv *ns_kv(const struct nvr_ns *ns)

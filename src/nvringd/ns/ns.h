@@ -76,6 +76,9 @@ struct nvr_ns_ops {
 	bool (*idle)(const struct nvr_ns *ns);
 	/* Release everything (may block: control thread or stop). */
 	void (*close)(struct nvr_ns *ns);
+	/* A request whose data the kind lent (req->zero_copy) is released: give it back. NULL:
+	 * nothing to give back (RAM blocks stay where they are). */
+	void (*release)(struct req *req);
 };
 
 /* One worker's references, on a cache line of its own. */

@@ -2,7 +2,8 @@
 /*
  * Garbage collection: 10x the capacity in overwrites of a small key set (pipelined, with
  * retrieves checking bytes while GC moves records) never fills the store; store/delete churn
- * over ever-new keys never fills it either (tombstones are dropped); the log reopens intact.
+ * over ever-new keys never fills it either (tombstones are dropped); the log reopens intact; a
+ * value lent by a RETRIEVE (by_ref) stays intact while GC recycles the store around it.
  */
 #include "kvs_test.h"
 
@@ -239,6 +240,67 @@ static void test_delete_churn(const char *path, const char *m, unsigned nkeys)
 	kvs_close(kv);
 }
 
+/* A RAM store lends a retrieved value in place; GC over 10x the capacity cannot recycle the
+ * segment under it; giving it back frees the segment GC retired meanwhile. A file store copies. */
+static void test_lend(const char *path, const char *m)
+{
+	struct kvs_config cfg = { .path = path, .capacity = 4096 + 16 * 65536, .segment_size = 65536,
+				  .max_value = 8192, .format = true };
+	static uint8_t val[3000], other[4000], out[8192];
+	struct kvs_stats before, after;
+	struct kvs *kv;
+	struct t_ring ring;
+	struct t_io t;
+	char err[256];
+	unsigned fails = 0;
+	uint16_t st;
+
+	if (kvs_open(&kv, &cfg, err, sizeof(err))) {
+		tap_ok(0, "%s: open: %s", m, err);
+		return;
+	}
+	t_ring_init(&ring, 64);
+	t_fill(val, sizeof(val), 7, 1);
+	t_fill(other, sizeof(other), 8, 1);
+	fails += t_store(kv, &ring.ex, "lent", 4, val, sizeof(val), 0) != 0;
+	t_io_prep(&t, KVS_OP_RETRIEVE, "lent", 4, strcmp(path, "kv:mem") ? out : NULL, sizeof(out), 0);
+	t.io.by_ref = true;
+	st = t_run(kv, &ring.ex, &t);
+	if (strcmp(path, "kv:mem")) {
+		tap_ok(st == 0 && !t.io.ref && t.io.value_size == sizeof(val) && !memcmp(out, val, sizeof(val)),
+		       "%s: a file store copies a by_ref retrieve into the buffer (status 0x%x)", m, st);
+		goto out;
+	}
+	tap_ok(st == 0 && t.io.ref && t.io.value_size == sizeof(val) && !memcmp(t.io.ref, val, sizeof(val)),
+	       "%s: a by_ref retrieve lends the value in place (status 0x%x)", m, st);
+	if (!t.io.ref)
+		goto out;
+	/* overwrite the lent key and churn others: every segment turns over many times */
+	for (unsigned i = 0; i < 10 * kvs_capacity(kv) / sizeof(other) && fails < 5; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "o%u", i % 64);
+		fails += t_store(kv, &ring.ex, i % 8 ? key : "lent", i % 8 ? (unsigned)strlen(key) : 4, other,
+				 sizeof(other), 0) != 0;
+		kvs_poll(kv, &ring.ex);
+	}
+	t_drain(kv, &ring.ex);
+	kvs_get_stats(kv, &before);
+	tap_ok(fails == 0 && before.gc_freed > 10, "%s: 10x capacity of overwrites while lent, GC freed %llu segments",
+	       m, (unsigned long long)before.gc_freed);
+	tap_ok(!memcmp(t.io.ref, val, sizeof(val)), "%s: the lent value is intact after GC ran around it", m);
+	kvs_io_unref(&t.io);
+	kvs_get_stats(kv, &after);
+	tap_ok(!t.io.ref && after.gc_freed == before.gc_freed + 1,
+	       "%s: giving it back frees the segment GC retired while it was lent (%llu -> %llu)", m,
+	       (unsigned long long)before.gc_freed, (unsigned long long)after.gc_freed);
+	st = t_retrieve(kv, &ring.ex, "lent", 4, out, sizeof(out), NULL);
+	tap_ok(st == 0 && !memcmp(out, other, sizeof(other)), "%s: the key holds its last value", m);
+out:
+	t_ring_exit(&ring);
+	kvs_close(kv);
+}
+
 int main(void)
 {
 	char *path = t_tmpfile();
@@ -248,6 +310,8 @@ int main(void)
 	test_delete_churn("kv:mem", "mem", 12000);
 	/* every step is a synced write on its own: fewer steps, still several times the capacity */
 	test_delete_churn(path, "file", 4000);
+	test_lend("kv:mem", "mem");
+	test_lend(path, "file");
 	unlink(path);
 	free(path);
 	return tap_done();
