@@ -58,7 +58,8 @@ static int kv_store(const char *key, size_t kl, const void *val, uint32_t len, u
 	return tc_exec(&Q, &cmd);
 }
 
-static int kv_retrieve(const char *key, void *buf, uint32_t len, uint32_t *vsize, bool *rsp)
+static int kv_retrieve_on(struct tc_conn *c, const char *key, void *buf, uint32_t len, uint32_t *vsize,
+			  bool *rsp)
 {
 	struct tc_cmd cmd;
 	int st;
@@ -68,12 +69,17 @@ static int kv_retrieve(const char *key, void *buf, uint32_t len, uint32_t *vsize
 	cmd.sqe.cdw10 = len;
 	cmd.rbuf = buf;
 	cmd.rlen = len;
-	st = tc_exec(&Q, &cmd);
+	st = tc_exec(c, &cmd);
 	if (vsize)
 		*vsize = cmd.cqe.dw0;
 	if (rsp)
 		*rsp = cmd.got_rsp;
 	return st;
+}
+
+static int kv_retrieve(const char *key, void *buf, uint32_t len, uint32_t *vsize, bool *rsp)
+{
+	return kv_retrieve_on(&Q, key, buf, len, vsize, rsp);
 }
 
 static int kv_simple(uint8_t opc, const char *key, size_t kl)
@@ -149,6 +155,22 @@ static void t_store_retrieve(void)
 	CHECK_EQ(kv_retrieve("hello", r, sizeof(r), &vsize, NULL), 0);
 	CHECK_EQ(vsize, sizeof(v));
 	CHECK_EQ(tc_memdiff(r, v, sizeof(v)), -1);
+	/* with data digests a RAM engine's value is copied into a buffer, not lent: same bytes */
+	{
+		struct tc_conn G;
+
+		REQUIRE_EQ(tc_io_session(&G, PORT, 3, A.cntlid, 2, 31, 0), 0);
+		CHECK(G.hdgst && G.ddgst);
+		memset(r, 0, sizeof(r));
+		CHECK_EQ(kv_retrieve_on(&G, "hello", r, sizeof(r), &vsize, NULL), 0);
+		CHECK_EQ(vsize, sizeof(v));
+		CHECK_EQ(tc_memdiff(r, v, sizeof(v)), -1);
+		memset(r, 0, sizeof(r));
+		CHECK_EQ(kv_retrieve_on(&G, "hello", r, 100, &vsize, NULL), 0);
+		CHECK_EQ(tc_memdiff(r, v, 100), -1);
+		CHECK_EQ(G.proto_errs, 0);
+		tc_close(&G);
+	}
 	/* 16-byte keys that share their first 8 bytes are different keys */
 	CHECK_EQ(kv_store("0123456789abcdef", 16, v, 64, 0, true), 0);
 	CHECK_EQ(kv_store("01234567ZZZZZZZZ", 16, v + 64, 64, 0, true), 0);
@@ -718,7 +740,7 @@ int main(void)
 		return status;
 	tap_run("session with CC.CSS 110b, I/O queue without SQ flow control", t_session);
 	tap_run("KV identify: CSI 1 descriptor, NSTAT, KV format", t_identify);
-	tap_run("Store/Retrieve: in-capsule, R2T, partial buffer, DW0 size, CapsuleResp",
+	tap_run("Store/Retrieve: in-capsule, R2T, partial buffer, DW0 size, CapsuleResp, data digests",
 		t_store_retrieve);
 	tap_run("Exist/Delete and Key Does Not Exist (0x87)", t_exist_delete);
 	tap_run("store options: must exist (0x87), must not exist (0x89)", t_store_options);
