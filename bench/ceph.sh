@@ -9,25 +9,29 @@
 #   rbd_load          nvring's rbd backend without the daemon (bench/rbd_load: one worker)
 #   nvringd           nvringd (one worker, rbd:POOL/IMAGE) over NVMe/TCP on 127.0.0.1, driven
 #                     by `nvring perf` (tools/perf.c, one queue, QD 32) from the same machine
+#   nvringd A         with --ab PATH: that nvringd binary (another commit's), the same way, in
+#                     the same run, right after this tree's
 # CPU per I/O: the whole process (librbd's threads included) from /proc, user + system time
 # over the I/O count; for nvringd also the client's (nvring perf) separately.
 # Every client has rbd_cache off (what nvringd does for a namespace without VWC); every random
 # or sequential case covers the whole image, which is written in full first.
 # Table to stdout and bench/results/ceph-<date>.md (raw runs in ceph-<date>.tsv).
 #
-#   bench/ceph.sh [--time S] [--repeat N] [--build-dir DIR] [--bluestore]
+#   bench/ceph.sh [--time S] [--repeat N] [--build-dir DIR] [--bluestore] [--ab NVRINGD]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NVRING_BENCH_BUILD:-/tmp/nvring-bench-build}
 secs=10 repeat=3
 store=()
+ab_bin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--time) secs=$2; shift ;;
 	--repeat) repeat=$2; shift ;;
 	--build-dir) build=$2; shift ;;
 	--bluestore) store=(--bluestore) ;;
-	*) echo "usage: $0 [--time S] [--repeat N] [--build-dir DIR] [--bluestore]" >&2; exit 2 ;;
+	--ab) ab_bin=$(realpath "$2"); shift ;;
+	*) echo "usage: $0 [--time S] [--repeat N] [--build-dir DIR] [--bluestore] [--ab NVRINGD]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -36,9 +40,12 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 ninja -C "$build" bench/rbd_load src/nvringd/nvringd tools/nvring >/dev/null
 dir=$(mktemp -d /tmp/nvr-ceph-bench.XXXXXX)
-nvd_pid=
+nvd_pid= ab_pid=
 cleanup() {
-	[ -n "$nvd_pid" ] && kill "$nvd_pid" 2>/dev/null && wait "$nvd_pid" 2>/dev/null
+	for p in $nvd_pid $ab_pid; do # started from a subshell: not our children to wait for
+		kill "$p" 2>/dev/null || continue
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
 	"$src/tests/ceph/cluster.sh" down "$dir"
 }
 trap cleanup EXIT
@@ -52,11 +59,21 @@ rbd bench --io-type write --io-size 4M --io-threads 8 --io-total 512M --io-patte
 	rbd/bench >/dev/null
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$build/src/nvringd/nvringd" --rpc-socket none -l "127.0.0.1:$port" --ns rbd:rbd/bench -t 1 </dev/null >"$dir/nvringd.log" 2>&1 &
-nvd_pid=$!
-for _ in $(seq 50); do grep -q "nvringd: ready" "$dir/nvringd.log" && break; sleep 0.2; done
-grep -q "nvringd: ready" "$dir/nvringd.log" || { cat "$dir/nvringd.log"; exit 1; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start_nvringd() { # binary port log: prints the pid
+	"$1" --rpc-socket none -l "127.0.0.1:$2" --ns rbd:rbd/bench -t 1 </dev/null >"$3" 2>&1 &
+	local pid=$!
+	for _ in $(seq 50); do grep -q "nvringd: ready" "$3" && break; sleep 0.2; done
+	grep -q "nvringd: ready" "$3" || { cat "$3" >&2; return 1; }
+	echo "$pid"
+}
+port=$(free_port)
+nvd_pid=$(start_nvringd "$build/src/nvringd/nvringd" "$port" "$dir/nvringd.log")
+ab_pid= ab_port=
+if [ -n "$ab_bin" ]; then
+	ab_port=$(free_port)
+	ab_pid=$(start_nvringd "$ab_bin" "$ab_port" "$dir/nvringd-a.log")
+fi
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, clock ticks
 hz=$(getconf CLK_TCK)
@@ -89,14 +106,20 @@ print("%.0f|%.0f|%.0f|%d" % (d["iops"], d["clat_ns"]["percentile"]["50.000000"]/
 import json,sys; j=json.load(sys.stdin); print("%.0f|%d|%d|%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"], j["ops"]))')
 	echo "$name|rbd_load|$(echo "$v" | cut -d'|' -f1-3)|-|$(awk -v n="${v##*|}" '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "-" }' "$dir/time")" >>"$raw"
 
-	# nvringd: its CPU from /proc over exactly the run, the client's from /usr/bin/time
-	t0=$(ticks "$nvd_pid")
-	j=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/nvring" perf -a 127.0.0.1 -s "$port" -N nqn.2026-11.io.nvring:default \
-		-w "$rw" -o "$bs" -q 32 -t "$secs" --json)
-	t1=$(ticks "$nvd_pid")
+	run_nvringd "$name" "$rw" "$bs" nvringd "$nvd_pid" "$port"
+	[ -z "$ab_pid" ] || run_nvringd "$name" "$rw" "$bs" "nvringd A" "$ab_pid" "$ab_port"
+}
+
+# nvringd: its CPU from /proc over exactly the run, the client's from /usr/bin/time
+run_nvringd() { # name rw bs label pid port
+	local t0 t1 j v
+	t0=$(ticks "$5")
+	j=$(/usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/nvring" perf -a 127.0.0.1 -s "$6" -N nqn.2026-11.io.nvring:default \
+		-w "$2" -o "$3" -q 32 -t "$secs" --json)
+	t1=$(ticks "$5")
 	v=$(echo "$j" | python3 -c '
 import json,sys; j=json.load(sys.stdin); print("%.0f|%.0f|%.0f|%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"], j["ios"]))')
-	echo "$name|nvringd|$(echo "$v" | cut -d'|' -f1-3)|$(awk -v a="$t0" -v b="$t1" -v n="${v##*|}" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')|$(awk -v n="${v##*|}" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$dir/time")" >>"$raw"
+	echo "$1|$4|$(echo "$v" | cut -d'|' -f1-3)|$(awk -v a="$t0" -v b="$t1" -v n="${v##*|}" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')|$(awk -v n="${v##*|}" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$dir/time")" >>"$raw"
 }
 
 for ((r = 1; r <= repeat; r++)); do
@@ -117,6 +140,7 @@ cp "$raw" "$src/bench/results/ceph-$stamp.tsv"
 	echo "Load average before: $load0; after: $load1 ($(nproc) CPUs, shared). $repeat runs per client and case, ${secs} s each"
 	echo "(rbd bench: a fixed total); medians, with the range of the IOPS runs. nvringd: one worker, driven by"
 	echo "\`nvring perf\` over NVMe/TCP on 127.0.0.1. CPU: microseconds of user+system time per I/O, whole process."
+	[ -z "$ab_bin" ] || echo "nvringd: $(git -C "$src" describe --always --dirty); nvringd A: $ab_bin."
 	echo
 	python3 - "$raw" <<'EOF'
 import sys, statistics as st

@@ -76,6 +76,7 @@ static void rbd_finish(struct be_io *io, int res)
 	struct rbd_ns *n = io->be->priv;
 
 	atomic_fetch_sub_explicit(&n->inflight, 1, memory_order_relaxed);
+	executor_foreign_end(io->ex);
 	io->done(io, res);
 }
 
@@ -169,6 +170,7 @@ static int rbd_submit(struct backend *be, struct executor *ex, struct be_io *io)
 		return 0;
 	}
 	atomic_fetch_add_explicit(&n->inflight, 1, memory_order_relaxed);
+	executor_foreign_begin(ex);
 	rbd_issue(io);
 	return 0;
 }

@@ -90,6 +90,7 @@ void kvr_op_done(struct kvr_op *op, uint16_t status)
 	struct kvr *kv = op->kv;
 	struct kvs_io *io = op->io;
 
+	executor_foreign_end(op->ex);
 	kvr_op_free(op);
 	atomic_fetch_sub_explicit(&kv->inflight, 1, memory_order_release);
 	kvr_finish(kv, io, status);
@@ -273,6 +274,7 @@ void kvr_submit(struct kvr *kv, struct executor *ex, struct kvs_io *io)
 	kvr_hex(io->key, io->key_len, op->hex);
 	kvr_shard_oid(kvr_shard_of(kv, io->key, io->key_len), op->oid, sizeof(op->oid));
 	atomic_fetch_add_explicit(&kv->inflight, 1, memory_order_relaxed);
+	executor_foreign_begin(ex);
 	switch (io->op) {
 	case KVS_OP_STORE:
 		r = kvr_store(kv, op);

@@ -217,7 +217,9 @@ static bool worker_events_waiting(struct worker *w)
  * Wait for completions, submitting what is queued. --poll never sleeps. The default mode spins
  * for WORKER_SPIN_NS after the last completion before it sleeps: under load the next capsule
  * is microseconds away, and a sleep/wake-up pair costs far more than that on a VM; idle, the
- * worker sleeps after one short spin.
+ * worker sleeps after one short spin. It does not spin while a command waits on librbd's or
+ * librados' threads: on a gateway that shares its cores with them (or with an OSD) the spin
+ * would take the CPU that finishes the command; their eventfd wakes the worker.
  */
 static int worker_enter(struct worker *w, bool had_work)
 {
@@ -234,7 +236,8 @@ static int worker_enter(struct worker *w, bool had_work)
 			return io_uring_submit_and_get_events(&w->ring);
 		return 0;
 	}
-	if (!had_work || !(w->ring.flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)))
+	if (!had_work || w->ex.foreign_waits ||
+	    !(w->ring.flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)))
 		return io_uring_submit_and_wait(&w->ring, 1);
 	if (io_uring_sq_ready(&w->ring)) {
 		int ret = io_uring_submit(&w->ring);

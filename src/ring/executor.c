@@ -20,6 +20,7 @@ int executor_init(struct executor *ex, struct io_uring *ring)
 	ex->ring = ring;
 	atomic_init(&ex->remote, NULL);
 	ex->local_head = ex->local_tail = NULL;
+	ex->foreign_waits = 0;
 	ex->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ex->efd < 0)
 		return -errno;

@@ -30,6 +30,7 @@ struct executor {
 	int efd;
 	uint64_t efd_val;
 	struct ring_op efd_op;
+	unsigned foreign_waits; /* operations this thread handed to another library's threads */
 };
 
 /* Bind to a ring owned by the calling thread's loop; 0 or negative errno. */
@@ -48,6 +49,21 @@ unsigned executor_drain(struct executor *ex);
 static inline bool executor_has_deferred(const struct executor *ex)
 {
 	return ex->local_head != NULL;
+}
+
+/*
+ * Owner thread: an operation now waits on another library's threads (librbd, librados), or
+ * no longer does. While any does, the loop sleeps instead of spinning: those threads need
+ * this machine's CPU to finish it, and the eventfd wakes the loop when they have.
+ */
+static inline void executor_foreign_begin(struct executor *ex)
+{
+	ex->foreign_waits++;
+}
+
+static inline void executor_foreign_end(struct executor *ex)
+{
+	ex->foreign_waits--;
 }
 
 static inline struct io_uring_sqe *executor_get_sqe(struct executor *ex)

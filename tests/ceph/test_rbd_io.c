@@ -163,7 +163,10 @@ static void t_depth(const char *l, struct backend *be)
 			 w + (N - 1 - i) * SZ);
 	for (int i = 0; i < N; i++)
 		rio_submit(be, &W, &r[i]);
+	/* the worker loop does not spin while any of them waits on librbd */
+	tap_eq(W.ex.foreign_waits, N, "%s: %d writes counted as waiting on librbd", l, N);
 	tap_ok(rio_wait(&W, r, N, 30000) == 0, "%s: %d writes in flight complete", l, N);
+	tap_eq(W.ex.foreign_waits, 0, "%s: none counted as waiting once they completed", l);
 	for (int i = 0; i < N; i++)
 		once = once && r[i].ndone == 1 && r[i].res == 0 && !r[i].foreign && !r[i].inline_done;
 	tap_ok(once, "%s: each write completed once, on the submitting thread, after submit", l);
