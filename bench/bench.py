@@ -62,6 +62,9 @@ POINTS = [
     ("read-128k-qd16", "nvm", ["-w", "read", "-o", "128k", "-q", "16"], CMD, c2h(131072) + H, 131072),
     # R2T flow: capsule, R2T, H2CData, response; the ceiling moves the same bytes in one exchange
     ("write-128k-qd16", "nvm", ["-w", "write", "-o", "128k", "-q", "16"], CMD + H + 131072, 2 * H, 131072),
+    # many hosts on one worker: 16 connections (one I/O queue each) at QD 8; tcp_ceiling has one
+    # connection only, so this point has no ceiling (req None)
+    ("randread-4k-16conn-qd8", "nvm", ["-w", "randread", "-o", "4k", "-q", "8", "--queues", "16"], None, None, 4096),
     # KV target (a KV namespace next to a RAM namespace): 16-byte keys, 4 KiB values
     ("kv-store-4k-qd32", "kv", ["--kv", "--ns", "2", "-w", "randwrite", "-q", "32"], CMD + 4096, H, 4096),
     ("kv-retrieve-4k-qd32", "kv", ["--kv", "--ns", "2", "-w", "randread", "-q", "32"], CMD, c2h(4096) + H, 4096),
@@ -288,7 +291,7 @@ class Bench:
                         log(f"{name} rep {rep + 1}: {r['iops']:.0f} IOPS {r['mib_s']:.0f} MiB/s avg {r['avg']:.1f} "
                             f"p99 {r['p99']:.1f} us, tgt {r['tgt_cpu_s_per_m']:.2f} CPU-s/M I/O "
                             f"({r['tgt_cpu_pct']:.0f} %), {r['state']} {r['pingpong_ns']} ns, load {r['load']:.2f}")
-                for rep in range(a.reps):
+                for rep in range(a.reps if req is not None else 0):
                     r = self.measured(lambda: self.run_ceiling(req, rsp, payload, qd, a.time, not a.blocking_ceiling))
                     if r:
                         rec["ceiling"].append(r)
