@@ -219,7 +219,8 @@ static bool worker_events_waiting(struct worker *w)
  * is microseconds away, and a sleep/wake-up pair costs far more than that on a VM; idle, the
  * worker sleeps after one short spin. It does not spin while a command waits on librbd's or
  * librados' threads: on a gateway that shares its cores with them (or with an OSD) the spin
- * would take the CPU that finishes the command; their eventfd wakes the worker.
+ * would take the CPU that finishes the command; their eventfd wakes the worker. (A worker that
+ * also serves RAM or file namespaces then sleeps between their commands too while one waits.)
  */
 static int worker_enter(struct worker *w, bool had_work)
 {
