@@ -10,7 +10,7 @@
 #   nvringd           nvringd (one worker, rbd:POOL/IMAGE) over NVMe/TCP on 127.0.0.1, driven
 #                     by `nvring perf` (tools/perf.c, one queue, QD 32) from the same machine
 #   nvringd A         with --ab PATH: that nvringd binary (another commit's), the same way, in
-#                     the same run, right after this tree's
+#                     the same run, next to this tree's (which of the two goes first alternates)
 # CPU per I/O: the whole process (librbd's threads included) from /proc, user + system time
 # over the I/O count; for nvringd also the client's (nvring perf) separately.
 # Every client has rbd_cache off (what nvringd does for a namespace without VWC); every random
@@ -106,8 +106,14 @@ print("%.0f|%.0f|%.0f|%d" % (d["iops"], d["clat_ns"]["percentile"]["50.000000"]/
 import json,sys; j=json.load(sys.stdin); print("%.0f|%d|%d|%d" % (j["iops"], j["lat_p50_us"], j["lat_p99_us"], j["ops"]))')
 	echo "$name|rbd_load|$(echo "$v" | cut -d'|' -f1-3)|-|$(awk -v n="${v##*|}" '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "-" }' "$dir/time")" >>"$raw"
 
-	run_nvringd "$name" "$rw" "$bs" nvringd "$nvd_pid" "$port"
-	[ -z "$ab_pid" ] || run_nvringd "$name" "$rw" "$bs" "nvringd A" "$ab_pid" "$ab_port"
+	# with --ab, the two alternate which goes first (the cluster's speed drifts within a case)
+	if [ -n "$ab_pid" ] && [ $((r % 2)) -eq 0 ]; then
+		run_nvringd "$name" "$rw" "$bs" "nvringd A" "$ab_pid" "$ab_port"
+		run_nvringd "$name" "$rw" "$bs" nvringd "$nvd_pid" "$port"
+	else
+		run_nvringd "$name" "$rw" "$bs" nvringd "$nvd_pid" "$port"
+		[ -z "$ab_pid" ] || run_nvringd "$name" "$rw" "$bs" "nvringd A" "$ab_pid" "$ab_port"
+	fi
 }
 
 # nvringd: its CPU from /proc over exactly the run, the client's from /usr/bin/time
