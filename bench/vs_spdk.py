@@ -66,6 +66,8 @@ class Target:
             self.wait_log(log, "ready")
             return
         self.rpc_sock = os.path.join(self.a.tmp, "vs-spdk.sock")
+        if os.path.exists(self.rpc_sock):  # a stale one would look like a started target
+            os.unlink(self.rpc_sock)
         # -u: no PCI (DPDK would otherwise try to claim the VM's virtio NIC)
         cmd = [self.spdk("build/bin/nvmf_tgt"), "-m", hex(1 << self.a.target_cpu), "-r", self.rpc_sock, "-u",
                *shlex.split(self.a.spdk_env)]
