@@ -10,7 +10,6 @@ which builds REF's nvringd next to the current tree.
 """
 import argparse
 import datetime
-import json
 import os
 import signal
 import subprocess
@@ -77,15 +76,7 @@ def main():
                     t.tgt.send_signal(signal.SIGCONT)
                 t.stop_target()
     res["meta"]["load_end"] = os.getloadavg()
-    md = table(res)
-    os.makedirs(a.out_dir, exist_ok=True)
-    stamp = "ab-" + datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
-    with open(os.path.join(a.out_dir, f"{stamp}.md"), "w") as f:
-        f.write(md)
-    with open(os.path.join(a.out_dir, f"{stamp}.json"), "w") as f:
-        json.dump(res, f, indent=1)
-    print(md)
-    B.log(f"written {os.path.join(a.out_dir, stamp)}.md and .json")
+    B.write_results(a.out_dir, "ab-", table(res), res)
 
 
 def value(v, bw):
@@ -100,13 +91,6 @@ def latency(rs):
 
 def cpu(rs):
     return f"{B.med(rs, 'tgt_cpu_s_per_m'):.2f}" if rs else "–"
-
-
-def paired(ra, rb, key):
-    """B / A of the two runs of each repetition (adjacent in time), lowest and highest."""
-    a = {r["rep"]: r[key] for r in ra if "rep" in r}
-    q = sorted(r[key] / a[r["rep"]] for r in rb if r.get("rep") in a and a[r["rep"]])
-    return f"{q[0]:.2f}–{q[-1]:.2f} ({len(q)})" if q else "–"
 
 
 def table(res):
@@ -128,7 +112,7 @@ def table(res):
             va, vb = B.med(ra, key), B.med(rb, key)
             ratio = f"{vb / va:.2f}×" if va and vb else "–"
             out.append(f"| {name} | {st} | {len(ra)} / {len(rb)} | {value(va, bw)} | {value(vb, bw)} | {ratio} "
-                       f"| {paired(ra, rb, key)} "
+                       f"| {B.paired(rb, ra, key)} "
                        f"| {latency(ra)} | {latency(rb)} | {cpu(ra)} | {cpu(rb)} |")
     out += ["", "Paired: the ratio of the A and B runs of one repetition, which ran back to back; an A/A run "
             "(bench/run.sh --ab HEAD: the same commit built twice) shows how far it strays with no change.",

@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -105,6 +106,36 @@ def vm_kib(pid, key):
     return 0
 
 
+def stop_proc(p):
+    """Terminate a process we started and reap it; kill it if it takes more than 15 s."""
+    p.send_signal(signal.SIGCONT)  # a SIGSTOPped one would never see the SIGTERM
+    p.terminate()
+    try:
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def paired(num, den, key):
+    """num / den of the two runs of each repetition (adjacent in time), lowest and highest."""
+    d = {r["rep"]: r[key] for r in den if "rep" in r}
+    q = sorted(r[key] / d[r["rep"]] for r in num if r.get("rep") in d and d[r["rep"]])
+    return f"{q[0]:.2f}–{q[-1]:.2f} ({len(q)})" if q else "–"
+
+
+def write_results(out_dir, prefix, md, res):
+    """The table to stdout and OUT_DIR/<prefix><date>.md, the raw runs to .json next to it."""
+    os.makedirs(out_dir, exist_ok=True)
+    stem = os.path.join(out_dir, prefix + datetime.datetime.now().strftime("%Y-%m-%d-%H%M"))
+    with open(stem + ".md", "w") as f:
+        f.write(md)
+    with open(stem + ".json", "w") as f:
+        json.dump(res, f, indent=1)
+    print(md)
+    log(f"written {stem}.md and .json")
+
+
 class Bench:
     def __init__(self, args, nvringd=None, label="nvringd"):
         self.a = args
@@ -161,12 +192,7 @@ class Bench:
 
     def stop_target(self):
         if self.tgt:
-            self.tgt.terminate()
-            try:
-                self.tgt.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.tgt.kill()
-                self.tgt.wait()
+            stop_proc(self.tgt)
             self.tgt = None
 
     def perf_cmd(self, extra, seconds):
@@ -396,15 +422,7 @@ def main():
         res = b.run()
     finally:
         b.stop_target()
-    md = table(res)
-    os.makedirs(a.out_dir, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
-    with open(os.path.join(a.out_dir, f"{stamp}.md"), "w") as f:
-        f.write(md)
-    with open(os.path.join(a.out_dir, f"{stamp}.json"), "w") as f:
-        json.dump(res, f, indent=1)
-    print(md)
-    log(f"written {os.path.join(a.out_dir, stamp)}.md and .json")
+    write_results(a.out_dir, "", table(res), res)
 
 
 if __name__ == "__main__":

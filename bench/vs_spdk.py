@@ -15,7 +15,6 @@ of your own.
 """
 import argparse
 import datetime
-import json
 import os
 import re
 import shlex
@@ -23,6 +22,7 @@ import signal
 import subprocess
 import time
 
+import ab as AB
 import bench as B
 
 SPDK_NQN = "nqn.2016-06.io.spdk:cnode1"
@@ -49,31 +49,46 @@ def spdk_env(a):
     return env
 
 
-class Target:
-    def __init__(self, a, kind):
-        self.a, self.kind = a, kind
-        self.port = B.free_port()
-        self.proc = None
-        self.nqn = B.NQN if kind == "nvringd" else SPDK_NQN
+class NvringTarget:
+    """nvringd as bench.py starts it (1 worker, `mem:1G,bs=4096`, pinned to the target CPU)."""
+    kind, nqn = "nvringd", B.NQN
+
+    def __init__(self, a):
+        self.bench = B.Bench(a, label="vs-spdk-nvringd")
+        self.proc = self.port = None
 
     def start(self):
-        log = open(os.path.join(self.a.tmp, f"vs-spdk-{self.kind}.log"), "w+")
-        if self.kind == "nvringd":
-            cmd = ["taskset", "-c", str(self.a.target_cpu), os.path.join(self.a.build_dir, "src/nvringd/nvringd"),
-                   "-t", "1", "--nqn", B.NQN, "-l", f"127.0.0.1:{self.port}", "--ns", "mem:1G,bs=4096",
-                   "--rpc-socket", "none"]
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-            self.wait_log(log, "ready")
-            return
-        self.rpc_sock = os.path.join(self.a.tmp, "vs-spdk.sock")
-        if os.path.exists(self.rpc_sock):  # a stale one would look like a started target
-            os.unlink(self.rpc_sock)
+        self.bench.start_target("nvm")
+        self.proc, self.port = self.bench.tgt, self.bench.port
+
+    def stop(self):
+        self.bench.stop_target()
+        self.proc = None
+
+
+class SpdkTarget:
+    """SPDK's nvmf_tgt on the target CPU, configured over its RPC socket."""
+    kind, nqn = "spdk", SPDK_NQN
+
+    def __init__(self, a):
+        self.a = a
+        self.port = B.free_port()
+        self.proc = None
+
+    def spdk(self, rel):
+        return os.path.join(self.a.spdk_dir, rel)
+
+    def start(self):
+        log = open(os.path.join(self.a.tmp, "vs-spdk-spdk.log"), "w+")
+        rpc_sock = os.path.join(self.a.tmp, "vs-spdk.sock")
+        if os.path.exists(rpc_sock):  # a stale one would look like a started target
+            os.unlink(rpc_sock)
         # -u: no PCI (DPDK would otherwise try to claim the VM's virtio NIC)
-        cmd = [self.spdk("build/bin/nvmf_tgt"), "-m", hex(1 << self.a.target_cpu), "-r", self.rpc_sock, "-u",
+        cmd = [self.spdk("build/bin/nvmf_tgt"), "-m", hex(1 << self.a.target_cpu), "-r", rpc_sock, "-u",
                *shlex.split(self.a.spdk_env)]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=spdk_env(self.a))
         deadline = time.time() + 30
-        while not os.path.exists(self.rpc_sock):
+        while not os.path.exists(rpc_sock):
             if self.proc.poll() is not None or time.time() > deadline:
                 log.seek(0)
                 raise RuntimeError(f"nvmf_tgt did not start: {log.read()[-2000:]}")
@@ -83,32 +98,12 @@ class Target:
                     ["nvmf_create_subsystem", SPDK_NQN, "-a", "-s", "SPDK001"],
                     ["nvmf_subsystem_add_ns", SPDK_NQN, "Malloc0"],
                     ["nvmf_subsystem_add_listener", SPDK_NQN, "-t", "tcp", "-a", "127.0.0.1", "-s", str(self.port)]):
-            subprocess.run(["python3", self.spdk("scripts/rpc.py"), "-s", self.rpc_sock, "-t", "30", *rpc],
+            subprocess.run(["python3", self.spdk("scripts/rpc.py"), "-s", rpc_sock, "-t", "30", *rpc],
                            check=True, capture_output=True)
-
-    def spdk(self, rel):
-        return os.path.join(self.a.spdk_dir, rel)
-
-    def wait_log(self, log, word):
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            log.seek(0)
-            if word in log.read():
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited")
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.kind} did not become ready")
 
     def stop(self):
         if self.proc:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            B.stop_proc(self.proc)
             self.proc = None
 
 
@@ -118,16 +113,18 @@ def perf(a, t, args, seconds):
     cmd = [os.path.join(a.spdk_dir, "build/bin/spdk_nvme_perf"), "-c", hex(1 << a.host_cpu), "-r", r,
            "-t", str(seconds), "-L", *shlex.split(a.spdk_env), *args]
     c0 = B.cpu_ticks(t.proc.pid)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, env=spdk_env(a))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, env=spdk_env(a))
+    except subprocess.TimeoutExpired as e:
+        raise RuntimeError("spdk_nvme_perf did not finish") from e
     c1 = B.cpu_ticks(t.proc.pid)
     tot = re.search(r"^Total\s*:\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)", p.stdout, re.M)
-    if p.returncode or not tot:
+    p99 = re.search(r"^\s*99\.00000%\s*:\s*([\d.]+)us", p.stdout, re.M)
+    if p.returncode or not tot or not p99 or not float(tot.group(1)):
         raise RuntimeError(f"spdk_nvme_perf failed ({p.returncode}): {(p.stdout + p.stderr)[-1500:]}")
     iops, mib, avg = (float(x) for x in tot.groups())
-    p99 = re.search(r"^\s*99\.00000%\s*:\s*([\d.]+)us", p.stdout, re.M)
-    ios = iops * seconds
-    return {"iops": iops, "mib_s": mib, "avg": avg, "p99": float(p99.group(1)) if p99 else None,
-            "tgt_cpu_s_per_m": (c1 - c0) / B.CLK_TCK / ios * 1e6 if ios else None}
+    return {"iops": iops, "mib_s": mib, "avg": avg, "p99": float(p99.group(1)),
+            "tgt_cpu_s_per_m": (c1 - c0) / B.CLK_TCK / (iops * seconds) * 1e6}
 
 
 def main():
@@ -146,7 +143,7 @@ def main():
     ap.add_argument("--tmp", default="/tmp")
     a = ap.parse_args()
     wanted = [p for p in POINTS if not a.points or p[0] in a.points]
-    a.no_busy_poll = False
+    a.no_busy_poll = False  # what B.Bench reads; its perf is not used here
     prober = B.Bench(a)
     spdk_ver = subprocess.run(["git", "-C", a.spdk_dir, "describe", "--tags", "--always"], capture_output=True,
                               text=True).stdout.strip()
@@ -155,7 +152,7 @@ def main():
                                              capture_output=True, text=True).stdout.strip(),
                     "spdk": spdk_ver, "seconds": a.time, "reps": a.reps, "load_start": os.getloadavg()},
            "points": {}}
-    targets = [Target(a, "nvringd"), Target(a, "spdk")]
+    targets = [NvringTarget(a), SpdkTarget(a)]
     try:
         for t in targets:
             t.start()
@@ -170,48 +167,19 @@ def main():
             for rep in range(a.reps):
                 for t in (targets if rep % 2 == 0 else targets[::-1]):
                     t.proc.send_signal(signal.SIGCONT)
-                    r = None
-                    for attempt in range(a.retries + 1):
-                        ns0, st0 = prober.probe()
-                        load = os.getloadavg()[0]
-                        try:
-                            r = perf(a, t, args, a.time)
-                        except (RuntimeError, subprocess.TimeoutExpired) as e:
-                            B.log(f"    {t.kind} run failed: {e}")
-                            r = None
-                            continue
-                        ns1, st1 = prober.probe()
-                        if st0 == st1:
-                            r.update(state=st0, load=load, rep=rep)
-                            break
-                        B.log(f"    placement changed ({ns0} -> {ns1} ns): discarded")
-                        r = None
+                    r = prober.measured(lambda: perf(a, t, args, a.time))
                     t.proc.send_signal(signal.SIGSTOP)
                     if r:
+                        r["rep"] = rep
                         rec[t.kind].append(r)
                         B.log(f"{name} {t.kind} rep {rep + 1}: {r['iops']:.0f} IOPS {r['mib_s']:.0f} MiB/s avg "
-                              f"{r['avg']:.1f} p99 {r['p99']} us, tgt {r['tgt_cpu_s_per_m']:.2f} CPU-s/M, "
+                              f"{r['avg']:.1f} p99 {r['p99']:.1f} us, tgt {r['tgt_cpu_s_per_m']:.2f} CPU-s/M, "
                               f"{r['state']}, load {r['load']:.2f}")
     finally:
         for t in targets:
             t.stop()
     res["meta"]["load_end"] = os.getloadavg()
-    md = table(res)
-    os.makedirs(a.out_dir, exist_ok=True)
-    stamp = "spdk-" + datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
-    with open(os.path.join(a.out_dir, f"{stamp}.md"), "w") as f:
-        f.write(md)
-    with open(os.path.join(a.out_dir, f"{stamp}.json"), "w") as f:
-        json.dump(res, f, indent=1)
-    print(md)
-    B.log(f"written {os.path.join(a.out_dir, stamp)}.md and .json")
-
-
-def paired(rn, rs, key):
-    """nvringd / SPDK of the two runs of each repetition (adjacent in time), lowest and highest."""
-    s = {r["rep"]: r[key] for r in rs}
-    q = sorted(r[key] / s[r["rep"]] for r in rn if r["rep"] in s and s[r["rep"]])
-    return f"{q[0]:.2f}–{q[-1]:.2f} ({len(q)})" if q else "–"
+    B.write_results(a.out_dir, "spdk-", table(res), res)
 
 
 def table(res):
@@ -232,19 +200,10 @@ def table(res):
             rn = [r for r in rec["nvringd"] if r["state"] == st]
             rs = [r for r in rec["spdk"] if r["state"] == st]
             vn, vs = B.med(rn, key), B.med(rs, key)
-
-            def v(x):
-                return "–" if x is None else (f"{x:.0f} MiB/s" if bw else f"{B.fmt_iops(x)} IOPS")
-
-            def lat(rr):
-                p99 = [r for r in rr if r["p99"] is not None]
-                return f"{B.med(rr, 'avg'):.1f} / {B.med(p99, 'p99'):.1f}" if p99 else "–"
-
-            def cpu(rr):
-                return f"{B.med(rr, 'tgt_cpu_s_per_m'):.2f}" if rr else "–"
             ratio = f"{vn / vs:.2f}×" if vn and vs else "–"
-            out.append(f"| {name} | {st} | {len(rn)} / {len(rs)} | {v(vn)} | {v(vs)} | {ratio} | {paired(rn, rs, key)} "
-                       f"| {lat(rn)} | {lat(rs)} | {cpu(rn)} | {cpu(rs)} |")
+            out.append(f"| {name} | {st} | {len(rn)} / {len(rs)} | {AB.value(vn, bw)} | {AB.value(vs, bw)} | {ratio} "
+                       f"| {B.paired(rn, rs, key)} | {AB.latency(rn)} | {AB.latency(rs)} | {AB.cpu(rn)} "
+                       f"| {AB.cpu(rs)} |")
     out += ["", "Paired: nvringd / SPDK of the two runs of one repetition, which ran back to back.", "",
             "State: cache-line round trip CPU 0 ↔ CPU 1 (bench/pingpong) before and after each run, "
             f"near < {B.NEAR_NS} ns; runs whose state changed are discarded. SPDK's CPU is a polling core: "

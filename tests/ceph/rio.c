@@ -78,7 +78,9 @@ int rio_do(struct backend *be, struct ck_worker *w, enum be_op op, unsigned flag
 		return -EPROTO;
 	/* a second done call would be a bug too: give it a moment to show */
 	ck_run_for(w, 0);
-	return r.ndone == 1 && !r.foreign ? r.res : -EPROTO;
+	/* completed, errors included, it no longer counts as waiting on librbd (else the worker
+	 * loop would never spin again) */
+	return r.ndone == 1 && !r.foreign && !w->ex.foreign_waits ? r.res : -EPROTO;
 }
 
 int rio_open(struct backend *be, const struct rio_open *o, char *err, size_t errlen)

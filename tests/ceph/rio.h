@@ -24,7 +24,7 @@ int rio_wait(struct ck_worker *w, struct rio *r, int n, int timeout_ms);
 /* How many of r[0..n) completed. */
 int rio_ndone(const struct rio *r, int n);
 /* One op, submitted and waited for (20 s): its result, or -EPROTO if done was not called
- * exactly once on the submitting thread. */
+ * exactly once on the submitting thread or the executor still counts an op as waiting. */
 int rio_do(struct backend *be, struct ck_worker *w, enum be_op op, unsigned flags, uint64_t off,
 	   uint64_t len, void *buf);
 

@@ -83,7 +83,8 @@ static int kio_wait(struct ck_worker *w, struct kio *k, int n)
 	return ck_run_until(w, kio_all_done, &s, 30000);
 }
 
-/* One command: its status, or 0xFFFF if done was not called exactly once on this thread. */
+/* One command: its status, or 0xFFFF if done was not called exactly once on this thread or the
+ * executor still counts it as waiting on librados. */
 static unsigned kv_do(struct kvr *kv, enum kvs_op op, const void *key, unsigned klen, void *buf,
 		      uint32_t len, uint8_t options, uint32_t *value_size)
 {
@@ -91,7 +92,8 @@ static unsigned kv_do(struct kvr *kv, enum kvs_op op, const void *key, unsigned 
 
 	kio_prep(&k, op, key, klen, buf, len, options);
 	kio_submit(kv, &W, &k);
-	if (kio_wait(&W, &k, 1) || k.ndone != 1 || k.foreign)
+	/* completed, failed ones included, it no longer counts as waiting on librados */
+	if (kio_wait(&W, &k, 1) || k.ndone != 1 || k.foreign || W.ex.foreign_waits)
 		return 0xFFFF;
 	if (value_size)
 		*value_size = k.io.value_size;
